@@ -1,0 +1,5 @@
+import sys
+
+from hotfire.cli import main
+
+sys.exit(main())

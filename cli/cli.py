@@ -1,0 +1,64 @@
+"""The ``hotfire`` command: one entry point, one module per subcommand.
+
+Each subcommand lives in the package that owns it and exposes
+``add_arguments(parser)`` and ``run(args) -> int``; this module only
+dispatches, so adding a command never touches another's code.
+"""
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+from hotfire import __version__
+
+#: subcommand -> (module, one-line help)
+COMMANDS = {
+    "acquire": ("hotfire.daq.cmd_acquire", "acquire a firing from a rig (hardware, simulated driver or simulator)"),
+    "info": ("hotfire.analysis.cmd_info", "print a run file's metadata, streams, channels and events"),
+    "analyze": ("hotfire.analysis.cmd_analyze", "thrust and propellant-efficiency results of a run"),
+    "demo": ("hotfire.daq.cmd_demo", "simulate, record and analyse a firing on the default rig"),
+    "recover": ("hotfire.daq.cmd_recover", "rebuild a run file from the journal a crash left"),
+    "view": ("hotfire.gui.cmd_view", "live view of a running acquisition, or replay of a run file"),
+    "compare": ("hotfire.analysis.cmd_compare", "compare runs across rigs by role"),
+    "catalog": ("hotfire.analysis.cmd_catalog", "index run files and query them"),
+    "import": ("hotfire.analysis.cmd_import", "import a foreign recording (CSV, TDMS, RASP .eng) as a run file"),
+    "export": ("hotfire.analysis.cmd_export", "export channels of a run file to CSV"),
+}
+
+
+class CommandError(Exception):
+    """A user-facing error: printed without a traceback, exit status 2."""
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="hotfire", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"hotfire {__version__}")
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name, (modname, help_) in COMMANDS.items():
+        try:
+            module = importlib.import_module(modname)
+        except ModuleNotFoundError as exc:
+            if exc.name != modname:
+                raise
+            continue  # command not built yet
+        p = sub.add_parser(name, help=help_, description=help_)
+        module.add_arguments(p)
+        p.set_defaults(_run=module.run)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "_run", None):
+        parser.print_help()
+        return 2
+    try:
+        return int(args._run(args) or 0)
+    except CommandError as exc:
+        print(f"hotfire {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"hotfire {args.command}: interrupted", file=sys.stderr)
+        return 130

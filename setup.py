@@ -1,0 +1,58 @@
+"""Build and install hotfire: one distribution, one import name (``hotfire``).
+
+The repository keeps the fixed top-level layout (daq/, analysis/, ext/, gui/);
+``package_dir`` maps each folder under the ``hotfire`` import name, and the
+root package (version, command line) lives in cli/.
+"""
+import numpy
+from Cython.Build import cythonize
+from setuptools import Extension, setup
+
+extensions = [
+    Extension(
+        "hotfire.ext._ring",
+        ["ext/_ring.pyx"],
+        include_dirs=[numpy.get_include(), "ext"],
+        extra_compile_args=["-O3"],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+    ),
+]
+
+setup(
+    name="hotfire",
+    version="0.1.0",
+    description="Acquisition, durable recording, live view and analysis for rocket-engine test stands",
+    python_requires=">=3.11",
+    package_dir={
+        "hotfire": "cli",
+        "hotfire.daq": "daq",
+        "hotfire.analysis": "analysis",
+        "hotfire.ext": "ext",
+        "hotfire.gui": "gui",
+    },
+    packages=[
+        "hotfire",
+        "hotfire.daq",
+        "hotfire.daq.sources",
+        "hotfire.analysis",
+        "hotfire.ext",
+        "hotfire.gui",
+    ],
+    package_data={"hotfire.ext": ["*.pyx", "*.h"]},
+    ext_modules=cythonize(extensions, language_level=3),
+    install_requires=[
+        "numpy>=1.26,<3",
+        "scipy>=1.11",
+        "h5py>=3.10",
+        "cea>=3.3,<4",
+        "nidaqmx>=1.0,<2",
+        "pyzmq>=25",
+        "pyqtgraph>=0.13.7",
+        # PySide6 6.12.0 crashes pyqtgraph on Python 3.11 (none_dealloc).
+        "PySide6>=6.6,<6.12",
+    ],
+    extras_require={
+        "test": ["pytest>=8", "pytest-qt>=4.4"],
+    },
+    entry_points={"console_scripts": ["hotfire = hotfire.cli:main"]},
+)
