@@ -2,7 +2,9 @@
 
 Each subcommand lives in the package that owns it and exposes
 ``add_arguments(parser)`` and ``run(args) -> int``; this module only
-dispatches, so adding a command never touches another's code.
+dispatches, so adding a command never touches another's code. Command
+modules are imported to build the parser, so they import heavy libraries
+(Qt, CEA) inside ``run``, keeping ``hotfire --help`` fast.
 """
 from __future__ import annotations
 
@@ -11,6 +13,7 @@ import importlib
 import sys
 
 from hotfire import __version__
+from hotfire.errors import HotfireError
 
 #: subcommand -> (module, one-line help)
 COMMANDS = {
@@ -27,10 +30,6 @@ COMMANDS = {
 }
 
 
-class CommandError(Exception):
-    """A user-facing error: printed without a traceback, exit status 2."""
-
-
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hotfire", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"hotfire {__version__}")
@@ -39,7 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         try:
             module = importlib.import_module(modname)
         except ModuleNotFoundError as exc:
-            if exc.name != modname:
+            if not (exc.name and (modname + ".").startswith(exc.name + ".")):
                 raise
             continue  # command not built yet
         p = sub.add_parser(name, help=help_, description=help_)
@@ -56,7 +55,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     try:
         return int(args._run(args) or 0)
-    except CommandError as exc:
+    except HotfireError as exc:
         print(f"hotfire {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -1,0 +1,260 @@
+"""Reading run files from scripts: channels by name or role, in engineering
+units, on a time base in seconds from T0, sliced without loading the file.
+
+    >>> from hotfire.analysis.run import open_run
+    >>> with open_run("runs/LE5-003-20261125T221300.h5") as run:
+    ...     pc = run.role("chamber_pressure")[0]           # a Signal
+    ...     thrust = run.channel("LC-THRUST", t=(-1, 5))    # seconds from T0
+    ...     thrust.t, thrust.values, thrust.units
+"""
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import h5py
+import numpy as np
+
+from hotfire.daq import units as U
+from hotfire.daq.runfile import SCHEMA, VERSION
+from hotfire.daq.scaling import Scaling
+from hotfire.errors import HotfireError
+
+SUPPORTED_MAJOR = int(VERSION.split(".")[0])
+
+
+class RunFileError(HotfireError):
+    """A file is not a readable hotfire run file (the message says why)."""
+
+
+@dataclass(frozen=True)
+class ChannelInfo:
+    name: str
+    stream: str
+    column: int
+    role: str
+    units: str
+    kind: str
+    physical: str
+    signal_units: str
+    range: tuple
+    adc: dict
+    calibration: dict
+    redline: dict
+    warning: dict
+    uncertainty: dict
+    serial: str
+    cal_date: str
+
+
+@dataclass(frozen=True)
+class StreamInfo:
+    name: str
+    rate_hz: float
+    channels: tuple[str, ...]
+    rows: int
+    segments: np.ndarray  # (k, 3): first sample index, first row, row count
+    start_offset_s: float = 0.0
+
+    @property
+    def gaps(self) -> list[tuple[int, int]]:
+        """Missing sample ranges between segments, as (first index, count)."""
+        out = []
+        for (a0, _, an), (b0, _, _) in zip(self.segments[:-1], self.segments[1:]):
+            if b0 > a0 + an:
+                out.append((int(a0 + an), int(b0 - a0 - an)))
+        return out
+
+
+@dataclass
+class Signal:
+    """One channel's samples: ``t`` seconds from T0, ``values`` in ``units``."""
+
+    name: str
+    role: str
+    units: str
+    t: np.ndarray
+    values: np.ndarray
+    rate_hz: float
+
+    def si(self) -> np.ndarray:
+        """Values converted to SI (Pa, N, kg/s, K)."""
+        return np.asarray(U.to_si(self.values, self.units), dtype=float)
+
+    def __len__(self):
+        return len(self.values)
+
+
+class Run:
+    """An open run file. Use :func:`open_run`."""
+
+    def __init__(self, path):
+        self.path = str(path)
+        try:
+            self.f = h5py.File(self.path, "r")
+        except FileNotFoundError:
+            raise RunFileError(f"{self.path}: no such file") from None
+        except OSError as exc:
+            raise RunFileError(f"{self.path}: not an HDF5 file or unreadable ({exc})") from None
+        a = self.f.attrs
+        if a.get("schema") != SCHEMA:
+            self.f.close()
+            raise RunFileError(f"{self.path}: not a hotfire run file (schema attribute {a.get('schema')!r})")
+        version = str(a.get("schema_version", "0"))
+        if int(version.split(".")[0]) > SUPPORTED_MAJOR:
+            self.f.close()
+            raise RunFileError(
+                f"{self.path}: run file format {version} is newer than this hotfire reads "
+                f"({VERSION}); upgrade hotfire to read it")
+        self.metadata = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in a.items()}
+        self.channels = [self._channel_info(r) for r in self.f["channels"][()]]
+        self._by_name = {c.name: c for c in self.channels}
+        self.streams = {}
+        for name, g in self.f["streams"].items():
+            self.streams[name] = StreamInfo(
+                name=name, rate_hz=float(g.attrs["rate_hz"]), channels=tuple(json.loads(g.attrs["channels"])),
+                rows=int(g["raw"].shape[0]), segments=g["segments"][()],
+                start_offset_s=float(g.attrs.get("start_offset_s", 0.0)))
+        self.events = self._events()
+        t0 = [e for e in self.events if e["kind"] == "T0"]
+        self.t0 = t0[0]["time_s"] if t0 else 0.0
+
+    # -- metadata ------------------------------------------------------------
+    @staticmethod
+    def _channel_info(r) -> ChannelInfo:
+        s = lambda v: v.decode() if isinstance(v, bytes) else v  # noqa: E731
+        j = lambda v: json.loads(s(v)) if s(v) else {}  # noqa: E731
+        return ChannelInfo(
+            name=s(r["name"]), stream=s(r["stream"]), column=int(r["column"]), role=s(r["role"]),
+            units=s(r["units"]), kind=s(r["kind"]), physical=s(r["physical"]),
+            signal_units=s(r["signal_units"]), range=tuple(j(r["range"])), adc=j(r["adc"]),
+            calibration=j(r["calibration"]), redline=j(r["redline"]), warning=j(r["warning"]),
+            uncertainty=j(r["uncertainty"]), serial=s(r["serial"]), cal_date=s(r["cal_date"]))
+
+    def _events(self) -> list[dict]:
+        out = []
+        for e in self.f["events"][()]:
+            d = {k: (e[k].decode() if isinstance(e[k], bytes) else e[k].item()) for k in e.dtype.names}
+            out.append(d)
+        out.sort(key=lambda d: d["time_s"])
+        return out
+
+    @property
+    def test_id(self) -> str:
+        return str(self.metadata.get("test_id", Path(self.path).stem))
+
+    @property
+    def rig_name(self) -> str:
+        return str(self.metadata.get("rig", ""))
+
+    @property
+    def rig(self):
+        """The rig description stored in the run (parsed and validated)."""
+        from hotfire.daq.rig import parse_rig
+
+        return parse_rig(self.metadata["rig_config"], f"{self.path}:/rig_config")
+
+    @property
+    def article(self):
+        return self.rig.article
+
+    def json_attr(self, group: str, key: str):
+        """A JSON attribute of a group (e.g. ``("simulation", "truth")``), or None."""
+        if group not in self.f:
+            return None
+        v = self.f[group].attrs.get(key)
+        return json.loads(v) if v is not None else None
+
+    @property
+    def truth(self) -> dict | None:
+        """The simulator's ground truth, for simulated runs."""
+        return self.json_attr("simulation", "truth")
+
+    def channel_info(self, name: str) -> ChannelInfo:
+        try:
+            return self._by_name[name]
+        except KeyError:
+            raise KeyError(f"{self.path}: no channel {name!r} (have: {', '.join(self._by_name)})") from None
+
+    def roles(self) -> dict[str, list[str]]:
+        out: dict[str, list[str]] = {}
+        for c in self.channels:
+            out.setdefault(c.role, []).append(c.name)
+        return out
+
+    # -- data ----------------------------------------------------------------
+    def sample_range(self, stream: str, t=None) -> tuple[int, int]:
+        """Absolute sample indices [first, stop) covering ``t`` (seconds from T0)."""
+        st = self.streams[stream]
+        seg = st.segments
+        end = int(seg[-1, 0] + seg[-1, 2]) if len(seg) else 0
+        start = int(seg[0, 0]) if len(seg) else 0
+        if t is None:
+            return start, end
+        t_a, t_b = t
+        to_idx = lambda x: int(np.ceil((x + self.t0 - st.start_offset_s) * st.rate_hz - 1e-9))  # noqa: E731
+        lo = start if t_a is None else max(start, to_idx(t_a))
+        hi = end if t_b is None else min(end, to_idx(t_b) + 1)
+        return lo, max(lo, hi)
+
+    def raw(self, name: str, t=None) -> tuple[np.ndarray, np.ndarray]:
+        """Raw samples of a channel and their absolute sample indices (gaps skipped)."""
+        info = self.channel_info(name)
+        st = self.streams[info.stream]
+        lo, hi = self.sample_range(info.stream, t)
+        ds = self.f["streams"][info.stream]["raw"]
+        idx_parts, val_parts = [], []
+        for s0, r0, n in st.segments:
+            a, b = max(lo, s0), min(hi, s0 + n)
+            if a >= b:
+                continue
+            val_parts.append(ds[r0 + (a - s0): r0 + (b - s0), info.column])
+            idx_parts.append(np.arange(a, b, dtype=np.int64))
+        if not val_parts:
+            return np.empty(0, ds.dtype), np.empty(0, np.int64)
+        return np.concatenate(val_parts), np.concatenate(idx_parts)
+
+    def channel(self, name: str, t=None, calibration: dict | None = None) -> Signal:
+        """A channel in engineering units.
+
+        Parameters
+        ----------
+        name : str
+            Channel name.
+        t : (float or None, float or None), optional
+            Time slice in seconds from T0; only those rows are read.
+        calibration : dict, optional
+            A calibration to apply instead of the stored one (re-calibration).
+        """
+        info = self.channel_info(name)
+        raw, idx = self.raw(name, t)
+        st = self.streams[info.stream]
+        values = Scaling(info.adc, calibration or info.calibration).to_eu(raw)
+        times = idx / st.rate_hz + st.start_offset_s - self.t0
+        return Signal(name, info.role, info.units, times, np.asarray(values, dtype=float), st.rate_hz)
+
+    def role(self, role: str, t=None) -> list[Signal]:
+        """Every channel with ``role``, in engineering units."""
+        return [self.channel(c.name, t) for c in self.channels if c.role == role]
+
+    def close(self):
+        self.f.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def open_run(path) -> Run:
+    """Open a run file for reading.
+
+    Raises
+    ------
+    RunFileError
+        If the file is missing, not HDF5, not a hotfire run, or of a newer
+        major format version.
+    """
+    return Run(path)

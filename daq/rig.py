@@ -1,0 +1,481 @@
+"""Rig descriptions: a TOML file per test stand, parsed into a validated model.
+
+Unknown keys are errors (a typo must not be silently ignored) and every
+error names the file, the line and the key, e.g.::
+
+    rigs/lox-ethanol-5kN.toml:41: channels.PC-CH.range: expected [low, high] with low < high, got [10.0, 0.0]
+"""
+from __future__ import annotations
+
+import datetime as _dt
+import hashlib
+import math
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from hotfire.daq import tomlpos
+from hotfire.daq.scaling import CALIBRATION_KEYS, adc_for
+from hotfire.errors import HotfireError
+
+#: The shared vocabulary that lets analyses and comparisons work across rigs
+#: whose channel names differ.
+ROLES = {
+    "thrust": "N",
+    "chamber_pressure": "bar",
+    "chamber_pressure_dynamic": "bar",
+    "ox_mass_flow": "kg/s",
+    "fuel_mass_flow": "kg/s",
+    "ox_tank_pressure": "bar",
+    "fuel_tank_pressure": "bar",
+    "ox_injector_pressure": "bar",
+    "fuel_injector_pressure": "bar",
+    "ox_temperature": "degC",
+    "fuel_temperature": "degC",
+    "chamber_wall_temperature": "degC",
+    "ambient_temperature": "degC",
+    "ox_valve_position": "V",
+    "fuel_valve_position": "V",
+    "other": "",
+}
+
+KINDS = {  # kind -> signal units the driver delivers
+    "voltage": "V",
+    "current": "mA",
+    "bridge": "mV/V",
+    "thermocouple": "degC",
+}
+DTYPES = ("int16", "int32", "float32", "float64")
+TERMINALS = ("default", "diff", "rse", "nrse", "pseudodiff")
+TC_TYPES = ("B", "E", "J", "K", "N", "R", "S", "T")
+
+
+class RigError(HotfireError):
+    """A rig file is invalid; the message names file, line and key."""
+
+    def __init__(self, path, line, key, message):
+        self.path, self.line, self.key = str(path), line, key
+        where = f"{path}:{line}" if line else str(path)
+        super().__init__(f"{where}: {key}: {message}" if key else f"{where}: {message}")
+
+
+@dataclass(frozen=True)
+class Limits:
+    """Redline or warning bounds in engineering units (either may be None)."""
+
+    min: float | None = None
+    max: float | None = None
+
+    def to_dict(self) -> dict:
+        return {k: v for k, v in (("min", self.min), ("max", self.max)) if v is not None}
+
+
+@dataclass(frozen=True)
+class Article:
+    serial: str
+    fuel: str
+    oxidizer: str
+    fuel_temperature_K: float
+    oxidizer_temperature_K: float
+    throat_diameter_mm: float
+    expansion_ratio: float
+    nominal_pc_bar: float
+    nominal_of: float
+    ambient_pressure_bar: float = 1.01325
+    chamber_diameter_mm: float | None = None
+    chamber_length_mm: float | None = None
+
+    @property
+    def throat_area_m2(self) -> float:
+        return math.pi / 4 * (self.throat_diameter_mm * 1e-3) ** 2
+
+
+@dataclass(frozen=True)
+class Sequence:
+    """Default firing sequence (seconds)."""
+
+    pretrigger_s: float = 2.0
+    burn_s: float = 4.0
+    posttrigger_s: float = 2.0
+
+
+@dataclass(frozen=True)
+class Stream:
+    name: str
+    rate_hz: float
+    dtype: str
+    device: str
+    channels: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Channel:
+    name: str
+    stream: str
+    column: int
+    physical: str
+    kind: str
+    range: tuple[float, float]
+    units: str
+    role: str
+    calibration: dict
+    adc: dict
+    terminal: str = "default"
+    excitation_V: float | None = None
+    thermocouple_type: str | None = None
+    cjc: str | None = None
+    serial: str = ""
+    cal_date: str = ""
+    redline: Limits | None = None
+    warning: Limits | None = None
+    uncertainty: dict = field(default_factory=dict)
+
+    @property
+    def signal_units(self) -> str:
+        return KINDS[self.kind]
+
+
+@dataclass(frozen=True)
+class Rig:
+    name: str
+    description: str
+    path: str
+    text: str
+    article: Article
+    sequence: Sequence
+    streams: dict[str, Stream]
+    channels: tuple[Channel, ...]
+
+    @property
+    def sha256(self) -> str:
+        return hashlib.sha256(self.text.encode()).hexdigest()
+
+    def channel(self, name: str) -> Channel:
+        for ch in self.channels:
+            if ch.name == name:
+                return ch
+        raise KeyError(f"rig {self.name!r} has no channel {name!r}")
+
+    def by_role(self, role: str) -> list[Channel]:
+        return [ch for ch in self.channels if ch.role == role]
+
+    def stream_channels(self, stream: str) -> list[Channel]:
+        return [ch for ch in self.channels if ch.stream == stream]
+
+
+# --------------------------------------------------------------------------
+# Validation
+
+
+class _Table:
+    """A TOML table being validated: typed getters that report file:line:key."""
+
+    def __init__(self, loader: "_Loader", data: dict, path: tuple[str, ...]):
+        self.loader, self.data, self.path = loader, data, path
+        self.used: set[str] = set()
+
+    def fail(self, key: str | None, message: str):
+        self.loader.fail(self.path + ((key,) if key else ()), message)
+
+    def _get(self, key, required, default):
+        self.used.add(key)
+        if key not in self.data:
+            if required:
+                self.fail(None, f"missing required key {key!r}")
+            return default
+        return self.data[key]
+
+    def str(self, key, required=True, default="", choices=None):
+        v = self._get(key, required, default)
+        if not isinstance(v, str):
+            self.fail(key, f"expected a string, got {v!r}")
+        if choices and v not in choices:
+            self.fail(key, f"expected one of {', '.join(choices)}, got {v!r}")
+        return v
+
+    def num(self, key, required=True, default=None, positive=False, minimum=None):
+        v = self._get(key, required, default)
+        if v is None and not required:
+            return None
+        if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v):
+            self.fail(key, f"expected a number, got {v!r}")
+        if positive and v <= 0:
+            self.fail(key, f"expected a positive number, got {v!r}")
+        if minimum is not None and v < minimum:
+            self.fail(key, f"expected a number >= {minimum}, got {v!r}")
+        return float(v)
+
+    def table(self, key, required=True):
+        v = self._get(key, required, None)
+        if v is None:
+            return None
+        if not isinstance(v, dict):
+            self.fail(key, f"expected a table, got {v!r}")
+        return _Table(self.loader, v, self.path + (key,))
+
+    def raw(self, key, required=False, default=None):
+        return self._get(key, required, default)
+
+    def check_unknown(self, allowed=None):
+        allowed = self.used if allowed is None else set(allowed)
+        for key in self.data:
+            if key not in allowed:
+                self.fail(key, f"unknown key (expected one of: {', '.join(sorted(allowed))})")
+
+
+class _Loader:
+    def __init__(self, path: Path, text: str):
+        self.path, self.text = path, text
+        self.lines = tomlpos.key_lines(text)
+
+    def fail(self, keypath: tuple[str, ...], message: str):
+        raise RigError(self.path, tomlpos.line_of(self.lines, keypath), ".".join(keypath), message)
+
+
+def load_rig(path) -> Rig:
+    """Load and validate a rig file.
+
+    Parameters
+    ----------
+    path : str or Path
+        A rig TOML file, or the name of a bundled rig (``lox-ethanol-5kN``).
+
+    Returns
+    -------
+    Rig
+
+    Raises
+    ------
+    RigError
+        With file, line and key, for any invalid or unknown entry.
+    """
+    path = resolve_rig_path(path)
+    try:
+        text = path.read_text()
+    except OSError as exc:
+        raise RigError(path, None, None, f"cannot read rig file: {exc.strerror}") from None
+    return parse_rig(text, path)
+
+
+def bundled_rigs_dir() -> Path:
+    """Where the bundled rigs live (the repository's rigs/ folder)."""
+    return Path(__file__).resolve().parent.parent / "rigs"
+
+
+def resolve_rig_path(name) -> Path:
+    p = Path(name)
+    if p.exists() or p.suffix == ".toml" or "/" in str(name):
+        return p
+    candidate = bundled_rigs_dir() / f"{name}.toml"
+    if candidate.exists():
+        return candidate
+    known = ", ".join(sorted(q.stem for q in bundled_rigs_dir().glob("*.toml")))
+    raise RigError(name, None, None, f"no such rig file, and no bundled rig of that name (bundled: {known})")
+
+
+def parse_rig(text: str, path="<rig>") -> Rig:
+    """Validate rig TOML text; ``path`` is used in error messages."""
+    path = Path(path)
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        line = getattr(exc, "lineno", None)
+        msg = str(exc)
+        if line is None and "(at line " in msg:
+            line = int(msg.rsplit("(at line ", 1)[1].split(",")[0])
+        raise RigError(path, line, None, f"not valid TOML: {msg}") from None
+    ld = _Loader(path, text)
+    root = _Table(ld, data, ())
+
+    rig_t = root.table("rig")
+    name = rig_t.str("name")
+    description = rig_t.str("description", required=False)
+    rig_t.check_unknown()
+
+    a = root.table("article")
+    article = Article(
+        serial=a.str("serial"),
+        fuel=a.str("fuel"),
+        oxidizer=a.str("oxidizer"),
+        fuel_temperature_K=a.num("fuel_temperature_K", positive=True),
+        oxidizer_temperature_K=a.num("oxidizer_temperature_K", positive=True),
+        throat_diameter_mm=a.num("throat_diameter_mm", positive=True),
+        expansion_ratio=a.num("expansion_ratio", minimum=1.0),
+        nominal_pc_bar=a.num("nominal_pc_bar", positive=True),
+        nominal_of=a.num("nominal_of", positive=True),
+        ambient_pressure_bar=a.num("ambient_pressure_bar", required=False, default=1.01325, minimum=0.0),
+        chamber_diameter_mm=a.num("chamber_diameter_mm", required=False, positive=True),
+        chamber_length_mm=a.num("chamber_length_mm", required=False, positive=True),
+    )
+    a.check_unknown()
+
+    s = root.table("sequence", required=False)
+    if s is None:
+        sequence = Sequence()
+    else:
+        sequence = Sequence(
+            pretrigger_s=s.num("pretrigger_s", required=False, default=2.0, minimum=0.0),
+            burn_s=s.num("burn_s", required=False, default=4.0, positive=True),
+            posttrigger_s=s.num("posttrigger_s", required=False, default=2.0, minimum=0.0),
+        )
+        s.check_unknown()
+
+    streams_t = root.table("streams")
+    if not streams_t.data:
+        streams_t.fail(None, "a rig needs at least one stream")
+    streams: dict[str, Stream] = {}
+    for sname in streams_t.data:
+        st = streams_t.table(sname)
+        streams[sname] = Stream(
+            name=sname,
+            rate_hz=st.num("rate_hz", positive=True),
+            dtype=st.str("dtype", required=False, default="float64", choices=DTYPES),
+            device=st.str("device", required=False, default=""),
+        )
+        st.check_unknown()
+
+    chans_t = root.table("channels")
+    if not chans_t.data:
+        chans_t.fail(None, "a rig needs at least one channel")
+    channels: list[Channel] = []
+    columns = {s: 0 for s in streams}
+    physicals: dict[str, str] = {}
+    for cname in chans_t.data:
+        c = chans_t.table(cname)
+        channels.append(_channel(c, cname, streams, columns, physicals))
+        c.check_unknown()
+    root.check_unknown(("rig", "article", "sequence", "streams", "channels"))
+
+    for sname, st in streams.items():
+        names = tuple(ch.name for ch in channels if ch.stream == sname)
+        if not names:
+            ld.fail(("streams", sname), "stream has no channels")
+        streams[sname] = Stream(st.name, st.rate_hz, st.dtype, st.device, names)
+    return Rig(name, description, str(path), text, article, sequence, streams, tuple(channels))
+
+
+def _channel(c: _Table, cname, streams, columns, physicals) -> Channel:
+    stream = c.str("stream")
+    if stream not in streams:
+        c.fail("stream", f"no stream {stream!r} in [streams] (have: {', '.join(streams)})")
+    physical = c.str("physical")
+    if physical in physicals:
+        c.fail("physical", f"{physical!r} is already used by channel {physicals[physical]!r}")
+    physicals[physical] = cname
+    kind = c.str("kind", choices=tuple(KINDS))
+    rng = c.raw("range", required=True)
+    if (
+        not isinstance(rng, list)
+        or len(rng) != 2
+        or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in rng)
+        or not rng[0] < rng[1]
+    ):
+        c.fail("range", f"expected [low, high] with low < high ({KINDS[kind]}), got {rng!r}")
+    role = c.str("role", choices=tuple(ROLES))
+    units = c.str("units")
+
+    cal_t = c.table("calibration", required=kind != "thermocouple")
+    if cal_t is None:
+        calibration = {"type": "none"}
+    else:
+        ctype = cal_t.str("type", choices=tuple(CALIBRATION_KEYS))
+        required, optional = CALIBRATION_KEYS[ctype]
+        for key in sorted(required):
+            cal_t.raw(key, required=True)
+        for key in optional:
+            cal_t.raw(key)
+        cal_t.check_unknown(required | optional | {"type"})
+        calibration = dict(cal_t.data)
+        _check_calibration(cal_t, ctype, calibration)
+        if ctype == "bridge" and kind != "bridge":
+            c.fail("calibration", f"a bridge calibration needs kind = \"bridge\", got {kind!r}")
+
+    terminal = c.str("terminal", required=False, default="default", choices=TERMINALS)
+    excitation = c.num("excitation_V", required=kind == "bridge", positive=True) if kind == "bridge" else None
+    tc_type = cjc = None
+    if kind == "thermocouple":
+        tc_type = c.str("thermocouple_type", choices=TC_TYPES)
+        cjc = c.str("cjc", required=False, default="builtin", choices=("builtin", "constant"))
+    redline = _limits(c, "redline")
+    warning = _limits(c, "warning")
+    cal_date = c.raw("cal_date", default="")
+    if not isinstance(cal_date, (str, _dt.date)):
+        c.fail("cal_date", f"expected a date (2026-03-14), got {cal_date!r}")
+    unc_t = c.table("uncertainty", required=False)
+    uncertainty = {}
+    if unc_t is not None:
+        for key in ("reading_percent", "fs_percent", "absolute"):
+            v = unc_t.num(key, required=False, minimum=0.0)
+            if v is not None:
+                uncertainty[key] = v
+        unc_t.check_unknown()
+    column = columns[stream]
+    columns[stream] += 1
+    return Channel(
+        name=cname,
+        stream=stream,
+        column=column,
+        physical=physical,
+        kind=kind,
+        range=(float(rng[0]), float(rng[1])),
+        units=units,
+        role=role,
+        calibration=calibration,
+        adc=adc_for(streams[stream].dtype, (float(rng[0]), float(rng[1]))),
+        terminal=terminal,
+        excitation_V=excitation,
+        thermocouple_type=tc_type,
+        cjc=cjc,
+        serial=c.str("serial", required=False),
+        cal_date=str(cal_date),
+        redline=redline,
+        warning=warning,
+        uncertainty=uncertainty,
+    )
+
+
+def _number_list(t: _Table, key: str, min_len: int) -> list[float]:
+    v = t.data.get(key)
+    if (
+        not isinstance(v, list)
+        or len(v) < min_len
+        or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
+    ):
+        t.fail(key, f"expected a list of at least {min_len} numbers, got {v!r}")
+    return [float(x) for x in v]
+
+
+def _check_calibration(t: _Table, ctype: str, cal: dict):
+    if ctype == "linear":
+        t.num("slope")
+        t.num("offset", required=False)
+        if cal["slope"] == 0:
+            t.fail("slope", "a zero slope maps every signal to one value")
+    elif ctype == "polynomial":
+        _number_list(t, "coefficients", 2)
+    elif ctype == "table":
+        sig = _number_list(t, "signal", 2)
+        val = _number_list(t, "value", 2)
+        if len(sig) != len(val):
+            t.fail("value", f"expected {len(sig)} values, one per signal point, got {len(val)}")
+        if any(b <= a for a, b in zip(sig, sig[1:])):
+            t.fail("signal", "signal points must increase strictly")
+    elif ctype == "bridge":
+        t.num("capacity", positive=True)
+        t.num("rated_output_mV_V", positive=True)
+        t.num("zero_mV_V", required=False)
+        t.num("shunt_value", required=False)
+
+
+def _limits(c: _Table, key: str) -> Limits | None:
+    t = c.table(key, required=False)
+    if t is None:
+        return None
+    lo = t.num("min", required=False)
+    hi = t.num("max", required=False)
+    t.check_unknown(("min", "max"))
+    if lo is None and hi is None:
+        c.fail(key, "expected min and/or max")
+    if lo is not None and hi is not None and lo >= hi:
+        t.fail("max", f"expected max > min, got min={lo}, max={hi}")
+    return Limits(lo, hi)

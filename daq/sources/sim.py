@@ -1,0 +1,232 @@
+"""The simulated test stand: the engine model seen through the rig's sensors.
+
+``SignalGenerator`` turns the noise-free engine model into what each
+channel's sensor and ADC would deliver: engineering value -> the sensor's
+signal (V, mA, mV/V, degC) through the inverse of the channel's calibration,
+plus sensor noise, then ADC quantization (int16 counts over the channel's
+range, or a 24-bit-resolution float). The simulated NI-DAQmx driver uses the
+same generator, so the real nidaqmx code path yields the same physics.
+
+Noise is a fixed table indexed by absolute sample index, so any block
+boundaries give bit-identical data: a run can be regenerated exactly.
+"""
+from __future__ import annotations
+
+import threading
+import time
+import zlib
+
+import numpy as np
+
+from hotfire.daq import units as U
+from hotfire.daq.events import Event
+from hotfire.daq.scaling import Calibration
+from hotfire.daq.sources.base import Block, Source, StreamSpec
+from hotfire.daq.sources.engine import EngineModel, Scenario
+
+_NOISE_BITS = 21
+_NOISE = np.random.default_rng(20261125).standard_normal(1 << _NOISE_BITS)
+_MASK = (1 << _NOISE_BITS) - 1
+
+
+def _noise(key: str, first: int, n: int) -> np.ndarray:
+    """Unit normal noise for samples [first, first+n) of one channel, reproducible."""
+    offset = zlib.crc32(key.encode()) & _MASK
+    idx = (np.arange(first, first + n, dtype=np.int64) + offset) & _MASK
+    return _NOISE[idx]
+
+
+class SignalGenerator:
+    """Sensor signals for every channel of a rig during one simulated firing.
+
+    Parameters
+    ----------
+    rig : Rig
+    scen : Scenario
+    """
+
+    def __init__(self, rig, scen: Scenario | None = None):
+        self.rig = rig
+        self.model = EngineModel(rig, scen or Scenario())
+        self.scenario = self.model.scenario
+        self._cal = {ch.name: Calibration(ch.calibration) for ch in rig.channels}
+        thrust = rig.by_role("thrust")
+        self._n_thrust = max(1, len(thrust))
+        # A thrust stand carries a preload: every load cell reads something
+        # before the firing, which is why analyses tare.
+        self._preload = {ch.name: 0.015 * (i + 1) * _full_scale(ch) for i, ch in enumerate(thrust)}
+        m = self.model
+        self._ox_nom = m.pc_nom * m.At / m.c_star(m.t_cut - 0.5) * m.of / (1 + m.of)
+        self._fuel_nom = self._ox_nom / m.of
+
+    def duration_samples(self, stream: str) -> int:
+        return int(round(self.model.duration * self.rig.streams[stream].rate_hz))
+
+    def quantity(self, ch, t: np.ndarray, first: int) -> np.ndarray:
+        """The true physical value at channel ``ch`` (SI, or % for valves)."""
+        m, role = self.model, ch.role
+        if role == "thrust":
+            return m.thrust(t) / self._n_thrust + U.to_si(self._preload[ch.name], ch.units)
+        if role == "chamber_pressure":
+            return m.chamber_pressure(t)
+        if role == "chamber_pressure_dynamic":
+            rough = self.scenario.roughness * m.pc_target(t) * m.combustion(t)
+            return m.chamber_pressure(t) + m.instability(t) + rough * _noise(ch.name + "/rough", first, len(t))
+        if role == "ox_injector_pressure":
+            return m.chamber_pressure(t) + 0.20 * m.pc_nom * (m.ox_flow(t) / self._ox_nom) ** 2
+        if role == "fuel_injector_pressure":
+            return m.chamber_pressure(t) + 0.25 * m.pc_nom * (m.fuel_flow(t) / self._fuel_nom) ** 2
+        if role == "ox_tank_pressure":
+            return 1.7 * m.pc_nom * (1 - 0.04 * m.ox_flow(t) / self._ox_nom)
+        if role == "fuel_tank_pressure":
+            return 1.7 * m.pc_nom * (1 - 0.04 * m.fuel_flow(t) / self._fuel_nom)
+        if role == "ox_mass_flow":
+            return m.ox_flow(t)
+        if role == "fuel_mass_flow":
+            return m.fuel_flow(t)
+        if role == "ox_temperature":
+            return np.full_like(t, self.rig.article.oxidizer_temperature_K)
+        if role == "fuel_temperature":
+            return np.full_like(t, self.rig.article.fuel_temperature_K)
+        if role == "chamber_wall_temperature":
+            heat = 650.0 * (1 - np.exp(-np.maximum(t - m.t_ign, 0) / 1.5))
+            at_cut = 650.0 * (1 - np.exp(-(m.t_cut - m.t_ign) / 1.5))
+            cool = at_cut * np.exp(-np.maximum(t - m.t_cut, 0) / 20.0)
+            return 293.15 + np.where(t < m.t_cut, heat, cool)
+        if role == "ambient_temperature":
+            return np.full_like(t, 288.15)
+        if role in ("ox_valve_position", "fuel_valve_position"):
+            return 100.0 * m.valve_position(t)
+        return np.zeros_like(t)
+
+    def signal(self, ch, first: int, n: int) -> np.ndarray:
+        """Channel ``ch``'s sensor signal (V, mA, mV/V or degC) for samples [first, first+n), noisy."""
+        rate = self.rig.streams[ch.stream].rate_hz
+        t = np.arange(first, first + n, dtype=np.float64) / rate
+        value = U.from_si(self.quantity(ch, t, first), ch.units)
+        lo, hi = ch.range
+        span = hi - lo
+        sig = self._cal[ch.name].to_signal(value, (lo - span, hi + span))
+        sigma = 0.05 if ch.kind == "thermocouple" else 2e-4 * span
+        sig = sig + sigma * _noise(ch.name, first, n)
+        if self.scenario.failed_channel_role and ch.role == self.scenario.failed_channel_role:
+            # open circuit: the input sits at its lower rail from the failure on
+            failed = t >= self.model.t_ign + self.scenario.failure_at_s
+            sig = np.where(failed, lo + 1e-3 * span * _noise(ch.name + "/open", first, n), sig)
+        return sig
+
+    def raw(self, stream: str, first: int, n: int) -> np.ndarray:
+        """Raw samples of ``stream`` as its ADC delivers them: (n, channels) in the stream dtype."""
+        st = self.rig.streams[stream]
+        chans = self.rig.stream_channels(stream)
+        out = np.empty((n, len(chans)), dtype=st.dtype)
+        for j, ch in enumerate(chans):
+            sig = self.signal(ch, first, n)
+            c0, c1 = ch.adc["coefficients"]
+            if st.dtype == "int16":
+                counts = np.rint((sig - c0) / c1)
+                out[:, j] = np.clip(counts, -32768, 32767)
+            else:
+                lo, hi = ch.range
+                lsb = (hi - lo) / (1 << 24)  # a 24-bit converter's resolution
+                out[:, j] = np.clip(np.rint(sig / lsb) * lsb, lo - 0.05 * (hi - lo), hi + 0.05 * (hi - lo))
+        return out
+
+    def sequence_events(self, stream: str) -> list[Event]:
+        """T0 and cutoff, dated on ``stream``'s sample clock."""
+        rate = self.rig.streams[stream].rate_hz
+        m = self.model
+        return [
+            Event("T0", stream, int(round(m.t0 * rate)), "T0: main valves commanded open"),
+            Event("cutoff", stream, int(round(m.t_cut * rate)), "cutoff: main valves commanded closed"),
+        ]
+
+
+def _full_scale(ch) -> float:
+    """A channel's full scale in engineering units."""
+    cal = Calibration(ch.calibration)
+    vals = cal.to_eu(np.array(ch.range))
+    return float(np.max(np.abs(vals)))
+
+
+def reference_stream(rig) -> str:
+    """The stream that dates sequence events: the thrust channel's, else the fastest."""
+    thrust = rig.by_role("thrust")
+    if thrust:
+        return thrust[0].stream
+    return max(rig.streams.values(), key=lambda s: s.rate_hz).name
+
+
+class SimulatedSource(Source):
+    """The simulator as a source: blocks of every stream, optionally in real time.
+
+    Parameters
+    ----------
+    rig : Rig
+    scen : Scenario, optional
+    block_s : float
+        Seconds per block (DAQ reads about 10 times a second).
+    realtime : bool
+        Pace blocks by the wall clock, as hardware would; else as fast as possible.
+    duration_s : float, optional
+        Stop after this many seconds (default: the whole sequence).
+    """
+
+    kind = "simulator"
+
+    def __init__(self, rig, scen: Scenario | None = None, block_s: float = 0.1,
+                 realtime: bool = False, duration_s: float | None = None):
+        self.rig = rig
+        self.gen = SignalGenerator(rig, scen)
+        self.block_s, self.realtime = block_s, realtime
+        self.streams = {
+            s.name: StreamSpec(s.name, s.rate_hz, np.dtype(s.dtype), s.channels) for s in rig.streams.values()
+        }
+        dur = self.gen.model.duration if duration_s is None else duration_s
+        self._total = {s: int(round(dur * st.rate_hz)) for s, st in self.streams.items()}
+        self._next = {s: 0 for s in self.streams}
+        self._ref = reference_stream(rig)
+        self._pending = [e for e in self.gen.sequence_events(self._ref) if e.sample < self._total[self._ref]]
+        self._lock = threading.Lock()
+        self._released: list[Event] = []
+        self._t_start = None
+        self._stopped = threading.Event()
+
+    @property
+    def truth(self):
+        return self.gen.model.truth
+
+    def start(self):
+        self._t_start = time.monotonic()
+
+    def read(self, stream: str, timeout: float = 1.0) -> Block | None:
+        if self._t_start is None:
+            self.start()
+        first = self._next[stream]
+        n = min(max(1, int(round(self.block_s * self.streams[stream].rate_hz))), self._total[stream] - first)
+        if n <= 0 or self._stopped.is_set():
+            return None
+        if self.realtime:
+            due = self._t_start + (first + n) / self.streams[stream].rate_hz
+            delay = due - time.monotonic()
+            if delay > 0 and self._stopped.wait(delay):
+                return None
+        data = self.gen.raw(stream, first, n)
+        self._next[stream] = first + n
+        if stream == self._ref:
+            with self._lock:
+                due = [e for e in self._pending if e.sample < first + n]
+                self._pending = [e for e in self._pending if e.sample >= first + n]
+                self._released.extend(due)
+        return Block(first, data)
+
+    def events(self):
+        with self._lock:
+            out, self._released = self._released, []
+        return out
+
+    def stop(self):
+        self._stopped.set()
+
+    def metadata(self) -> dict:
+        return {"scenario": self.gen.scenario.to_dict(), "truth": self.truth.to_dict()}
