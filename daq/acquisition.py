@@ -1,14 +1,18 @@
 """The acquisition engine: a source feeds one ring per stream; subscribers
 (the recorder, limits, the live publisher) each read the rings with their
-own cursor and never touch the source.
+own cursor, in their own thread, and never touch the source.
 
 One producer thread per stream moves blocks from the source into its ring;
-the ring never blocks it. The recorder thread drains every ring into the
-run file. A subscriber that falls behind loses data only as an exact,
-recorded gap.
+the ring never blocks it. A subscriber that falls behind loses data only as
+an exact gap that is posted as an event, so the recorder stores it.
+
+Ring indices count rows written to a ring; sample indices count the
+stream's sample clock. They differ only after the source itself lost
+samples (a driver overflow): ``StreamClock`` maps one to the other.
 """
 from __future__ import annotations
 
+import bisect
 import datetime as _dt
 import threading
 import time
@@ -18,13 +22,66 @@ from pathlib import Path
 import numpy as np
 
 from hotfire.daq.events import Event
-from hotfire.daq.runfile import RunFileWriter
 from hotfire.ext.ring import Ring
+
+
+class StreamClock:
+    """Maps ring indices to sample indices across gaps in the source."""
+
+    def __init__(self):
+        self._ring = [0]
+        self._sample = [0]
+        self._lock = threading.Lock()
+
+    def jump(self, ring_index: int, sample_index: int):
+        with self._lock:
+            self._ring.append(ring_index)
+            self._sample.append(sample_index)
+
+    def split(self, ring_first: int, n: int) -> list[tuple[int, int, int]]:
+        """Pieces ``(sample_first, row_offset, count)`` of ring rows [ring_first, ring_first+n)."""
+        with self._lock:
+            r, s = list(self._ring), list(self._sample)
+        out = []
+        pos = ring_first
+        end = ring_first + n
+        k = bisect.bisect_right(r, pos) - 1
+        while pos < end:
+            stop = min(end, r[k + 1]) if k + 1 < len(r) else end
+            out.append((s[k] + pos - r[k], pos - ring_first, stop - pos))
+            pos = stop
+            k += 1
+        return out
+
+    def sample(self, ring_index: int) -> int:
+        return self.split(ring_index, 1)[0][0]
+
+
+class Subscriber:
+    """Something that reads the rings during acquisition (in its own thread).
+
+    Subclasses implement ``poll`` (read what is available, return the number
+    of rows handled) and may override ``open``, ``on_events`` and ``close``.
+    """
+
+    name = "subscriber"
+
+    def open(self, acq: "Acquisition") -> None:
+        self.acq = acq
+
+    def poll(self) -> int:
+        return 0
+
+    def on_events(self, events: list[Event]) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
 
 
 @dataclass
 class RunSummary:
-    path: Path
+    path: Path | None
     test_id: str
     samples: dict[str, int]
     events: list[Event]
@@ -39,14 +96,14 @@ def default_test_id(rig, when: _dt.datetime | None = None) -> str:
 
 
 class Acquisition:
-    """Acquire one firing from ``source`` and record it.
+    """Acquire one firing from ``source`` and hand it to subscribers.
 
     Parameters
     ----------
     rig : Rig
     source : Source
-    out_dir : str or Path
-        Where the run file goes (created if missing).
+    subscribers : list of Subscriber
+        Typically a :class:`hotfire.daq.recorder.Recorder` and others.
     test_id : str, optional
         Default: ``<article serial>-<UTC start time>``.
     notes : str
@@ -55,10 +112,9 @@ class Acquisition:
         Ring capacity per stream, in seconds of data.
     """
 
-    def __init__(self, rig, source, out_dir, test_id: str | None = None, notes: str = "",
+    def __init__(self, rig, source, subscribers=(), test_id: str | None = None, notes: str = "",
                  ring_seconds: float = 20.0):
         self.rig, self.source = rig, source
-        self.out_dir = Path(out_dir)
         self.start_time = _dt.datetime.now(_dt.timezone.utc)
         self.test_id = test_id or default_test_id(rig, self.start_time)
         self.notes = notes
@@ -66,28 +122,65 @@ class Acquisition:
             name: Ring(max(1024, int(ring_seconds * spec.rate_hz)), spec.n_channels, spec.dtype)
             for name, spec in source.streams.items()
         }
-        self.path = self.out_dir / f"{self.test_id}.h5"
+        self.clocks = {name: StreamClock() for name in source.streams}
+        self.subscribers = list(subscribers)
+        self.source_metadata = source.metadata()
         self._done = {name: threading.Event() for name in source.streams}
         self._stop = threading.Event()
         self._errors: list[BaseException] = []
-        self.events: list[Event] = []
-        self.recorded = {name: 0 for name in source.streams}
+        self._events: list[Event] = []
+        self._ev_lock = threading.Lock()
+        self._ev_cond = threading.Condition(self._ev_lock)
+
+    # -- events ------------------------------------------------------------------
+    def post(self, events: list[Event]) -> None:
+        """Publish events to every subscriber (thread-safe)."""
+        if events:
+            with self._ev_lock:
+                self._events.extend(events)
+
+    def events_since(self, cursor: int) -> tuple[list[Event], int]:
+        with self._ev_lock:
+            return self._events[cursor:], len(self._events)
+
+    @property
+    def events(self) -> list[Event]:
+        with self._ev_lock:
+            return list(self._events)
+
+    @property
+    def producing(self) -> bool:
+        """True until every stream's source has ended and its ring holds all data."""
+        return not all(d.is_set() for d in self._done.values())
+
+    def sample_index(self, stream: str, ring_index: int) -> int:
+        return self.clocks[stream].sample(ring_index)
 
     # -- producers -------------------------------------------------------------
     def _produce(self, stream: str):
-        ring = self.rings[stream]
+        ring, clock = self.rings[stream], self.clocks[stream]
+        expected = 0
         try:
             while not self._stop.is_set():
                 block = self.source.read(stream, timeout=1.0)
                 if block is None:
                     break
-                if block.first_index != ring.written:
-                    raise RuntimeError(f"stream {stream!r}: source skipped from sample {ring.written} "
-                                       f"to {block.first_index}")
+                if block.first_index != expected:
+                    if block.first_index < expected:
+                        raise RuntimeError(f"stream {stream!r}: source went back from sample {expected} "
+                                           f"to {block.first_index}")
+                    clock.jump(ring.written, block.first_index)
+                    self.post([Event("gap", stream, expected,
+                                     f"source lost {block.first_index - expected} samples")])
                 ring.write(np.ascontiguousarray(block.data))
-        except BaseException as exc:  # reported by run(); the recorder still drains
+                expected = block.first_index + len(block.data)
+                # Sequence events follow the data they date, never precede it.
+                self.post(self.source.events())
+        except BaseException as exc:  # reported by run(); subscribers still drain
             self._errors.append(exc)
+            self.post([Event("driver_error", stream, expected, f"acquisition stopped: {exc}")])
         finally:
+            self.post(self.source.events())
             self._done[stream].set()
 
     def stop(self):
@@ -95,74 +188,66 @@ class Acquisition:
         self._stop.set()
         self.source.stop()
 
-    # -- the recorder subscriber --------------------------------------------------
+    def _subscribe(self, sub: Subscriber):
+        cursor = 0
+        try:
+            while True:
+                producing = self.producing
+                evs, cursor = self.events_since(cursor)
+                if evs:
+                    sub.on_events(evs)
+                moved = sub.poll()
+                if not producing and not moved:
+                    evs, cursor = self.events_since(cursor)
+                    if evs:
+                        sub.on_events(evs)
+                    if not sub.poll():
+                        break
+                if not moved:
+                    time.sleep(0.005)
+        except BaseException as exc:
+            self._errors.append(exc)
+            self._stop.set()
+            self.source.stop()
+
     def run(self, progress=None, progress_interval: float = 0.5) -> RunSummary:
-        """Acquire until the source ends (or ``stop()``), recording everything.
+        """Acquire until the source ends (or ``stop()``); subscribers drain everything.
 
         Parameters
         ----------
         progress : callable, optional
             Called as ``progress(acquisition)`` about every ``progress_interval`` s.
         """
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        meta = {"test_id": self.test_id, "source": self.source.kind, "notes": self.notes}
-        extra = {}
-        src_meta = self.source.metadata()
-        if "truth" in src_meta:
-            extra["simulation"] = src_meta
-        writer = RunFileWriter(self.path, self.rig, meta, extra=extra, start_time=self.start_time)
-        readers = {name: ring.reader(start=0) for name, ring in self.rings.items()}
-        bufs = {name: np.empty((max(1, ring.capacity // 4), ring.n_channels), ring.dtype)
-                for name, ring in self.rings.items()}
+        for sub in self.subscribers:
+            sub.open(self)
         producers = [threading.Thread(target=self._produce, args=(s,), name=f"produce-{s}", daemon=True)
                      for s in self.rings]
+        workers = [threading.Thread(target=self._subscribe, args=(sub,), name=f"sub-{sub.name}", daemon=True)
+                   for sub in self.subscribers]
         self.source.start()
-        for t in producers:
+        for t in producers + workers:
             t.start()
-        last_progress = last_flush = time.monotonic()
         try:
-            while True:
-                all_done = all(d.is_set() for d in self._done.values())
-                moved = 0
-                for name, r in readers.items():
-                    while r.available:
-                        first, n, gap = r.read_into(bufs[name])
-                        if gap is not None:
-                            self._add_events(writer, [Event(
-                                "gap", name, gap.first_index,
-                                f"recorder fell behind: {gap.count} samples lost", "")])
-                        if n:
-                            writer.append(name, first, bufs[name][:n])
-                            self.recorded[name] = first + n
-                            moved += n
-                self._add_events(writer, self.source.events())
-                now = time.monotonic()
-                if now - last_flush > 1.0:
-                    writer.flush()
-                    last_flush = now
-                if progress and now - last_progress >= progress_interval:
+            while any(t.is_alive() for t in workers + producers):
+                if progress:
                     progress(self)
-                    last_progress = now
-                if all_done and not any(r.available for r in readers.values()):
-                    break
-                if not moved:
-                    time.sleep(0.01)
+                for t in workers:
+                    t.join(timeout=progress_interval / max(1, len(workers)))
+                if not workers:
+                    time.sleep(progress_interval)
         finally:
             self.source.stop()
             for t in producers:
                 t.join(timeout=5)
-            self._add_events(writer, self.source.events())
-            writer.set_attrs(end_time_utc=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="microseconds"),
-                             complete=int(not self._errors))
-            counts = writer.counts()
-            writer.close()
+            for t in workers:
+                t.join()
+            for sub in self.subscribers:
+                sub.close()
         if progress:
             progress(self)
-        gaps = {name: r.lost for name, r in readers.items()}
-        return RunSummary(self.path, self.test_id, counts, list(self.events), gaps,
-                          src_meta.get("truth"), self._errors[0] if self._errors else None)
-
-    def _add_events(self, writer, events):
-        if events:
-            writer.add_events(events)
-            self.events.extend(events)
+        rec = next((s for s in self.subscribers if hasattr(s, "path")), None)
+        return RunSummary(
+            getattr(rec, "path", None), self.test_id,
+            {name: ring.written for name, ring in self.rings.items()}, self.events,
+            getattr(rec, "lost", {}), self.source_metadata.get("truth"),
+            self._errors[0] if self._errors else None)

@@ -4,6 +4,7 @@ from __future__ import annotations
 import sys
 
 from hotfire.daq.acquisition import Acquisition
+from hotfire.daq.recorder import Recorder
 from hotfire.daq.rig import load_rig
 from hotfire.daq.sources import open_source
 from hotfire.daq.sources.engine import SCENARIOS, scenario
@@ -30,13 +31,13 @@ def add_arguments(p):
 def progress_printer(stream=sys.stderr):
     def show(acq):
         ref = max(acq.source.streams.values(), key=lambda s: s.n_channels)
-        t = acq.recorded[ref.name] / ref.rate_hz
+        t = acq.rings[ref.name].written / ref.rate_hz
         t0 = next((e for e in acq.events if e.kind == "T0"), None)
         clock = ""
         if t0 is not None:
             dt = t - t0.sample / acq.source.streams[t0.stream].rate_hz
             clock = f"T{'+' if dt >= 0 else '-'}{abs(dt):6.2f} s  "
-        counts = "  ".join(f"{s}: {n:,}" for s, n in acq.recorded.items())
+        counts = "  ".join(f"{s}: {ring.written:,}" for s, ring in acq.rings.items())
         print(f"\r  {clock}{t:7.2f} s recorded  |  {counts}", end="", file=stream, flush=True)
     return show
 
@@ -45,8 +46,10 @@ def acquire(args, realtime: bool):
     rig = load_rig(args.rig)
     scen = scenario(args.scenario, burn_s=args.burn)
     source = open_source(rig, args.source, scenario=scen, realtime=realtime, duration_s=args.duration)
-    acq = Acquisition(rig, source, args.out, test_id=args.test_id, notes=args.notes)
-    print(f"hotfire: acquiring {rig.name} ({source.kind}) -> {acq.path}", file=sys.stderr)
+    recorder = Recorder(args.out)
+    acq = Acquisition(rig, source, [recorder], test_id=args.test_id, notes=args.notes)
+    print(f"hotfire: acquiring {rig.name} ({source.kind}) -> {recorder.out_dir / acq.test_id}.h5",
+          file=sys.stderr)
     summary = acq.run(progress=None if args.quiet else progress_printer())
     if not args.quiet:
         print(file=sys.stderr)
