@@ -141,6 +141,10 @@ class RunFileWriter:
         self._next[stream] = first_index + n
         ds.parent.attrs["committed"] = r0 + n
 
+    def set_first_sample(self, stream: str, sample: int) -> None:
+        """Where recording of ``stream`` was meant to start (armed runs)."""
+        self.f[f"streams/{stream}"].attrs["first_sample"] = int(sample)
+
     def add_events(self, events: list[Event]) -> None:
         """Append events (dated by stream and sample)."""
         if not events:
