@@ -60,6 +60,10 @@ def _set_after_copy_hook(hook):
     _after_copy = hook
 
 
+def _is_int(x):
+    return isinstance(x, (int, np.integer)) and not isinstance(x, bool)
+
+
 cdef inline void _copy_out(const char *data, int64_t cap, Py_ssize_t rb,
                            int64_t first, int64_t n, char *dst) noexcept nogil:
     """Copy rows [first, first+n) of the ring to dst, across the wrap."""
@@ -108,16 +112,18 @@ cdef class RingBase:
     cdef int64_t _start         # rows [.., _start) have been started
     cdef int64_t _commit        # rows [.., _commit) are complete
 
-    def __cinit__(self, capacity, n_channels, dtype=np.float64, *args, **kwargs):
+    def __cinit__(self, capacity, n_channels, dtype, *args, **kwargs):
         dt = np.dtype(dtype)
         if dt.newbyteorder("=") not in _DTYPES or not dt.isnative:
             raise TypeError(
                 f"dtype must be one of int16, int32, float32, float64 (native byte order), got {dt}")
-        if int(capacity) != capacity or capacity < 1:
+        if not _is_int(capacity) or capacity < 1:
             raise ValueError(f"capacity must be an integer >= 1 (rows), got {capacity!r}")
-        if int(n_channels) != n_channels or n_channels < 1:
+        if not _is_int(n_channels) or n_channels < 1:
             raise ValueError(f"n_channels must be an integer >= 1, got {n_channels!r}")
-        buf = np.zeros((int(capacity), int(n_channels)), dtype=dt)
+        capacity = int(capacity)
+        n_channels = int(n_channels)
+        buf = np.zeros((capacity, n_channels), dtype=dt)
         # Touch every page now, so the first lap of writes does not page-fault.
         buf.fill(0)
         self._buf = buf

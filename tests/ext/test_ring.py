@@ -79,7 +79,7 @@ def test_several_readers_have_independent_cursors():
 
 
 def test_read_max_rows_and_empty():
-    ring = Ring(10, 3)
+    ring = Ring(10, 3, np.float64)
     r = ring.reader()
     res = r.read()
     assert res.first_index == 0 and res.data.shape == (0, 3) and res.gap is None
@@ -92,7 +92,7 @@ def test_read_max_rows_and_empty():
 
 
 def test_overrun_reports_exact_gaps():
-    ring = Ring(10, 3)
+    ring = Ring(10, 3, np.float64)
     r = ring.reader()
     ring.write(rows(0, 8))
     ring.write(rows(8, 8))
@@ -131,7 +131,7 @@ def test_read_into_copies_into_callers_array():
 
 
 def test_reader_start_pretrigger():
-    ring = Ring(10, 3)
+    ring = Ring(10, 3, np.float64)
     ring.write(rows(0, 8))
     r = ring.reader(start=3)           # history still in the ring
     res = r.read()
@@ -154,7 +154,7 @@ def test_reader_start_pretrigger():
 
 
 def test_latest():
-    ring = Ring(10, 3)
+    ring = Ring(10, 3, np.float64)
     first, data = ring.latest(5)
     assert first == 0 and data.shape == (0, 3)
     ring.write(rows(0, 3))
@@ -175,7 +175,7 @@ def test_latest():
 
 
 def test_copy_range_and_errors():
-    ring = Ring(10, 3)
+    ring = Ring(10, 3, np.float64)
     ring.write(rows(0, 8))
     np.testing.assert_array_equal(ring.copy_range(2, 6), rows(2, 4))
     assert ring.copy_range(3, 3).shape == (0, 3)
@@ -227,7 +227,7 @@ def test_acquire_release_across_the_wrap():
 
 
 def test_acquire_reports_gap_before_view():
-    ring = Ring(10, 3)
+    ring = Ring(10, 3, np.float64)
     r = ring.reader()
     ring.write(rows(0, 10))
     ring.write(rows(10, 4))
@@ -238,7 +238,7 @@ def test_acquire_reports_gap_before_view():
 
 
 def test_release_reports_rows_overwritten_while_held():
-    ring = Ring(10, 3)
+    ring = Ring(10, 3, np.float64)
     r = ring.reader()
     ring.write(rows(0, 6))
     view = r.acquire()                 # rows 0..5 held in place
@@ -252,7 +252,7 @@ def test_release_reports_rows_overwritten_while_held():
 
 
 def test_read_discards_rows_overwritten_during_the_copy(after_copy):
-    ring = Ring(10, 3)
+    ring = Ring(10, 3, np.float64)
     r = ring.reader()
     ring.write(rows(0, 10))
     # While the reader copies rows 0..9, the writer overwrites rows 0..3.
@@ -267,7 +267,7 @@ def test_read_discards_rows_overwritten_during_the_copy(after_copy):
 
 
 def test_read_discards_everything_after_a_lap_during_the_copy(after_copy):
-    ring = Ring(10, 3)
+    ring = Ring(10, 3, np.float64)
     r = ring.reader()
     ring.write(rows(0, 10))
 
@@ -285,7 +285,7 @@ def test_read_discards_everything_after_a_lap_during_the_copy(after_copy):
 
 
 def test_copy_range_and_latest_detect_overwrite_during_copy(after_copy):
-    ring = Ring(10, 3)
+    ring = Ring(10, 3, np.float64)
     ring.write(rows(0, 10))
     after_copy(lambda: (after_copy(None), ring.write(rows(10, 3))))
     with pytest.raises(GapError) as exc:
@@ -315,9 +315,14 @@ def test_constructor_errors():
     with pytest.raises(TypeError, match="native byte order"):
         Ring(10, 2, ">f8")
     with pytest.raises(ValueError, match="capacity must be an integer >= 1.*got 0"):
-        Ring(0, 2)
+        Ring(0, 2, np.float64)
     with pytest.raises(ValueError, match="n_channels must be an integer >= 1.*got 0"):
-        Ring(4, 0)
+        Ring(4, 0, np.float64)
+    with pytest.raises(ValueError, match=r"capacity must be an integer >= 1 \(rows\), got 2.5"):
+        Ring(2.5, 1, np.float64)
+    with pytest.raises(TypeError):
+        Ring(4, 2)                     # the dtype is never implied
+    assert Ring(np.int64(4), np.int32(2), "f4").capacity == 4
 
 
 @pytest.mark.parametrize("bad, exc, msg", [
