@@ -258,8 +258,8 @@ class JournalWriter:
                  segment_bytes: int = 256 << 20):
         self.directory = os.fspath(directory)
         self._streams = _stream_specs(metadata)
-        if segment_bytes < 4096:
-            raise ValueError(f"segment_bytes: expected >= 4096, got {segment_bytes}")
+        if segment_bytes < 1024:
+            raise ValueError(f"segment_bytes: expected >= 1024, got {segment_bytes}")
         self.segment_bytes = int(segment_bytes)
         self.sync_interval = sync_interval
         self.journal_id = uuid.uuid4().hex
