@@ -318,18 +318,20 @@ class JournalWriter:
 
     @property
     def synced_through(self) -> dict[str, int]:
-        """Per stream, the end index (exclusive) of the last DATA record known durable.
+        """Per stream, the highest end index (exclusive) of a DATA record known durable.
 
-        Every DATA record of the stream up to that index was ``fdatasync``'d:
-        for a stream written from index 0 without gaps it is the number of
-        rows that must survive a crash. Streams with nothing synced are absent.
+        Syncs cover every record written before them, so for a stream appended
+        in index order every row below this index that was appended is on
+        stable storage: it is what must survive a crash (for a stream written
+        from 0 without gaps, the number of rows). Streams with nothing synced
+        yet are absent.
         """
         with self._lock:
             return dict(self._synced)
 
     @property
     def written_through(self) -> dict[str, int]:
-        """Per stream, the end index of the last DATA record written (maybe not yet synced)."""
+        """Per stream, the highest end index of a DATA record written (maybe not yet synced)."""
         with self._lock:
             return dict(self._written)
 
@@ -379,17 +381,16 @@ class JournalWriter:
             rows = rows.reshape(-1, 1)
         if rows.ndim != 2 or rows.shape[1] != nch:
             raise ValueError(f"stream {stream!r}: expected rows of shape (n, {nch}), got {rows.shape}")
-        if rows.dtype != dt:
-            if rows.dtype.newbyteorder("<") != dt:
-                raise ValueError(f"stream {stream!r}: expected dtype {dt.name}, got {rows.dtype.name}")
+        if rows.dtype.kind != dt.kind or rows.dtype.itemsize != dt.itemsize:
+            raise ValueError(f"stream {stream!r}: expected dtype {dt.name}, got {rows.dtype.name}")
         first_index = int(first_index)
         if first_index < 0:
             raise ValueError(f"first_index: expected >= 0, got {first_index}")
         n = rows.shape[0]
         if n == 0:
             return -1
-        if rows.dtype.byteorder == ">" or not rows.flags.c_contiguous:
-            rows = np.ascontiguousarray(rows, dtype=dt)
+        if rows.dtype != dt or not rows.flags.c_contiguous:
+            rows = np.ascontiguousarray(rows, dtype=dt)  # byte swap / gather: the only copies
         payload = memoryview(rows).cast("B")
         seq = self._write(DATA, _CODE_OF[dt], sid, nch, first_index, n, payload, stream, first_index + n)
         self._maybe_sync()

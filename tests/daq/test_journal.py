@@ -642,3 +642,11 @@ def test_iteration_refuses_a_journal_changed_after_the_scan(tmp_path):
         f.write(b"\xff")
     with pytest.raises(J.JournalReadError, match="changed since the journal was scanned"):
         list(j)
+
+
+def test_byte_swapped_input_is_stored_little_endian(tmp_path):
+    rows = block("counts", 0, 6)
+    with JournalWriter(tmp_path / "r", META, RIG) as w:
+        w.append("counts", 0, rows.astype(">i4"))
+    (rec,) = read_journal(tmp_path / "r")
+    assert rec.rows.dtype == np.dtype("int32") and np.array_equal(rec.rows, rows)
