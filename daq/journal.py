@@ -40,7 +40,7 @@ import uuid
 import weakref
 import zlib
 from dataclasses import dataclass, field
-from typing import Iterator
+from collections.abc import Iterator
 
 import numpy as np
 
@@ -293,7 +293,7 @@ class JournalWriter:
         self._offset = 0                     # end of the last good record in the current segment
         self._seq = 0                        # sequence number of the next record
         self._tail_dirty = False             # a torn record could not be cut off
-        self._written: dict[str, int] = {}   # stream -> end index of its last DATA record
+        self._written: dict[str, int] = {}   # stream -> highest end index of a DATA record
         self._synced: dict[str, int] = {}
         self._synced_seq = 0                 # records [0, _synced_seq) are durable
         self._dirty = False
@@ -487,7 +487,7 @@ class JournalWriter:
                 self._fd = None
             self._closed = True
 
-    def __enter__(self) -> "JournalWriter":
+    def __enter__(self) -> JournalWriter:
         return self
 
     def __exit__(self, *exc) -> None:

