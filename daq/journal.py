@@ -39,8 +39,8 @@ import time
 import uuid
 import weakref
 import zlib
-from dataclasses import dataclass, field
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 
 import numpy as np
 
