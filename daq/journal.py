@@ -59,6 +59,8 @@ __all__ = [
     "SegmentInfo",
     "StreamRows",
     "read_journal",
+    "read_record",
+    "RecordLocation",
     "stream_rows",
     "segment_name",
 ]
@@ -300,6 +302,7 @@ class JournalWriter:
         self._last_sync = time.monotonic()
         self._pending: JournalWriteError | None = None  # from the timer thread
         self._closed = False
+        self._last: RecordLocation | None = None
         with self._lock:
             self._open_segment(1)
 
@@ -344,6 +347,22 @@ class JournalWriter:
     def path(self) -> str:
         """Path of the current segment file."""
         return self._path
+
+    @property
+    def streams(self) -> dict[str, dict]:
+        """name -> ``{"id", "n_channels", "dtype"}``, as in the segment header (and :attr:`Journal.streams`)."""
+        return {name: {"id": sid, "n_channels": nch, "dtype": dt.name}
+                for name, (sid, nch, dt) in self._streams.items()}
+
+    @property
+    def last_record(self) -> RecordLocation | None:
+        """Where the last record written by this writer is (None before the first).
+
+        Read it in the thread that appends, right after the call, to know where
+        that record is; :func:`read_record` reads it back.
+        """
+        with self._lock:
+            return self._last
 
     def append(self, stream: str, first_index: int, rows: np.ndarray) -> int:
         """Write one DATA record: ``rows`` of ``stream`` starting at ``first_index``.
@@ -538,6 +557,7 @@ class JournalWriter:
             # consumes no sequence number, so the reader sees no discontinuity.
             self._offset = start + HEADER_SIZE + plen
             self._seq = seq + 1
+            self._last = RecordLocation(self._path, start, HEADER_SIZE + plen, seq)
             self._dirty = True
             if stream is not None and end > self._written.get(stream, -1):
                 self._written[stream] = end
@@ -872,20 +892,25 @@ class Journal:
         return out
 
     def _materialise(self, fd: int, e: _Entry):
-        if e.rtype == DATA:
-            rows = np.empty((e.count, e.nch), dtype=e.dtype)
-            n = os.preadv(fd, [rows], e.offset + HEADER_SIZE)
-            if n != e.plen or zlib.crc32(rows, e.seed) != e.crc:
-                raise JournalReadError(_errno.EIO, f"record at offset {e.offset} changed since the "
-                                       "journal was scanned", os.path.join(self.directory, e.segment))
-            if not rows.dtype.isnative:
-                rows = rows.astype(rows.dtype.newbyteorder("="))
-            return DataRecord(e.seq, e.stream, e.first, rows, e.time_ns, e.segment, e.offset)
-        if e.rtype == GAP:
-            return GapRecord(e.seq, e.stream, e.first, e.count, e.text, e.time_ns, e.segment, e.offset)
-        if e.rtype == EVENT:
-            return EventRecord(e.seq, json.loads(e.text), e.time_ns, e.segment, e.offset)
-        return MetaRecord(e.seq, json.loads(e.text), e.time_ns, e.segment, e.offset)
+        return _materialise(fd, e, os.path.join(self.directory, e.segment))
+
+
+def _materialise(fd: int, e: _Entry, path: str):
+    """Read an entry's record from ``fd``; a DATA payload is checked against its CRC again."""
+    if e.rtype == DATA:
+        rows = np.empty((e.count, e.nch), dtype=e.dtype)
+        n = os.preadv(fd, [rows], e.offset + HEADER_SIZE)
+        if n != e.plen or zlib.crc32(rows, e.seed) != e.crc:
+            raise JournalReadError(_errno.EIO, f"record at offset {e.offset} changed since the "
+                                   "journal was scanned, or is incomplete", path)
+        if not rows.dtype.isnative:
+            rows = rows.astype(rows.dtype.newbyteorder("="))
+        return DataRecord(e.seq, e.stream, e.first, rows, e.time_ns, e.segment, e.offset)
+    if e.rtype == GAP:
+        return GapRecord(e.seq, e.stream, e.first, e.count, e.text, e.time_ns, e.segment, e.offset)
+    if e.rtype == EVENT:
+        return EventRecord(e.seq, json.loads(e.text), e.time_ns, e.segment, e.offset)
+    return MetaRecord(e.seq, json.loads(e.text), e.time_ns, e.segment, e.offset)
 
 
 def read_journal(directory) -> Journal:
@@ -1111,6 +1136,76 @@ def _entry(rtype, dcode, seq, sid, nch, first, count, plen, tns, head_crc, rcrc,
             return None, "payload is not a JSON object"
         return _Entry(rtype, seq, None, 0, 0, 0, None, plen, tns, 0, rcrc, name, offset, text), ""
     return None, f"unknown record type {rtype}"
+
+
+@dataclass(frozen=True, slots=True)
+class RecordLocation:
+    """One record of a journal: segment file ``path``, byte ``offset``, ``size`` (header + payload), ``seq``."""
+    path: str
+    offset: int
+    size: int
+    seq: int
+
+
+def read_record(path, offset: int, streams: dict, fd: int | None = None):
+    """Read and validate the single record at ``offset`` of segment file ``path``.
+
+    Checks the magic, both CRCs and the fields against ``streams``, as
+    :func:`read_journal` does; the sequence number is returned, not checked.
+    Used to produce the run file from the journal while it is written.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+        The segment file.
+    offset : int
+        Byte offset of the record (a :class:`RecordLocation`).
+    streams : dict
+        name -> ``{"id", "n_channels", "dtype"}`` (``JournalWriter.streams``
+        or ``Journal.streams``).
+    fd : int, optional
+        An open descriptor of ``path`` to read from instead of opening it.
+
+    Returns
+    -------
+    DataRecord, GapRecord, EventRecord or MetaRecord
+
+    Raises
+    ------
+    JournalReadError
+        The record is incomplete, damaged or inconsistent (the message says why).
+    """
+    path = os.fspath(path)
+    own = fd is None
+    if own:
+        fd = os.open(path, os.O_RDONLY)
+    try:
+        size = os.fstat(fd).st_size
+        b = os.pread(fd, HEADER_SIZE, offset)
+        f, why = _check_header(b, offset, size)
+        if f is None:
+            raise JournalReadError(_errno.EIO, f"record at offset {offset}: {why}", path)
+        _, rtype, dcode, _, seq, sid, nch, first, count, plen, tns, _, rcrc = f
+        head_crc = zlib.crc32(b[:60])
+        by_id = {s["id"]: (n, s["n_channels"], np.dtype(s["dtype"])) for n, s in streams.items()}
+        if rtype == DATA:
+            # Read the rows straight into their array; check the CRC there.
+            e, why = _entry(rtype, dcode, seq, sid, nch, first, count, plen, tns, head_crc, rcrc,
+                            b"", by_id, os.path.basename(path), offset)
+            if e is None:
+                raise JournalReadError(_errno.EIO, f"record at offset {offset}: inconsistent record: {why}", path)
+            return _materialise(fd, e, path)
+        payload = os.pread(fd, plen, offset + HEADER_SIZE)
+        if len(payload) != plen or zlib.crc32(payload, head_crc) != rcrc:
+            raise JournalReadError(_errno.EIO, f"record at offset {offset}: CRC mismatch", path)
+        e, why = _entry(rtype, dcode, seq, sid, nch, first, count, plen, tns, head_crc, rcrc,
+                        payload, by_id, os.path.basename(path), offset)
+        if e is None:
+            raise JournalReadError(_errno.EIO, f"record at offset {offset}: inconsistent record: {why}", path)
+        return _materialise(fd, e, path)
+    finally:
+        if own:
+            os.close(fd)
 
 
 # ------------------------------------------------------ per-stream assembly
