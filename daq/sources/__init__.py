@@ -4,7 +4,7 @@ from __future__ import annotations
 from hotfire.errors import HotfireError
 
 #: source kinds users can choose
-KINDS = ("simulator", "nidaqmx")
+KINDS = ("simulator", "nidaqmx", "pattern")
 
 
 def open_source(rig, kind: str = "simulator", *, scenario=None, realtime: bool = False,
@@ -14,8 +14,9 @@ def open_source(rig, kind: str = "simulator", *, scenario=None, realtime: bool =
     Parameters
     ----------
     rig : Rig
-    kind : {"simulator", "nidaqmx"}
-        The engine simulator, or NI-DAQmx hardware.
+    kind : {"simulator", "nidaqmx", "pattern"}
+        The engine simulator, NI-DAQmx hardware, or the counter pattern
+        (tests and benchmarks of the recording path: every value is known).
     scenario : Scenario, optional
         Simulator scenario (ignored by hardware).
     realtime : bool
@@ -27,6 +28,10 @@ def open_source(rig, kind: str = "simulator", *, scenario=None, realtime: bool =
         from hotfire.daq.sources.sim import SimulatedSource
 
         return SimulatedSource(rig, scenario, realtime=realtime, duration_s=duration_s, **options)
+    if kind == "pattern":
+        from hotfire.daq.sources.pattern import PatternSource
+
+        return PatternSource(rig, realtime=realtime, duration_s=duration_s, **options)
     if kind == "nidaqmx":
         raise HotfireError("the NI-DAQmx source is not available in this version; use --sim for the simulator")
     raise HotfireError(f"unknown source {kind!r} (choose from {', '.join(KINDS)})")
