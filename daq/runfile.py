@@ -60,6 +60,78 @@ def _chunk_rows(n_channels: int, itemsize: int) -> int:
     return max(256, (1 << 20) // (n_channels * itemsize))
 
 
+class _Stream:
+    """Append state of one stream: whole chunks go to the file as they fill
+    (``write_direct_chunk``: no chunk cache, no filter pipeline, ~ the speed of a
+    plain write); the last, partial chunk waits in ``buf`` until :meth:`flush`."""
+
+    def __init__(self, ds, seg_ds):
+        self.ds, self.seg_ds = ds, seg_ds
+        self.dtype = ds.dtype
+        self.chunk = ds.chunks[0]
+        self.buf = np.zeros((self.chunk, ds.shape[1]), ds.dtype)
+        self.fill = 0          # rows waiting in buf
+        self.base = 0          # dataset row of buf[0] (a multiple of chunk)
+        self.rows = 0          # rows appended
+        self.extent = 0        # rows in the dataset's current shape
+        self.tail_dirty = False
+        self.segs: list[list[int]] = []   # (first sample, first row, count)
+        self.segs_in_file = 0
+        self.committed = 0     # rows referenced by segments in the file
+        self.next = None       # next expected sample index
+
+    def write(self, rows: np.ndarray) -> None:
+        n, cr, pos = len(rows), self.chunk, 0
+        full_end = (self.rows + n) // cr * cr
+        if full_end > self.extent:
+            # A chunk can only be written inside the extent; readers of a live
+            # file never read past the segments table, written after the data.
+            self.ds.resize(full_end, axis=0)
+            self.extent = full_end
+        wdc = self.ds.id.write_direct_chunk
+        if self.fill:
+            k = min(cr - self.fill, n)
+            self.buf[self.fill:self.fill + k] = rows[:k]
+            self.fill += k
+            pos = k
+            if self.fill == cr:
+                wdc((self.base, 0), self.buf)
+                self.base += cr
+                self.fill = 0
+        while n - pos >= cr:
+            wdc((self.base, 0), rows[pos:pos + cr])
+            self.base += cr
+            pos += cr
+        if pos < n:
+            self.buf[:n - pos] = rows[pos:]
+            self.fill = n - pos
+        self.rows += n
+        self.tail_dirty = self.fill > 0
+
+    def flush_data(self) -> None:
+        """Write the partial last chunk (zero-padded, so files are reproducible)."""
+        if self.tail_dirty:
+            self.buf[self.fill:] = 0
+            if self.extent < self.rows:
+                self.ds.resize(self.rows, axis=0)
+                self.extent = self.rows
+            self.ds.id.write_direct_chunk((self.base, 0), self.buf)
+            self.tail_dirty = False
+
+    def flush_segments(self) -> None:
+        """Write the segments table and ``committed``: the commit mark of the rows written."""
+        if self.committed == self.rows:
+            return
+        k = len(self.segs)
+        lo = max(0, self.segs_in_file - 1)  # the last segment in the file may have grown
+        if k > self.seg_ds.shape[0]:
+            self.seg_ds.resize(k, axis=0)
+        self.seg_ds[lo:k] = np.asarray(self.segs[lo:k], dtype=np.int64)
+        self.segs_in_file = k
+        self.ds.parent.attrs["committed"] = self.rows
+        self.committed = self.rows
+
+
 class RunFileWriter:
     """Create and append to a run file.
 
@@ -73,14 +145,31 @@ class RunFileWriter:
         JSON-able groups of attributes (e.g. ``{"simulation": {...}}``).
     adc_overrides : dict, optional
         Per-channel ADC scaling read from the device at run time.
+    start_time : datetime, optional
+        Time of sample 0 (default: now).
+    libver : str, optional
+        HDF5 format bounds; ``"latest"`` is needed for :meth:`start_swmr`.
+    stream_dtypes : dict, optional
+        stream -> dtype of the samples as acquired, when it differs from the
+        rig's (the source's dtype rules).
+
+    Notes
+    -----
+    Appended rows reach the file a chunk (~1 MiB) at a time; the last,
+    partial chunk, the ``segments`` table, ``committed`` and the events are
+    written by :meth:`flush` (and :meth:`close`). A live reader (SWMR) must
+    read ``segments`` first, then ``raw`` rows within them: rows are
+    written before the segments that reference them.
     """
 
     def __init__(self, path, rig, metadata: dict, extra: dict | None = None,
-                 adc_overrides: dict | None = None, start_time: _dt.datetime | None = None):
+                 adc_overrides: dict | None = None, start_time: _dt.datetime | None = None,
+                 libver: str | None = None, stream_dtypes: dict | None = None):
         self.path = str(path)
         self.rig = rig
-        self.f = h5py.File(self.path, "w")
+        self.f = h5py.File(self.path, "w", libver=libver) if libver else h5py.File(self.path, "w")
         f = self.f
+        self.swmr = False
         start = start_time or _dt.datetime.now(_dt.timezone.utc)
         f.attrs.update({
             "schema": SCHEMA,
@@ -89,7 +178,7 @@ class RunFileWriter:
             "rig": rig.name,
             "rig_description": rig.description,
             "article_serial": rig.article.serial,
-            "start_time_utc": start.isoformat(timespec="microseconds"),
+            "start_time_utc": start.isoformat(timespec="microseconds") if not isinstance(start, str) else start,
             "rig_config": rig.text,
             "rig_sha256": rig.sha256,
             "notes": "",
@@ -97,77 +186,105 @@ class RunFileWriter:
         f.attrs.update({k: (v if isinstance(v, (str, int, float)) else json.dumps(v)) for k, v in metadata.items()})
         f.create_dataset("channels", data=channel_rows(rig, adc_overrides))
         f.create_dataset("events", shape=(0,), maxshape=(None,), dtype=EVENT_DTYPE, chunks=(256,))
-        self._ds, self._seg, self._rows, self._next = {}, {}, {}, {}
+        self._streams: dict[str, _Stream] = {}
+        self._events: list[Event] = []
+        self._events_in_file = 0
         for s in rig.streams.values():
             g = f.create_group(f"streams/{s.name}")
             g.attrs.update({"rate_hz": s.rate_hz, "device": s.device, "start_offset_s": 0.0, "first_sample": 0,
                             "channels": json.dumps(list(s.channels)), "committed": 0})
             nch = len(s.channels)
-            dt = np.dtype(s.dtype)
-            self._ds[s.name] = g.create_dataset("raw", shape=(0, nch), maxshape=(None, nch), dtype=dt,
-                                                chunks=(_chunk_rows(nch, dt.itemsize), nch))
-            self._seg[s.name] = g.create_dataset("segments", shape=(0, 3), maxshape=(None, 3), dtype="<i8",
-                                                 chunks=(64, 3))
-            self._rows[s.name] = 0
-            self._next[s.name] = None
+            dt = np.dtype((stream_dtypes or {}).get(s.name, s.dtype))
+            # Floats: rows never written read as NaN, never as a plausible 0.0.
+            fill = np.nan if dt.kind == "f" else None
+            ds = g.create_dataset("raw", shape=(0, nch), maxshape=(None, nch), dtype=dt,
+                                  chunks=(_chunk_rows(nch, dt.itemsize), nch), fillvalue=fill)
+            seg = g.create_dataset("segments", shape=(0, 3), maxshape=(None, 3), dtype="<i8", chunks=(64, 3))
+            self._streams[s.name] = _Stream(ds, seg)
         for name, attrs in (extra or {}).items():
             g = f.require_group(name)
             g.attrs.update({k: json.dumps(v) for k, v in attrs.items()})
+
+    def start_swmr(self) -> None:
+        """Let readers open the file while it is written (needs ``libver="latest"``).
+
+        From here on no object (group, dataset, attribute) may be created:
+        create every attribute to be updated later before calling this.
+        """
+        self.f.swmr_mode = True
+        self.swmr = True
 
     def append(self, stream: str, first_index: int, rows: np.ndarray) -> None:
         """Append rows of ``stream`` whose first sample is ``first_index``.
 
         A ``first_index`` beyond the next expected sample starts a new segment
-        (the gap stays a gap); an index that goes backwards is an error.
+        (the gap stays a gap); an index that goes backwards is an error. Rows
+        are converted to the stream's dtype as h5py would.
         """
+        st = self._streams[stream]
+        rows = np.asarray(rows)
+        if rows.ndim == 1:
+            rows = rows.reshape(-1, 1)
         n = len(rows)
         if n == 0:
             return
-        expected = self._next[stream]
+        if rows.shape[1] != st.buf.shape[1]:
+            raise ValueError(f"stream {stream!r}: expected rows of {st.buf.shape[1]} channels, got {rows.shape}")
+        expected = st.next
         if expected is not None and first_index < expected:
             raise ValueError(f"stream {stream!r}: rows from sample {first_index} overlap rows up to {expected}")
-        ds = self._ds[stream]
-        r0 = self._rows[stream]
-        ds.resize(r0 + n, axis=0)
-        ds[r0:r0 + n] = rows
-        seg = self._seg[stream]
+        if rows.dtype != st.dtype or not rows.flags.c_contiguous:
+            rows = np.ascontiguousarray(rows, dtype=st.dtype)
         if expected is None or first_index != expected:
-            k = seg.shape[0]
-            seg.resize(k + 1, axis=0)
-            seg[k] = (first_index, r0, n)
+            st.segs.append([int(first_index), st.rows, n])
         else:
-            seg[-1, 2] += n
-        self._rows[stream] = r0 + n
-        self._next[stream] = first_index + n
-        ds.parent.attrs["committed"] = r0 + n
+            st.segs[-1][2] += n
+        st.write(rows)
+        st.next = int(first_index) + n
 
     def set_first_sample(self, stream: str, sample: int) -> None:
         """Where recording of ``stream`` was meant to start (armed runs)."""
         self.f[f"streams/{stream}"].attrs["first_sample"] = int(sample)
 
     def add_events(self, events: list[Event]) -> None:
-        """Append events (dated by stream and sample)."""
-        if not events:
-            return
-        ds = self.f["events"]
-        k = ds.shape[0]
-        ds.resize(k + len(events), axis=0)
-        arr = np.empty(len(events), dtype=EVENT_DTYPE)
-        for i, e in enumerate(events):
-            rate = self.rig.streams[e.stream].rate_hz
-            arr[i] = (e.kind, e.stream, e.sample, e.sample / rate, e.channel, e.message)
-        ds[k:] = arr
+        """Add events (dated by stream and sample); written at the next :meth:`flush`."""
+        self._events.extend(events)
 
     def set_attrs(self, **attrs) -> None:
         self.f.attrs.update({k: (v if isinstance(v, (str, int, float)) else json.dumps(v)) for k, v in attrs.items()})
 
     def counts(self) -> dict[str, int]:
-        return dict(self._rows)
+        return {name: st.rows for name, st in self._streams.items()}
+
+    def segments(self, stream: str) -> list[tuple[int, int, int]]:
+        """``(first sample, first row, count)`` of every segment appended so far."""
+        return [tuple(s) for s in self._streams[stream].segs]
 
     def flush(self) -> None:
+        """Write everything appended, then the segments tables that commit it, and flush the file."""
+        for st in self._streams.values():
+            st.flush_data()
+        self.f.flush()  # the rows first ...
+        for st in self._streams.values():
+            st.flush_segments()  # ... then what says they are there
+        if len(self._events) > self._events_in_file:
+            ds = self.f["events"]
+            new = self._events[self._events_in_file:]
+            k = ds.shape[0]
+            arr = np.empty(len(new), dtype=EVENT_DTYPE)
+            for i, e in enumerate(new):
+                st = self.rig.streams.get(e.stream)
+                t = e.sample / st.rate_hz if st is not None else float("nan")
+                arr[i] = (e.kind, e.stream, e.sample, t, e.channel, e.message)
+            ds.resize(k + len(new), axis=0)
+            ds[k:] = arr
+            self._events_in_file = len(self._events)
         self.f.flush()
 
     def close(self) -> None:
         if self.f:
-            self.f.close()
-            self.f = None
+            try:
+                self.flush()
+            finally:
+                self.f.close()
+                self.f = None
