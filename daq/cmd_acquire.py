@@ -7,7 +7,7 @@ import threading
 from hotfire.daq.acquisition import Acquisition
 from hotfire.daq.recorder import Recorder
 from hotfire.daq.rig import load_rig
-from hotfire.daq.sources import open_source
+from hotfire.daq.sources import KINDS, open_source
 from hotfire.daq.sources.engine import SCENARIOS, scenario
 from hotfire.daq.trigger import Trigger, TriggerSpec
 from hotfire.errors import HotfireError
@@ -18,8 +18,9 @@ def add_arguments(p):
     src = p.add_mutually_exclusive_group()
     src.add_argument("--sim", action="store_const", dest="source", const="simulator",
                      help="use the engine simulator instead of hardware")
-    src.add_argument("--source", choices=("simulator", "nidaqmx"), default="nidaqmx",
-                     help="where samples come from (default: NI-DAQmx hardware)")
+    src.add_argument("--source", choices=KINDS, default="nidaqmx",
+                     help="where samples come from (default: NI-DAQmx hardware; pattern: a counter "
+                          "pattern for testing the recording path)")
     p.add_argument("--scenario", choices=sorted(SCENARIOS), default="nominal", help="simulated firing scenario")
     p.add_argument("--duration", type=float, metavar="S", help="seconds to acquire (default: the rig's sequence)")
     p.add_argument("--burn", type=float, metavar="S", help="simulated burn duration, seconds")
@@ -35,6 +36,11 @@ def add_arguments(p):
     p.add_argument("--posttrigger", type=float, metavar="S",
                    help="with --trigger: stop this many seconds after the trigger")
     p.add_argument("--quiet", action="store_true", help="no progress display")
+    p.add_argument("--sync-interval", type=float, default=0.1, metavar="S",
+                   help="journal fdatasync interval: at most this much data is lost on a power cut (default 0.1)")
+    p.add_argument("--status-file", metavar="FILE",
+                   help="append a JSON line with the journal's synced and written sample counts whenever "
+                        "they change (monitoring, tests)")
 
 
 def progress_printer(stream=sys.stderr):
@@ -68,21 +74,27 @@ def acquire(args, realtime: bool):
     if args.trigger:
         trigger = Trigger(TriggerSpec.parse(args.trigger, rig), posttrigger_s=args.posttrigger)
         subscribers.append(trigger)
-    recorder = Recorder(args.out, pretrigger_s=args.pretrigger if trigger else None)
+    recorder = Recorder(args.out, pretrigger_s=args.pretrigger if trigger else None,
+                        sync_interval=getattr(args, "sync_interval", 0.1),
+                        status_file=getattr(args, "status_file", None))
     subscribers.append(recorder)
     # the rings must hold the pre-trigger history
     ring_s = max(20.0, 2 * args.pretrigger) if trigger else 20.0
     acq = Acquisition(rig, source, subscribers, test_id=args.test_id, notes=args.notes, ring_seconds=ring_s)
     if trigger and trigger.spec.kind == "operator":
         _operator_trigger_on_enter(acq)
-    print(f"hotfire: acquiring {rig.name} ({source.kind}) -> {recorder.out_dir / acq.test_id}.h5",
-          file=sys.stderr)
+    print(f"hotfire: acquiring {rig.name} ({source.kind}) -> {recorder.out_dir / acq.test_id}.h5 "
+          f"(journal {acq.test_id}.journal/)", file=sys.stderr)
     summary = acq.run(progress=None if args.quiet else progress_printer())
     if not args.quiet:
         print(file=sys.stderr)
     if summary.error is not None:
+        where = summary.path if recorder.sealed else f"the journal {recorder.journal_dir}"
         raise HotfireError(f"acquisition stopped by an error: {summary.error} "
-                           f"(everything acquired before it is in {summary.path})")
+                           f"(everything acquired before it is in {where})")
+    if not recorder.sealed:
+        raise HotfireError(f"the run file was not completed; every recorded sample is in the journal: "
+                           f"run `hotfire recover {recorder.journal_dir}`")
     return rig, summary
 
 
