@@ -20,6 +20,9 @@ def describe(r) -> str:
     ]
     if m.get("notes"):
         out.append(f"  notes        {m.get('notes')}")
+    if int(m.get("recovered", 0) or 0):
+        out.append(f"  RECOVERED    by `hotfire recover` from the journal {m.get('journal')} "
+                   f"(see the 'recovery' attribute)")
     out.append("")
     out.append(f"  {'stream':<10} {'rate':>10} {'samples':>12} {'seconds':>9} {'chans':>5}  gaps")
     for s in r.streams.values():

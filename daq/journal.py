@@ -15,8 +15,9 @@ measured (docs/journal-format.md, DESIGN.md "Durability"):
   fabricates a row: a sensor reading of 0 is plausible, so an invented row
   of zeros is the worst failure there is.
 
-Checksums are CRC-32 (ISO-HDLC, the one of zlib/gzip/PNG) from
-:func:`zlib.crc32`; it runs at several GB/s and releases the GIL.
+Checksums are CRC-32 (ISO-HDLC, the one of zlib/gzip/PNG): ``isal_zlib.crc32``
+of ISA-L where installed (the same function, ~3x faster here), else
+:func:`zlib.crc32`; both release the GIL.
 
 Examples
 --------
@@ -38,11 +39,15 @@ import threading
 import time
 import uuid
 import weakref
-import zlib
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 import numpy as np
+
+try:  # ISA-L's CRC-32 is the same function as zlib's, with SIMD (~6 GB/s against ~1.8)
+    from isal.isal_zlib import crc32 as _crc32
+except ImportError:  # pragma: no cover - isal is a dependency; zlib gives the same values
+    from zlib import crc32 as _crc32
 
 __all__ = [
     "FORMAT_VERSION",
@@ -170,9 +175,9 @@ def _pack_header(rtype, dtype_code, seq, stream_id, n_channels, first, count,
                  payload, payload_len) -> bytes:
     head = _HEAD.pack(RECORD_MAGIC, rtype, dtype_code, 0, seq, stream_id, n_channels,
                       first, count, payload_len, time.time_ns())
-    hcrc = zlib.crc32(head)
+    hcrc = _crc32(head)
     hcrc_b = _CRC.pack(hcrc)
-    rcrc = zlib.crc32(payload, zlib.crc32(hcrc_b, hcrc))  # = crc32(head + hcrc_b + payload)
+    rcrc = _crc32(payload, _crc32(hcrc_b, hcrc))  # = crc32(head + hcrc_b + payload)
     return head + hcrc_b + _CRC.pack(rcrc)
 
 
@@ -900,7 +905,7 @@ def _materialise(fd: int, e: _Entry, path: str):
     if e.rtype == DATA:
         rows = np.empty((e.count, e.nch), dtype=e.dtype)
         n = os.preadv(fd, [rows], e.offset + HEADER_SIZE)
-        if n != e.plen or zlib.crc32(rows, e.seed) != e.crc:
+        if n != e.plen or _crc32(rows, e.seed) != e.crc:
             raise JournalReadError(_errno.EIO, f"record at offset {e.offset} changed since the "
                                    "journal was scanned, or is incomplete", path)
         if not rows.dtype.isnative:
@@ -992,7 +997,7 @@ def _check_header(b, offset: int, size: int) -> tuple[tuple | None, str]:
     if b[:4] != RECORD_MAGIC:
         return None, "bad magic"
     f = _parse_header(b)
-    if zlib.crc32(b[:56]) != f[11]:
+    if _crc32(b[:56]) != f[11]:
         return None, "header CRC mismatch"
     if f[9] > _MAX_PAYLOAD:
         return None, f"implausible payload length {f[9]}"
@@ -1026,7 +1031,7 @@ def _scan_segment(j: Journal, name: str, number: int, expected_seq: int | None) 
             j.damage.append(Damage(name, 0, f"unreadable segment header: record type {rtype}"))
             return expected_seq
         payload = bytes(r.read(HEADER_SIZE, plen))
-        if zlib.crc32(payload, zlib.crc32(b[:60])) != rcrc:
+        if _crc32(payload, _crc32(b[:60])) != rcrc:
             j.damage.append(Damage(name, 0, "unreadable segment header: CRC mismatch"))
             return expected_seq
         if len(payload) < _SEG.size:
@@ -1078,9 +1083,9 @@ def _scan_segment(j: Journal, name: str, number: int, expected_seq: int | None) 
                 j.damage.append(Damage(name, offset, why))
                 break
             _, rtype, dcode, _, seq, sid, nch, first, count, plen, tns, _, rcrc = f
-            head_crc = zlib.crc32(b[:60])
+            head_crc = _crc32(b[:60])
             payload = r.read(offset + HEADER_SIZE, plen)
-            if zlib.crc32(payload, head_crc) != rcrc:
+            if _crc32(payload, head_crc) != rcrc:
                 j.damage.append(Damage(name, offset, "CRC mismatch"))
                 break
             if seq != next_seq:
@@ -1186,7 +1191,7 @@ def read_record(path, offset: int, streams: dict, fd: int | None = None):
         if f is None:
             raise JournalReadError(_errno.EIO, f"record at offset {offset}: {why}", path)
         _, rtype, dcode, _, seq, sid, nch, first, count, plen, tns, _, rcrc = f
-        head_crc = zlib.crc32(b[:60])
+        head_crc = _crc32(b[:60])
         by_id = {s["id"]: (n, s["n_channels"], np.dtype(s["dtype"])) for n, s in streams.items()}
         if rtype == DATA:
             # Read the rows straight into their array; check the CRC there.
@@ -1196,7 +1201,7 @@ def read_record(path, offset: int, streams: dict, fd: int | None = None):
                 raise JournalReadError(_errno.EIO, f"record at offset {offset}: inconsistent record: {why}", path)
             return _materialise(fd, e, path)
         payload = os.pread(fd, plen, offset + HEADER_SIZE)
-        if len(payload) != plen or zlib.crc32(payload, head_crc) != rcrc:
+        if len(payload) != plen or _crc32(payload, head_crc) != rcrc:
             raise JournalReadError(_errno.EIO, f"record at offset {offset}: CRC mismatch", path)
         e, why = _entry(rtype, dcode, seq, sid, nch, first, count, plen, tns, head_crc, rcrc,
                         payload, by_id, os.path.basename(path), offset)

@@ -21,7 +21,7 @@ from hotfire import __version__
 from hotfire.daq.events import Event
 
 SCHEMA = "hotfire.run"
-VERSION = "1.0"
+VERSION = "1.1"
 
 _STR = h5py.string_dtype()
 EVENT_DTYPE = np.dtype([
