@@ -43,8 +43,9 @@ def add_arguments(p):
                         "they change (monitoring, tests)")
 
 
-def progress_printer(stream=sys.stderr):
+def progress_printer(stream=None):
     def show(acq):
+        out = stream if stream is not None else sys.stderr  # looked up now: sys.stderr may be replaced
         ref = max(acq.source.streams.values(), key=lambda s: s.n_channels)
         t = acq.rings[ref.name].written / ref.rate_hz
         t0 = next((e for e in acq.events if e.kind == "T0"), None)
@@ -53,7 +54,7 @@ def progress_printer(stream=sys.stderr):
             dt = t - t0.sample / acq.source.streams[t0.stream].rate_hz
             clock = f"T{'+' if dt >= 0 else '-'}{abs(dt):6.2f} s  "
         counts = "  ".join(f"{s}: {ring.written:,}" for s, ring in acq.rings.items())
-        print(f"\r  {clock}{t:7.2f} s recorded  |  {counts}", end="", file=stream, flush=True)
+        print(f"\r  {clock}{t:7.2f} s recorded  |  {counts}", end="", file=out, flush=True)
     return show
 
 
