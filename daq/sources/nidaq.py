@@ -140,7 +140,8 @@ def channel_call(ch) -> tuple[str, dict]:
                                        "max_val": hi / 1000.0, "units": CurrentUnits.AMPS,
                                        "shunt_resistor_loc": CurrentShuntResistorLocation.LET_DRIVER_CHOOSE}
     if ch.kind == "bridge":
-        return "add_ai_bridge_chan", {**common, "min_val": lo, "max_val": hi, "units": BridgeUnits.MILLIVOLTS_PER_VOLT,
+        return "add_ai_bridge_chan", {**common, "min_val": lo, "max_val": hi,
+                                      "units": BridgeUnits.MILLIVOLTS_PER_VOLT,
                                       "bridge_config": BridgeConfiguration.FULL_BRIDGE,
                                       "voltage_excit_source": ExcitationSource.INTERNAL,
                                       "voltage_excit_val": float(ch.excitation_V),
@@ -448,11 +449,12 @@ class NidaqSource(Source):
         st.overflows = 0
         if st.resync is not None and code != DAQmxErrors.SAMPLES_NO_LONGER_AVAILABLE.value:
             self._resynced(st)
+        # Before the first sample of a triggered start, waiting is normal.
+        waiting = st.pos == 0 and self.trigger
         block = self._take(st, data, got) if got else None
         if code is None:
             st.stalled = False
         elif code == DAQmxErrors.SAMPLES_NOT_YET_AVAILABLE.value:
-            waiting = st.pos == 0 and self.trigger  # before the start trigger, waiting is normal
             if not st.stalled and not waiting:
                 st.stalled = True
                 self._post(Event("driver_error", st.name, st.pos,

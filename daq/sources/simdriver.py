@@ -86,7 +86,8 @@ REF_CLK_SRC, REF_CLK_RATE = 0x1316, 0x1315
 START_TRIG_TERM, START_TRIG_TYPE, START_TRIG_SRC, START_TRIG_EDGE = 0x2F1E, 0x1393, 0x1407, 0x1404
 CHAN_TYPE, CHAN_PHYSICAL = 0x187F, 0x18F5
 AI_MEAS_TYPE, AI_MAX, AI_MIN, AI_RNG_HIGH, AI_RNG_LOW = 0x695, 0x17DD, 0x17DE, 0x1815, 0x1816
-AI_TERM_CFG, AI_VOLTAGE_UNITS, AI_CURRENT_UNITS, AI_BRIDGE_UNITS, AI_TEMP_UNITS = 0x1097, 0x1094, 0x701, 0x2F92, 0x1033
+AI_TERM_CFG, AI_VOLTAGE_UNITS, AI_CURRENT_UNITS = 0x1097, 0x1094, 0x701
+AI_BRIDGE_UNITS, AI_TEMP_UNITS = 0x2F92, 0x1033
 AI_SHUNT_LOC, AI_SHUNT_OHM = 0x17F2, 0x17F3
 AI_BRIDGE_CFG, AI_EXCIT_SRC, AI_EXCIT_VAL, AI_BRIDGE_NOM_OHM = 0x87, 0x17F4, 0x17F5, 0x17EC
 AI_TC_TYPE, AI_CJC_SRC, AI_CJC_VAL, AI_CJC_CHAN = 0x1050, 0x1035, 0x1036, 0x1034
@@ -373,9 +374,9 @@ class SimulatedDriver(BaseInterpreter):
         fault = Fault(kind, device, float(at_s), float(duration_s), exception)
         with self._lock:
             self._faults.append(fault)
-            for t in self._tasks.values():
-                if t.state == "running":
-                    self._arm_faults(t)
+            for t in self._tasks.values():  # running tasks get it now, others when they start
+                if t.state == "running" and any(fault.hits(d) for d in t.devices):
+                    t.faults.append((fault, fault.sample(t.rate)))
         return fault
 
     def pulse(self, terminal: str) -> None:
