@@ -394,6 +394,7 @@ class NidaqSource(Source):
             try:
                 st.task.start()
             except DaqError as exc:
+                self.stop()  # release the tasks already started
                 raise HotfireError(f"stream {st.name!r} (devices {st.devices}): NI-DAQmx cannot start the task: "
                                    f"{_first_line(exc)} (error {exc.error_code})") from exc
 
