@@ -54,6 +54,11 @@ def set_nogil_min_bytes(Py_ssize_t nbytes):
     return old
 
 
+def nogil_min_bytes():
+    """Return the copy size from which copies release the GIL."""
+    return _nogil_min_bytes
+
+
 def _set_after_copy_hook(hook):
     """Install a callable run after each reader copy (tests only); None removes it."""
     global _after_copy
