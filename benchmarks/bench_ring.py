@@ -8,11 +8,13 @@ empty consumer yields rather than sleeps). MB/s counts the bytes delivered to
 the reader; "x copy" is the ratio to one np.copyto of 64 MiB (larger than the
 caches) in the same run. The ring is 4 MiB, a realistic size that fits the
 L3 cache, while the 64 MiB copy does not: that is why a ring can beat it.
-The deque copies each block once (the consumer takes the copy); the rings
+The deque copies each block once (the consumer takes the copy), and so does
+the zero-copy row (the consumer reads views into the ring); the other rings
 copy twice (in and out).
 
-Each figure is the best of REPS short runs: the machine is shared and its
-caches too, so a mean mostly measures the neighbours.
+Each figure is the best of REPS short runs spread over the whole run: the
+machine is shared and its caches too, so a mean mostly measures the
+neighbours.
 
 Environment: HOTFIRE_BENCH_SECONDS (time per run, default 0.1),
 HOTFIRE_BENCH_REPS (runs per row, default 5),
@@ -60,6 +62,23 @@ class HotfireRing:
 
     def check(self):
         assert self.reader.lost == 0, self.reader.gaps
+
+
+class HotfireRingViews(HotfireRing):
+    """The same ring read in place: acquire() a view, then release() it."""
+
+    name = "hotfire ring, zero-copy"
+
+    def __init__(self, cap, nch, dtype, block_rows):
+        super().__init__(cap, nch, dtype, block_rows)
+        self._acquire = self.reader.acquire
+        self._release = self.reader.release
+
+    def read(self, out):
+        view = self._acquire(len(out))
+        gap = self._release(view)
+        assert gap is None
+        return view.n
 
 
 class NumpyRing:
@@ -246,33 +265,38 @@ def main():
     if "HOTFIRE_NOGIL_MIN_BYTES" in os.environ:
         _ring.set_nogil_min_bytes(int(os.environ["HOTFIRE_NOGIL_MIN_BYTES"]))
     nogil_min = _ring.nogil_min_bytes()
-    impls = [HotfireRing, NumpyRing, DequeRing]
+    impls = [HotfireRing, HotfireRingViews, NumpyRing, DequeRing]
     if ringbuf is not None:
         impls.append(RingbufRing)
     switch = sys.getswitchinterval()
-    # The baseline is measured before each group of rows and the best is
-    # kept, so a busy moment cannot inflate the ratios.
-    bases = [best_copy_64mib()]
-    table = []
+    # Neighbours on a shared machine come and go: every row is measured once
+    # per round, the rounds spread over the whole run, and the best of each
+    # row is kept, the 64 MiB baseline included (so a busy moment cannot
+    # inflate the ratios).
+    cases = []
     for dtype in (np.float64, np.int16):
         for rows in (100, 1000):
             block = np.ones((rows, N_CHANNELS), dtype)
             cap = RING_BYTES // block[0].nbytes
             key = (f"{rows}x{N_CHANNELS}", np.dtype(dtype).name)
-            bases.append(best_copy_64mib())
-            print(f"measuring {key[0]} {key[1]} ...", file=sys.stderr, flush=True)
-            table.append(("np.copyto of one block", *key, 1,
-                          *max(loop_block_copy(block) for _ in range(REPS))))
+            cases.append(("np.copyto of one block", *key, 1, lambda b=block: loop_block_copy(b)))
             for impl in impls:
                 for threads, fn in ((1, one_thread), (2, two_threads)):
-                    best = (0, 0)
-                    for _ in range(REPS):
-                        best = max(best, fn(impl(cap, N_CHANNELS, dtype, rows), block))
-                    table.append((impl.name, *key, threads, *best))
+                    cases.append((impl.name, *key, threads,
+                                  lambda i=impl, f=fn, b=block, c=cap, d=dtype, r=rows:
+                                  f(i(c, N_CHANNELS, d, r), b)))
+    best = [(0.0, 0.0)] * len(cases)
+    bases = []
+    for k in range(REPS):
+        print(f"round {k + 1}/{REPS} ...", file=sys.stderr, flush=True)
+        bases.append(best_copy_64mib())
+        for j, case in enumerate(cases):
+            best[j] = max(best[j], case[-1]())
     bases.append(best_copy_64mib())
     base = max(bases)
+    table = [(*case[:4], *b) for case, b in zip(cases, best)]
 
-    print(f"ring {RING_BYTES >> 20} MiB; {N_CHANNELS} channels; best of {REPS} runs of {SECONDS} s; "
+    print(f"ring {RING_BYTES >> 20} MiB; {N_CHANNELS} channels; best of {REPS} rounds of {SECONDS} s; "
           f"copies >= {nogil_min} B release the GIL; GIL switch interval {switch * 1e3:g} ms")
     print(f"baseline np.copyto 64 MiB: {base:.0f} MB/s = 1.00x (best of "
           f"{' '.join(f'{b:.0f}' for b in bases)})")

@@ -386,28 +386,71 @@ cdef class ReaderBase:
         self._pos = lo + n
         return lo, n, gap
 
-    def _acquire(self, int64_t max_rows):
-        """Hold the next rows in place; returns (first_index, n, gap)."""
+    def acquire(self, max_rows=None):
+        """Hold the next rows in place, without copying.
+
+        Release the view with :meth:`release` before the next acquire or read.
+
+        Parameters
+        ----------
+        max_rows : int, optional
+            Hold at most this many rows; all available rows if None.
+
+        Returns
+        -------
+        View
+            ``first_index``, ``parts`` (one or two read-only arrays into the
+            ring, two when the rows cross its end), ``gap`` (rows lost just
+            before ``first_index``, or None) and ``n`` (rows held).
+
+        Warnings
+        --------
+        The writer does not wait for readers: rows held can be overwritten
+        while the caller looks at them. :meth:`release` says whether that
+        happened; until it returns None, treat the rows as possibly torn.
+        """
         if self._holding:
             raise RuntimeError("this reader already holds a view; release it first")
-        if max_rows < 0:
-            raise ValueError(f"max_rows must be >= 0, got {max_rows}")
+        cdef RingBase r = self._ring
+        cdef int64_t m = r._cap
+        if max_rows is not None:
+            m = max_rows
+            if m < 0:
+                raise ValueError(f"max_rows must be >= 0, got {max_rows}")
         cdef int64_t n
-        cdef int64_t lo = self._skip_lost(&n, max_rows)
-        gap = None
+        cdef int64_t lo = self._skip_lost(&n, m)
+        cdef View view = View.__new__(View)
+        view.first_index = lo
+        view.n = n
         if lo > self._pos:
             self._lost += lo - self._pos
-            gap = self._on_gap(self._pos, lo - self._pos)
+            view.gap = self._on_gap(self._pos, lo - self._pos)
+        cdef int64_t slot = lo % r._cap
+        cdef int64_t k = r._cap - slot
+        if k < n:
+            view.parts = (r._rows[slot:], r._rows[:n - k])
+        else:
+            view.parts = (r._rows[slot:slot + n],)
         self._pos = lo
         self._held_first = lo
         self._held_n = n
         self._holding = True
-        return lo, n, gap
+        return view
 
-    def _release(self, int64_t first, int64_t n):
-        """Release rows held by _acquire; return a gap for those overwritten meanwhile."""
+    def release(self, View view not None):
+        """Consume the rows of a view from :meth:`acquire`.
+
+        Returns
+        -------
+        Gap or None
+            The held rows that the writer overwrote (or began to) while they
+            were held: they may be torn, and are counted as lost. None if all
+            held rows stayed intact.
+        """
         if not self._holding:
             raise RuntimeError("this reader holds no view")
+        cdef int64_t first = view.first_index
+        cdef int64_t n = view.n
         if first != self._held_first or n != self._held_n:
             raise ValueError(
                 f"view [{first}, {first + n}) is not the one held "
@@ -424,3 +467,35 @@ cdef class ReaderBase:
             bad = n
         self._lost += bad
         return self._on_gap(first, bad)
+
+
+cdef class View:
+    """Rows held in place by :meth:`ReaderBase.acquire`.
+
+    Attributes
+    ----------
+    first_index : int
+        Absolute index of ``parts[0][0]``.
+    n : int
+        Rows held (the total length of the parts).
+    parts : tuple of numpy.ndarray
+        One or two read-only arrays into the ring (two across its end).
+        Valid until release; the writer may overwrite them even before,
+        which release() then reports.
+    gap : Gap or None
+        Rows lost just before ``first_index``.
+    """
+    cdef readonly int64_t first_index
+    cdef readonly int64_t n
+    cdef readonly tuple parts
+    cdef readonly object gap
+
+    def __init__(self, first_index, parts, gap=None):
+        self.first_index = first_index
+        self.parts = tuple(parts)
+        self.n = sum(len(p) for p in self.parts)
+        self.gap = gap
+
+    def __repr__(self):
+        return (f"View(first_index={self.first_index}, n={self.n}, "
+                f"parts={len(self.parts)}, gap={self.gap!r})")
