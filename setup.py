@@ -13,6 +13,7 @@ extensions = [
         "hotfire.ext._ring",
         ["ext/_ring.pyx"],
         include_dirs=[numpy.get_include(), "ext"],
+        depends=["ext/ring_atomic.h", "ext/ring_copy.h"],
         extra_compile_args=["-O3"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     ),

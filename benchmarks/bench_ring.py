@@ -16,8 +16,8 @@ Each figure is the best of REPS short runs spread over the whole run: the
 machine is shared and its caches too, so a mean mostly measures the
 neighbours.
 
-Environment: HOTFIRE_BENCH_SECONDS (time per run, default 0.1),
-HOTFIRE_BENCH_REPS (runs per row, default 5),
+Environment: HOTFIRE_BENCH_SECONDS (time per run, default 0.06),
+HOTFIRE_BENCH_REPS (rounds, default 8),
 HOTFIRE_NOGIL_MIN_BYTES (copy size from which the ring releases the GIL).
 """
 from __future__ import annotations
@@ -40,8 +40,8 @@ except ImportError:  # optional comparison (needs Boost to build)
 
 RING_BYTES = 4 << 20
 N_CHANNELS = 16
-SECONDS = float(os.environ.get("HOTFIRE_BENCH_SECONDS", "0.1"))
-REPS = int(os.environ.get("HOTFIRE_BENCH_REPS", "5"))
+SECONDS = float(os.environ.get("HOTFIRE_BENCH_SECONDS", "0.06"))
+REPS = int(os.environ.get("HOTFIRE_BENCH_REPS", "8"))
 _yield = getattr(os, "sched_yield", lambda: time.sleep(0))
 
 

@@ -12,7 +12,7 @@ rows ``[commit - capacity, start - capacity)``, which are therefore gone.
 """
 cimport numpy as cnp
 from libc.stdint cimport int64_t
-from libc.string cimport memcpy, memmove
+from libc.string cimport memmove
 
 import numpy as np
 
@@ -25,6 +25,9 @@ cdef extern from "ring_atomic.h" nogil:
     void ring_store_relaxed(int64_t *p, int64_t v)
     void ring_fence_acquire()
     void ring_fence_release()
+
+cdef extern from "ring_copy.h" nogil:
+    void ring_copy(char *dst, const char *src, size_t n)
 
 
 # Copies of fewer bytes keep the GIL: releasing it costs a GIL hand-over to any
@@ -76,9 +79,9 @@ cdef inline void _copy_out(const char *data, int64_t cap, Py_ssize_t rb,
     cdef int64_t k = cap - slot
     if k > n:
         k = n
-    memcpy(dst, data + slot * rb, k * rb)
+    ring_copy(dst, data + slot * rb, k * rb)
     if n > k:
-        memcpy(dst + k * rb, data, (n - k) * rb)
+        ring_copy(dst + k * rb, data, (n - k) * rb)
 
 
 cdef inline void _copy_in(char *data, int64_t cap, Py_ssize_t rb,
@@ -88,9 +91,9 @@ cdef inline void _copy_in(char *data, int64_t cap, Py_ssize_t rb,
     cdef int64_t k = cap - slot
     if k > n:
         k = n
-    memcpy(data + slot * rb, src, k * rb)
+    ring_copy(data + slot * rb, src, k * rb)
     if n > k:
-        memcpy(data, src + k * rb, (n - k) * rb)
+        ring_copy(data, src + k * rb, (n - k) * rb)
 
 
 cdef class RingBase:
