@@ -39,7 +39,7 @@ setup(
         "hotfire.ext",
         "hotfire.gui",
     ],
-    package_data={"hotfire.ext": ["*.pyx", "*.h"]},
+    package_data={"hotfire.ext": ["*.pyx", "*.pyi", "*.h"]},
     ext_modules=cythonize(extensions, language_level=3),
     install_requires=[
         "numpy>=1.26,<3",

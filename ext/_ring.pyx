@@ -1,9 +1,10 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 """Low-level lock-free ring buffer: one writer, many readers, absolute indices.
 
-The Python API is in :mod:`hotfire.ext.ring`, which subclasses the two types
-here. This module holds only what runs per block: argument checks, the copies
-and the seqlock on the two shared indices (see ``ring_atomic.h``).
+The Python API is in :mod:`hotfire.ext.ring`, which subclasses the ring and
+reader types here. This module holds only what runs per block: argument
+checks, the copies (``ring_copy.h``) and the seqlock on the two shared
+indices (``ring_atomic.h``).
 
 Invariants, with ``start`` and ``commit`` the writer's shared indices:
 ``commit <= start <= commit + capacity``; rows ``[start - capacity, commit)``
