@@ -13,6 +13,7 @@ extensions = [
         "hotfire.ext._ring",
         ["ext/_ring.pyx"],
         include_dirs=[numpy.get_include(), "ext"],
+        depends=["ext/ring_atomic.h", "ext/ring_copy.h"],
         extra_compile_args=["-O3"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     ),
@@ -38,7 +39,7 @@ setup(
         "hotfire.ext",
         "hotfire.gui",
     ],
-    package_data={"hotfire.ext": ["*.pyx", "*.h"]},
+    package_data={"hotfire.ext": ["*.pyx", "*.pyi", "*.h"]},
     ext_modules=cythonize(extensions, language_level=3),
     install_requires=[
         "numpy>=1.26,<3",
