@@ -2,12 +2,14 @@
 from __future__ import annotations
 
 import sys
+import threading
 
 from hotfire.daq.acquisition import Acquisition
 from hotfire.daq.recorder import Recorder
 from hotfire.daq.rig import load_rig
 from hotfire.daq.sources import open_source
 from hotfire.daq.sources.engine import SCENARIOS, scenario
+from hotfire.daq.trigger import Trigger, TriggerSpec
 from hotfire.errors import HotfireError
 
 
@@ -25,6 +27,13 @@ def add_arguments(p):
     p.add_argument("--test-id", help="test identifier (default: <article serial>-<UTC time>)")
     p.add_argument("--notes", default="", help="operator notes stored with the run")
     p.add_argument("--fast", action="store_true", help="simulator: run faster than real time")
+    p.add_argument("--trigger", metavar="SPEC",
+                   help="arm, and start recording on a trigger: T0 (sequencer start / digital start "
+                        "trigger), CHANNEL>VALUE or CHANNEL<VALUE (engineering units), or operator (press Enter)")
+    p.add_argument("--pretrigger", type=float, default=2.0, metavar="S",
+                   help="with --trigger: seconds of history before the trigger to record (default 2)")
+    p.add_argument("--posttrigger", type=float, metavar="S",
+                   help="with --trigger: stop this many seconds after the trigger")
     p.add_argument("--quiet", action="store_true", help="no progress display")
 
 
@@ -42,12 +51,30 @@ def progress_printer(stream=sys.stderr):
     return show
 
 
+def _operator_trigger_on_enter(acq):
+    def wait():
+        print("hotfire: armed; press Enter to trigger", file=sys.stderr)
+        if sys.stdin.readline() and acq.trigger:
+            acq.trigger.fire()
+    threading.Thread(target=wait, daemon=True, name="operator-trigger").start()
+
+
 def acquire(args, realtime: bool):
     rig = load_rig(args.rig)
     scen = scenario(args.scenario, burn_s=args.burn)
     source = open_source(rig, args.source, scenario=scen, realtime=realtime, duration_s=args.duration)
-    recorder = Recorder(args.out)
-    acq = Acquisition(rig, source, [recorder], test_id=args.test_id, notes=args.notes)
+    subscribers = []
+    trigger = None
+    if args.trigger:
+        trigger = Trigger(TriggerSpec.parse(args.trigger, rig), posttrigger_s=args.posttrigger)
+        subscribers.append(trigger)
+    recorder = Recorder(args.out, pretrigger_s=args.pretrigger if trigger else None)
+    subscribers.append(recorder)
+    # the rings must hold the pre-trigger history
+    ring_s = max(20.0, 2 * args.pretrigger) if trigger else 20.0
+    acq = Acquisition(rig, source, subscribers, test_id=args.test_id, notes=args.notes, ring_seconds=ring_s)
+    if trigger and trigger.spec.kind == "operator":
+        _operator_trigger_on_enter(acq)
     print(f"hotfire: acquiring {rig.name} ({source.kind}) -> {recorder.out_dir / acq.test_id}.h5",
           file=sys.stderr)
     summary = acq.run(progress=None if args.quiet else progress_printer())
