@@ -3,11 +3,13 @@
 Each channel is checked on its raw samples, in the signal domain its
 input sees (V, mA, mV/V), against three failure signatures:
 
-- **rail**: the signal sits within 0.5 % of span of an end of the input
-  range for at least ``min_s`` (an open circuit pulls an input to a rail;
-  an overloaded sensor saturates there). A rail the channel rests at before
-  the firing (a closed valve reading 0 V, a vented gauge transducer) cannot
-  be told from a real reading and is not held against it.
+- **rail**: the signal jumps (by more than 10 % of the input span within
+  2 ms, faster than any physical quantity on a stand) to within 0.5 % of an
+  end of the input range and stays there for at least ``min_s``: an open
+  circuit. A channel already at its upper rail when recording starts is
+  saturated. Reaching a rail smoothly (a valve at the end of its travel, a
+  transducer over-ranged by the process) is only a warning, and a rail the
+  channel rests at before the firing is not held against it.
 - **out of calibrated range**: the signal is outside the range the
   calibration covers (a table's signal points, e.g. 4-20 mA) by more than
   2.5 % of that range (for a 4-20 mA loop this is the NAMUR NE 43 fault
@@ -28,6 +30,18 @@ import numpy as np
 from hotfire.daq.scaling import Calibration
 
 RAIL_BAND = 0.005  # fraction of the input span
+STEP = 0.10  # a jump of this fraction of the span within STEP_S is not physical
+STEP_S = 0.002
+
+
+def _abrupt(col, a, k, raw_step, sig, sig_step) -> bool:
+    """Whether the value jumped by more than a step within ``k`` samples before row ``a``."""
+    lo = max(0, a - k)
+    if sig is None:
+        ref = np.median(col[max(0, lo - k):lo + 1].astype(float))
+        return abs(float(col[a]) - ref) > raw_step
+    ref = np.median(sig[max(0, lo - k):lo + 1])
+    return abs(float(sig[a]) - ref) > sig_step
 CAL_MARGIN = 0.025  # fraction of the calibrated span
 
 
@@ -39,6 +53,7 @@ class ChannelHealth:
     role: str
     status: str = "ok"  # "ok" or "failed"
     problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
     failed_intervals: list[tuple[float, float]] = field(default_factory=list)
 
     @property
@@ -85,6 +100,7 @@ def check_block(run, stream: str, idx: np.ndarray, raw: np.ndarray, min_s: float
     t = run.times(stream, idx)
     rate = st.rate_hz
     min_len = max(3, int(round(min_s * rate)))
+    step_len = max(1, int(round(STEP_S * rate)))
     flat_len = max(50, int(round(flat_s * rate)))
     rest = _rest_rows(t)
     imported = run.imported is not None
@@ -123,8 +139,14 @@ def check_block(run, stream: str, idx: np.ndarray, raw: np.ndarray, min_s: float
                 if rest_at_rail and which == "lower":
                     continue  # rests at this rail: a rail reading is not a failure here
                 for a, b in _runs(below, min_len):
-                    what = "open circuit or saturation" if which == "lower" else "saturation or open circuit"
-                    bad.append((a, b, f"at the {which} rail of its input ({what})"))
+                    if a == 0 and which == "upper":
+                        bad.append((a, b, "at the upper rail of its input from the start (saturated)"))
+                    elif a > 0 and _abrupt(col, a, step_len, STEP * span / abs(adc[1]) if linear_adc
+                                           else None, sig, STEP * span):
+                        bad.append((a, b, f"jumped to the {which} rail of its input (open circuit)"))
+                    else:
+                        h.warnings.append(f"at the {which} rail of its input from {float(t[a]):+.3f} s "
+                                          f"to {float(t[b - 1]):+.3f} s (end of travel, or saturated?)")
 
         # 2. outside the calibrated range
         cal = info.calibration or {}
