@@ -117,6 +117,7 @@ def model(x: dict, thrust_names, At, theory=None) -> dict:
     mo, mf = x.get("mdot_ox"), x.get("mdot_fuel")
     if mo is not None and mf is not None:
         mdot = mo + mf
+        out["ox_mdot_kg_s"], out["fuel_mdot_kg_s"] = mo, mf
         out["mdot_kg_s"] = mdot
         out["of"] = mo / mf
         if F is not None:
