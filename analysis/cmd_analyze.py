@@ -64,7 +64,7 @@ def _fmt(fmt, v, scale=1):
 
 
 def _u_fmt(fmt, u, scale):
-    if u is None:
+    if not u:
         return ""
     return "±" + fmt.format(2 * u * scale).lstrip()
 
@@ -119,7 +119,8 @@ def format_results(r, perf, truth: dict | None = None, stability=None, results=N
             else f"NFPA 1125, {th['burn_fraction'] * 100:g} % of peak")
     src = "simulated" if r.truth else ("imported from " + r.imported.get("format", "?") if r.imported else "")
     lines = [f"{r.test_id} on {r.rig_name}" + (f"  ({src})" if src else ""),
-             f"burn {perf.burn_start_s:+.3f} to {perf.burn_end_s:+.3f} s from T0"
+             f"burn {perf.burn_start_s:+.3f} to {perf.burn_end_s:+.3f} s "
+             + ("from T0" if r.has_t0 else "(file time: the run has no T0)")
              + (f", steady window {perf.steady_window_s[0]:+.3f} to {perf.steady_window_s[1]:+.3f} s"
                 if perf.steady_window_s else ""), ""]
     hdr = f"  {'':<40} {'value':>12} {'±U (k=2)':>10} {'unit':<5}"
