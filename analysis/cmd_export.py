@@ -7,7 +7,7 @@ def add_arguments(p):
     p.add_argument("--channels", required=True, metavar="A,B,...",
                    help="channel names or roles, comma-separated (a role exports all its channels)")
     p.add_argument("-o", "--out", required=True, metavar="FILE.csv")
-    p.add_argument("--t", metavar="A:B", help="time slice, seconds from T0")
+    p.add_argument("--t", metavar="A:B", help="time slice, seconds from T0 (write --t=-1:5 when A is negative)")
     p.add_argument("--rate", type=float, metavar="HZ",
                    help="resample every channel onto one uniform time base (default: the first channel's)")
 

@@ -276,6 +276,7 @@ def read_csv(path, mapping: Mapping):
             continue
         sp = mapping.spec(h)
         if sp is not None:
+            sp.units = sp.units or units_from_name(h)
             specs.append(sp)
             cols.append(data[:, j])
     if not specs:
@@ -376,6 +377,7 @@ def import_tdms(path, out, mapping: Mapping | None = None, test_id: str | None =
                 sp = ChannelSpec(key, _clean_name(ch.name), "other", str(props.get("unit_string", "")))
             else:
                 sp.source = key
+                sp.name = sp.name or _clean_name(ch.name)
                 if not sp.units:
                     sp.units = str(props.get("unit_string", ""))
             start = props.get("wf_start_offset", 0.0)

@@ -104,6 +104,8 @@ def plot_thrust(run, perf):
 
 
 def plot_pressure(run, perf):
+    if not any(c.role in ("chamber_pressure", "chamber_pressure_dynamic") for c in run.channels):
+        return None
     plt = _mpl()
     fig, ax = plt.subplots(figsize=(9.5, 3.0))
     names = [c.name for c in run.channels if c.role == "chamber_pressure_dynamic"]
@@ -359,8 +361,10 @@ def render_html(run, res, show_truth: bool = True) -> str:
                     with_truth))
 
     if perf.plateaus:
-        out.append("<h2>Chamber pressure and steady state</h2>")
-        out.append(f"<img alt='chamber pressure' src='data:image/png;base64,{plot_pressure(run, perf)}'>")
+        out.append("<h2>Steady state</h2>")
+        png = plot_pressure(run, perf)
+        if png:
+            out.append(f"<img alt='chamber pressure' src='data:image/png;base64,{png}'>")
         if len(perf.plateaus) > 1:
             out.append(f"<p class='note'>{len(perf.plateaus)} steady plateaus (a throttled run): each is reported.</p>")
         for i, w in enumerate(perf.plateaus):

@@ -5,7 +5,8 @@ cell, chamber pressure, ox and fuel mass flow). Each has a standard
 uncertainty combined from
 
 - **type B**, the channel's ``uncertainty`` table in the rig file:
-  ``reading_percent`` (of the reading), ``fs_percent`` (of the channel's
+  ``reading_percent`` (of the reading; of the tared load for thrust, since
+  a gain error on the stand's preload cancels in the tare), ``fs_percent`` (of the channel's
   full scale: a load cell's capacity, else the calibrated value at the
   ends of the input range) and ``absolute`` (engineering units). The rig
   file's numbers are taken as **standard uncertainties (k = 1)** of a
@@ -177,7 +178,7 @@ def window_inputs(run, window, perf, tare_by_channel: dict | None = None) -> tup
     a, b = window.start_s, window.end_s
     tare_by_channel = tare_by_channel or {}
 
-    def add(key, name, value_si=None, slope=False):
+    def add(key, name, value_si=None, slope=False, reading_eu=None):
         info = run.channel_info(name)
         sig = run.channel(name, t=(a - 0.01, b + 0.01)).slice(a, b)
         scale = U.scale_of(info.units) if U.si_unit(info.units) != info.units else 1.0
@@ -192,7 +193,7 @@ def window_inputs(run, window, perf, tare_by_channel: dict | None = None) -> tup
             src = f"{r:g} % of reading (offsets cancel in a slope)"
         else:
             v = value_si if value_si is not None else float(U.to_si(v_eu, info.units))
-            u_b_eu, src = channel_u(info, v_eu)
+            u_b_eu, src = channel_u(info, v_eu if reading_eu is None else reading_eu)
             u_b = u_b_eu * scale
             u_a = float(sig.values.std(ddof=1) / math.sqrt(len(sig.values))) * scale if len(sig.values) > 1 else 0.0
         inputs[key] = Input(f"{key} ({name})", v, math.sqrt(u_a ** 2 + u_b ** 2), u_b, u_a, src)
@@ -203,7 +204,9 @@ def window_inputs(run, window, perf, tare_by_channel: dict | None = None) -> tup
         info = run.channel_info(n)
         sig = run.channel(n, t=(a - 0.01, b + 0.01)).slice(a, b)
         tared_si = float(U.to_si(sig.values.mean(), info.units)) - tare_by_channel.get(n, 0.0)
-        add(f"F[{n}]", n, value_si=tared_si)
+        # a gain error on the preload cancels in the tare: the reading error is on the tared load
+        scale = U.scale_of(info.units) if U.si_unit(info.units) != info.units else 1.0
+        add(f"F[{n}]", n, value_si=tared_si, reading_eu=tared_si / scale)
     if "pc" in window.channels:
         add("Pc", window.channels["pc"])
     if "ox_mdot" in window.channels:
