@@ -221,13 +221,13 @@ class _Picker:
 
 
 def _mean(run, name, window):
-    sig = run.channel(name)
-    return float(sig.slice(*window).si().mean())
+    sig = run.channel(name, t=window).slice(*window)
+    return float(sig.si().mean())
 
 
 def _tank_flow(run, name, window):
     """Outflow from a tank weigh scale over a window: minus the slope of a line fit, kg/s."""
-    sig = run.channel(name).slice(*window)
+    sig = run.channel(name, t=window).slice(*window)
     m = sig.si()
     if len(m) < 3:
         raise ValueError(f"{name}: too few samples in {window}")

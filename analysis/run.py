@@ -94,8 +94,9 @@ class Signal:
 
     def slice(self, t_a=None, t_b=None) -> "Signal":
         """Samples with ``t_a <= t <= t_b`` (seconds from T0; None = open end)."""
-        lo = 0 if t_a is None else int(np.searchsorted(self.t, t_a, "left"))
-        hi = len(self.t) if t_b is None else int(np.searchsorted(self.t, t_b, "right"))
+        eps = 1e-9  # s: sample times are computed, t_a may sit on one within rounding
+        lo = 0 if t_a is None else int(np.searchsorted(self.t, t_a - eps, "left"))
+        hi = len(self.t) if t_b is None else int(np.searchsorted(self.t, t_b + eps, "right"))
         return Signal(self.name, self.role, self.units, self.t[lo:hi], self.values[lo:hi], self.rate_hz)
 
     def mean(self, t_a=None, t_b=None) -> float:
@@ -141,6 +142,8 @@ class Run:
                 start_offset_s=float(g.attrs.get("start_offset_s", 0.0)),
                 first_sample=int(g.attrs.get("first_sample", 0)))
         self._blocks: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._eu: dict[str, Signal] = {}
+        self._rig = None
         self.events = self._events()
         t0 = [e for e in self.events if e["kind"] == "T0"]
         self.t0 = t0[0]["time_s"] if t0 else 0.0
@@ -178,7 +181,9 @@ class Run:
         """The rig description stored in the run (parsed and validated)."""
         from hotfire.daq.rig import parse_rig
 
-        return parse_rig(self.metadata["rig_config"], f"{self.path}:/rig_config")
+        if self._rig is None:
+            self._rig = parse_rig(self.metadata["rig_config"], f"{self.path}:/rig_config")
+        return self._rig
 
     @property
     def article(self):
@@ -293,11 +298,20 @@ class Run:
             A calibration to apply instead of the stored one (re-calibration).
         """
         info = self.channel_info(name)
-        raw, idx = self.raw(name, t)
+        if calibration is None and info.stream in self._blocks:
+            # preloaded: convert the whole channel once, then slice it
+            if name not in self._eu:
+                self._eu[name] = self._convert(info, None, None)
+            sig = self._eu[name]
+            return sig if t is None else sig.slice(*t)
+        return self._convert(info, t, calibration)
+
+    def _convert(self, info, t, calibration) -> Signal:
+        raw, idx = self.raw(info.name, t)
         st = self.streams[info.stream]
         values = Scaling(info.adc, calibration or info.calibration).to_eu(raw)
         times = idx / st.rate_hz + st.start_offset_s - self.t0
-        return Signal(name, info.role, info.units, times, np.asarray(values, dtype=float), st.rate_hz)
+        return Signal(info.name, info.role, info.units, times, np.asarray(values, dtype=float), st.rate_hz)
 
     def role(self, role: str, t=None) -> list[Signal]:
         """Every channel with ``role``, in engineering units."""
@@ -365,6 +379,7 @@ class Run:
     def release(self) -> None:
         """Forget the streams kept by :meth:`preload`."""
         self._blocks.clear()
+        self._eu.clear()
 
     def times(self, stream: str, idx: np.ndarray) -> np.ndarray:
         """Seconds from T0 of absolute sample indices of ``stream``."""

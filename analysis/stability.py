@@ -85,6 +85,66 @@ class Stability:
         return d
 
 
+def moving_average(x: np.ndarray, k: int) -> np.ndarray:
+    """Centred moving average over ``k`` (odd) samples; the ends repeat the first/last full mean.
+
+    A cumulative sum: two passes over the data, whatever ``k``.
+    """
+    if len(x) <= k:
+        return np.full_like(x, x.mean())
+    c = np.cumsum(x, dtype=float)
+    out = np.empty_like(x, dtype=float)
+    h = k // 2
+    out[h:len(x) - h] = (c[k - 1:] - np.concatenate(([0.0], c[:-k]))) / k
+    out[:h] = out[h]
+    out[len(x) - h:] = out[len(x) - h - 1]
+    return out
+
+
+def welch(x: np.ndarray, fs: float, nperseg: int) -> tuple[np.ndarray, np.ndarray]:
+    """One-sided Welch PSD (Hann window, 50 % overlap, no detrending), Pa^2/Hz.
+
+    The same estimate as ``scipy.signal.welch(x, fs, "hann", nperseg,
+    detrend=False)``, computed on strided frames in one batch FFT: the
+    fluctuation has no mean to remove, and scipy's per-segment machinery
+    costs more than the FFTs on long records.
+    """
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    import scipy.fft
+
+    win = sps.get_window("hann", nperseg)
+    frames = sliding_window_view(x, nperseg)[:: nperseg // 2]
+    acc = np.zeros(nperseg // 2 + 1)
+    for i in range(0, len(frames), 16):  # batches that stay in cache
+        X = scipy.fft.rfft(frames[i:i + 16] * win, axis=1, overwrite_x=True)
+        acc += (X.real ** 2 + X.imag ** 2).sum(axis=0)
+    P = acc / len(frames) / (fs * np.sum(win ** 2))
+    P[1: -1 if nperseg % 2 == 0 else None] *= 2
+    return np.fft.rfftfreq(nperseg, 1.0 / fs), P
+
+
+def spectrogram(x: np.ndarray, fs: float, nperseg: int):
+    """PSD of each half-overlapping Hann segment: (f Hz, t s from x[0], S (f, t) float32).
+
+    As ``scipy.signal.spectrogram(x, fs, "hann", nperseg, nperseg // 2,
+    detrend=False)``, batched.
+    """
+    import scipy.fft
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    win = sps.get_window("hann", nperseg)
+    frames = sliding_window_view(x, nperseg)[:: nperseg // 2]
+    S = np.empty((nperseg // 2 + 1, len(frames)), np.float32)
+    scale = 1.0 / (fs * np.sum(win ** 2))
+    for i in range(0, len(frames), 16):
+        X = scipy.fft.rfft(frames[i:i + 16] * win, axis=1, overwrite_x=True)
+        S[:, i:i + 16] = ((X.real ** 2 + X.imag ** 2) * scale).T
+    S[1: -1 if nperseg % 2 == 0 else None] *= 2
+    t = (np.arange(len(frames)) * (nperseg // 2) + nperseg / 2) / fs
+    return np.fft.rfftfreq(nperseg, 1.0 / fs), t, S
+
+
 def predicted_modes(article, sound_speed: float) -> dict:
     """Textbook 1L / 1T acoustic mode frequencies of a cylindrical chamber (see module doc)."""
     out = {"sound_speed_m_s": sound_speed,
@@ -131,7 +191,7 @@ def analyze_stability(run, burn: tuple[float, float], pc_bar: float | None = Non
     t = sig.t
     fs = sig.rate_hz
     k = max(3, int(round(detrend_s * fs)) | 1)
-    slow = uniform_filter1d(p, k)
+    slow = moving_average(p, k)
     fl = p - slow
     sel = (t >= a) & (t <= b)
     if sel.sum() < 16:
@@ -147,9 +207,10 @@ def analyze_stability(run, burn: tuple[float, float], pc_bar: float | None = Non
         F = fls[: m * n].reshape(m, n)
         S = slows[: m * n].reshape(m, n).mean(axis=1)
         T = ts[: m * n].reshape(m, n)
-        pk = (F.max(axis=1) - F.min(axis=1)) / S * 100
-        rms = F.std(axis=1) / S * 100
-        exc = np.abs(F).max(axis=1) / S * 100
+        fmax, fmin = F.max(axis=1), F.min(axis=1)
+        pk = (fmax - fmin) / S * 100
+        rms = np.sqrt(np.einsum("ij,ij->i", F, F) / n - (F.sum(axis=1) / n) ** 2) / S * 100
+        exc = np.maximum(fmax, -fmin) / S * 100
         for i in range(m):
             windows.append(StabilityWindow(float(T[i, 0]), float(T[i, -1]), float(S[i] / 1e5), float(pk[i]),
                                            float(rms[i]), float(exc[i]), bool(exc[i] <= SMOOTH_BOUND_PERCENT)))
@@ -158,11 +219,10 @@ def analyze_stability(run, burn: tuple[float, float], pc_bar: float | None = Non
     # spectra
     nper = int(2 ** math.ceil(math.log2(max(256, fs / 4.0))))  # ~4 Hz resolution
     nper = min(nper, int(2 ** math.floor(math.log2(len(fls)))))
-    f, P = sps.welch(fls, fs=fs, nperseg=nper, window="hann")
+    f, P = welch(fls, fs, nper)
     nseg = int(2 ** math.ceil(math.log2(max(256, fs / 12.5))))
     nseg = min(nseg, nper)
-    fsg, tsg, Sxx = sps.spectrogram(fls, fs=fs, nperseg=nseg, noverlap=nseg // 2, window="hann",
-                                    scaling="density", mode="psd")
+    fsg, tsg, Sxx = spectrogram(fls, fs, nseg)
     tsg = tsg + ts[0]
     df, dfs = f[1] - f[0], fsg[1] - fsg[0]
 
