@@ -9,6 +9,7 @@
 """
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass, field
 
 from hotfire.analysis import health as _health
@@ -43,16 +44,27 @@ class Results:
 
 
 def analyze_run(run, settings: Settings | None = None, stability: bool = True,
-                uncertainty: bool = True) -> Results:
+                uncertainty: bool = True, timings: dict | None = None) -> Results:
     """Health, thrust, performance, stability and uncertainty of a run.
 
     Reads each stream of the file once (``Run.preload``). Results that
-    cannot be computed are None, and ``notes`` says why.
+    cannot be computed are None, and ``notes`` says why. ``timings``, when
+    given, receives the seconds spent in each phase.
     """
+    clock = [time.perf_counter()]
+
+    def lap(name):
+        now = time.perf_counter()
+        if timings is not None:
+            timings[name] = now - clock[0]
+        clock[0] = now
+
     run.preload()
+    lap("read")
     try:
         s = settings or Settings()
         health = _health.check_run(run) if s.check_health else {}
+        lap("sensor health")
         res = Results(run.test_id, run.rig_name, run.path, None, None, health=health, truth=run.truth,
                       imported=run.imported)
         try:
@@ -60,13 +72,16 @@ def analyze_run(run, settings: Settings | None = None, stability: bool = True,
         except Unavailable as exc:
             res.notes.append(f"thrust and performance not computed: {exc}")
             return res
+        lap("thrust and performance")
         res.performance = perf
         if uncertainty and perf.plateaus:
             res.uncertainty = _unc.propagate(run, perf)
         elif uncertainty and perf.thrust is not None:
             _unc.propagate(run, perf)
+        lap("uncertainty")
         if stability:
             st = analyze_stability(run, (perf.burn_start_s, perf.burn_end_s), perf.pc_bar, perf.of, health)
+            lap("stability")
             res.stability = st
             if st is None:
                 res.notes.append("no usable high-rate chamber pressure (role chamber_pressure_dynamic): "
