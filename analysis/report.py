@@ -62,6 +62,10 @@ def _marks(ax, perf, run):
         ax.axvline(tr.cutoff_s, color="k", lw=0.8, ls=":")
 
 
+def _tlabel(run):
+    return "time from T0 (s)" if run.has_t0 else "time (s, the file's; no T0 in the run)"
+
+
 def _xlim(perf):
     tr = perf.thrust
     span = tr.burn_end_s - tr.burn_start_s
@@ -79,7 +83,7 @@ def plot_thrust(run, perf):
     sc, unit = (1e-3, "kN") if big else (1.0, "N")
     fig, ax = plt.subplots(figsize=(9.5, 3.3))
     te, lo, hi = envelope(t, F * sc)
-    ax.fill_between(te, lo, hi, color=C_TOT, lw=0.6, alpha=0.9, label=f"thrust ({', '.join(tr.channels)}, tared)")
+    ax.fill_between(te, lo, hi, color=C_TOT, lw=0.6, alpha=0.9, label=f"thrust ({', '.join(tr.channels)}{', tared' if tr.tared else ', not tared'})")
     _marks(ax, perf, run)
     lvl = tr.thresholds["burn_level_N"] * sc
     ax.axhline(lvl, color=C_BURN, lw=1, ls="--")
@@ -95,7 +99,7 @@ def plot_thrust(run, perf):
         ax.annotate("cutoff", (tr.cutoff_s, 1), xycoords=("data", "axes fraction"), xytext=(2, -10),
                     textcoords="offset points", fontsize=8)
     ax.set_xlim(*_xlim(perf))
-    ax.set_xlabel("time from T0 (s)")
+    ax.set_xlabel(_tlabel(run))
     ax.set_ylabel(f"thrust ({unit})")
     ax.set_title(f"Thrust: total impulse {tr.total_impulse_Ns:,.0f} N s; shaded: burn (orange), steady windows (green)",
                  loc="left", fontsize=9)
@@ -127,7 +131,7 @@ def plot_pressure(run, perf):
             ax.annotate(f"mean {w.pc_bar:.2f} bar", ((w.start_s + w.end_s) / 2, 0.04), xycoords=("data", "axes fraction"),
                         ha="center", fontsize=8, color="#3b5a1a")
     ax.set_xlim(a, b)
-    ax.set_xlabel("time from T0 (s)")
+    ax.set_xlabel(_tlabel(run))
     ax.set_ylabel("chamber pressure (bar)")
     ax.set_title("Chamber pressure", loc="left", fontsize=9)
     ax.legend(loc="center", ncol=3)
@@ -158,7 +162,7 @@ def plot_flows(run, perf):
             m, d = float(np.median(core)), float(np.ptp(core))
             ax2.set_ylim(m - max(0.6 * d, 0.1 * m), m + max(0.6 * d, 0.1 * m))
     ax2.set_ylabel("O/F")
-    ax2.set_xlabel("time from T0 (s)")
+    ax2.set_xlabel(_tlabel(run))
     ax2.set_xlim(*_xlim(perf))
     fig.tight_layout()
     return _png(fig)
@@ -200,7 +204,7 @@ def plot_efficiency(run, perf):
         lo, hi = min(vals), max(vals)
         ax.set_ylim(lo - max(4, 0.5 * (hi - lo)), hi + max(4, 0.5 * (hi - lo)))
     ax.set_xlim(*_xlim(perf))
-    ax.set_xlabel("time from T0 (s)")
+    ax.set_xlabel(_tlabel(run))
     ax.set_ylabel("efficiency (%)")
     ax.set_title("c* and Isp efficiency against CEA at the measured Pc and O/F, where Pc is quasi-steady "
                  "(band: steady-window mean ±U, k=2)", loc="left", fontsize=9)
@@ -208,7 +212,7 @@ def plot_efficiency(run, perf):
     return _png(fig)
 
 
-def plot_stability(st):
+def plot_stability(st, run):
     if st is None:
         return None
     plt = _mpl()
@@ -228,7 +232,7 @@ def plot_stability(st):
     vmax = float(np.percentile(db, 99.9))
     mesh = ax.pcolormesh(tt, f[sel], db, shading="auto", cmap="magma", vmin=vmax - 60, vmax=vmax, rasterized=True)
     ax.set_ylabel("frequency (Hz)")
-    ax.set_xlabel("time from T0 (s)")
+    ax.set_xlabel(_tlabel(run))
     ax.grid(False)
     ax.set_title(f"Spectrogram of {st.channel} fluctuation (dB re 1 Pa²/Hz); dashed: predicted modes",
                  loc="left", fontsize=9)
@@ -259,7 +263,7 @@ def plot_stability(st):
                  textcoords="offset points", fontsize=8)
     axw.set_xlim(ax.get_xlim())
     axw.set_ylabel("max |p'| (% of Pc)")
-    axw.set_xlabel("time from T0 (s)")
+    axw.set_xlabel(_tlabel(run))
     axw.set_title(f"Largest excursion from the mean per {st.settings['window_s']:g} s window: "
                   f"{st.verdict.upper()} (red: beyond the bound)", loc="left", fontsize=9)
     return _png(fig)
@@ -278,7 +282,7 @@ h1{font-size:21px;margin:0 0 4px} h2{font-size:16px;margin:26px 0 8px;border-bot
 table{border-collapse:collapse;font-size:13px;margin:4px 0 8px}
 td,th{padding:3px 10px;border-bottom:1px solid #eee;text-align:right;white-space:nowrap}
 td:first-child,th:first-child{text-align:left} th{background:#f6f6f6;font-weight:600}
-td.err{color:#666} img{max-width:100%;display:block;margin:6px 0 14px}
+td.err{color:#666} table.left td,table.left th{text-align:left} img{max-width:100%;display:block;margin:6px 0 14px}
 .note{font-size:13px;color:#444} details{font-size:12px;color:#444;margin-top:8px}
 code{font-size:12px}
 """
@@ -410,10 +414,10 @@ def render_html(run, res, show_truth: bool = True) -> str:
                        f"speed {pm['sound_speed_m_s']:.0f} m/s from CEA at {pm['pc_bar']:.1f} bar, O/F {pm['of']:.2f}): "
                        + ", ".join(f"{k} {pm[k]:.0f} Hz" for k in ("1L", "1T") if k in pm)
                        + ". Real chambers shift these by 10-20 %.</p>")
-        out.append(f"<img alt='spectrogram' src='data:image/png;base64,{plot_stability(st)}'>")
+        out.append(f"<img alt='spectrogram' src='data:image/png;base64,{plot_stability(st, run)}'>")
 
     out.append("<h2>Sensors</h2>")
-    rows = ["<table><tr><th>channel</th><th>role</th><th>status</th><th>details</th></tr>"]
+    rows = ["<table class='left'><tr><th>channel</th><th>role</th><th>status</th><th>details</th></tr>"]
     for h in perf.health.values():
         if h.status == "ok" and not h.warnings:
             continue
