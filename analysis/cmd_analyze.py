@@ -9,7 +9,27 @@ from __future__ import annotations
 import json
 import math
 
-# (attribute, label, unit, format, SI->unit scale)
+#: The main results of ``Performance`` and their key in the simulator's summary
+#: truth (``run.truth``): (attribute, label, unit, format, truth key). Kept for
+#: scripts and tests that compare a run with its simulation.
+ROWS = [
+    ("burn_time_s", "Burn time (10% of steady thrust)", "s", "{:.3f}", "burn_time_s"),
+    ("total_impulse_Ns", "Total impulse", "N s", "{:,.0f}", "total_impulse_Ns"),
+    ("average_thrust_N", "Average thrust over the burn", "N", "{:,.1f}", None),
+    ("peak_thrust_N", "Peak thrust", "N", "{:,.1f}", None),
+    ("thrust_N", "Steady thrust", "N", "{:,.1f}", "thrust_N"),
+    ("pc_bar", "Steady chamber pressure", "bar", "{:.3f}", "pc_bar"),
+    ("mdot_kg_s", "Mass flow", "kg/s", "{:.4f}", "mdot_kg_s"),
+    ("of", "O/F", "", "{:.4f}", "of"),
+    ("isp_s", "Isp", "s", "{:.2f}", "isp"),
+    ("c_star_m_s", "c*", "m/s", "{:.1f}", "c_star"),
+    ("cf", "CF", "", "{:.4f}", "cf"),
+    ("c_star_theory_m_s", "c* theoretical (CEA)", "m/s", "{:.1f}", "c_star_theory"),
+    ("c_star_efficiency", "c* efficiency", "", "{:.4f}", "c_star_efficiency"),
+    ("isp_theory_s", "Isp theoretical (CEA, ambient)", "s", "{:.2f}", "isp_theory"),
+]
+
+# The tables: (attribute, label, unit, format, SI->unit scale)
 THRUST_ROWS = [
     ("burn_time_s", "Burn time ({burn})", "s", "{:.3f}", 1),
     ("action_time_s", "Action time (NFPA 1125, 5 % of peak)", "s", "{:.3f}", 1),
