@@ -32,7 +32,7 @@ from scipy.ndimage import uniform_filter1d
 
 from hotfire.analysis import health as _health
 from hotfire.analysis.theory import G0, theoretical
-from hotfire.analysis.thrust import ThrustResult, ThrustSettings, Unavailable, analyze_thrust, integrate
+from hotfire.analysis.thrust import ThrustResult, ThrustSettings, Unavailable, analyze_thrust, integrate  # noqa: F401 (Unavailable: raised by analyze)
 
 THEORY_FIELDS = ("fuel", "oxidizer", "fuel_temperature_K", "oxidizer_temperature_K", "expansion_ratio")
 

@@ -1,6 +1,5 @@
 """Local check against public reference data (certified thrust curves and a
 real KNSB static fire) kept outside the project; skipped when absent."""
-import csv
 import os
 from pathlib import Path
 
