@@ -7,7 +7,8 @@ number can be traced to how it was obtained:
   (``tare_window_s``, seconds from T0) is subtracted; several thrust load
   cells are summed after taring. No pre-fire data, no tare (said in notes).
 - **burn**: where the thrust, smoothed over ``smooth_s``, is above a
-  threshold. Default ``method="steady"``: 10 % of the steady thrust (the
+  threshold (each crossing then placed on the thrust smoothed over
+  ``peak_smooth_s`` within ``smooth_s`` of it, so a fast edge is not smeared). Default ``method="steady"``: 10 % of the steady thrust (the
   median thrust where it is above half its maximum). ``method="nfpa1125"``:
   5 % of peak thrust, the NFPA 1125 convention for motors.
 - **action time**: always the NFPA 1125 one, 5 % of peak thrust to 5 % of
@@ -117,6 +118,17 @@ def crossing_window(t, v, level):
     return a, b
 
 
+def _refined(t, Fs, Fp, level, half):
+    """Crossings of ``level`` found on the smoothed thrust ``Fs`` (robust to noise), then
+    placed on the lightly smoothed ``Fp`` within ``half`` seconds (a fast edge is not smeared)."""
+    a, b = crossing_window(t, Fs, level)
+    i0, i1 = np.searchsorted(t, [a - half, a + half])
+    ra = crossing_window(t[i0:i1], Fp[i0:i1], level) if i1 - i0 > 2 else None
+    j0, j1 = np.searchsorted(t, [b - half, b + half])
+    rb = crossing_window(t[j0:j1], Fp[j0:j1], level) if j1 - j0 > 2 else None
+    return (ra[0] if ra else a), (rb[1] if rb else b)
+
+
 def integrate(t, v, a, b) -> float:
     """Trapezoidal integral of the samples over [a, b], with the ends interpolated."""
     i, j = np.searchsorted(t, a, "right"), np.searchsorted(t, b, "left")
@@ -193,9 +205,9 @@ def analyze_thrust(run, settings: ThrustSettings | None = None, health=None, pc=
     peak = float(Fp[ip])
     frac = s.threshold()
     ref = steady_F if s.method == "steady" else peak
-    burn = crossing_window(t, Fs, frac * ref)
-    action = crossing_window(t, Fs, s.action_threshold * peak)
-    imp_win = crossing_window(t, Fs, s.impulse_threshold * steady_F)
+    burn = _refined(t, Fs, Fp, frac * ref, s.smooth_s)
+    action = _refined(t, Fs, Fp, s.action_threshold * peak, s.smooth_s)
+    imp_win = _refined(t, Fs, Fp, s.impulse_threshold * steady_F, s.smooth_s)
     impulse = integrate(t, F, *imp_win)
     burn_imp = integrate(t, F, *burn)
     r = ThrustResult(

@@ -12,10 +12,10 @@ from __future__ import annotations
 
 # metric -> (kind, tolerance, where the value is)
 THRUST = {
-    "burn_time_s": ("abs", 0.010, "thrust"),  # s: 20 ms smoothing of the threshold crossing (hard start: 7 ms)
-    "action_time_s": ("abs", 0.010, "thrust"),
+    "burn_time_s": ("abs", 0.002, "thrust"),  # s: crossings on 1 ms means, noise jitter of a few samples
+    "action_time_s": ("abs", 0.002, "thrust"),
     "total_impulse_Ns": ("rel", 0.003, "thrust"),
-    "average_thrust_N": ("rel", 0.005, "thrust"),
+    "average_thrust_N": ("rel", 0.001, "thrust"),
     "peak_thrust_N": ("rel", 0.005, "thrust"),  # noise bias of a maximum (+4 sigma of 1 ms means)
     "ignition_delay_s": ("abs", 0.001, "thrust"),
     "thrust_rise_time_s": ("abs", 0.001, "thrust"),
