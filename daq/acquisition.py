@@ -232,7 +232,13 @@ class Acquisition:
                      for s in self.rings]
         workers = [threading.Thread(target=self._subscribe, args=(sub,), name=f"sub-{sub.name}", daemon=True)
                    for sub in self.subscribers]
-        self.source.start()
+        try:
+            self.source.start()
+        except BaseException:
+            # nothing was acquired; release what the subscribers opened
+            for sub in self.subscribers:
+                sub.close()
+            raise
         for t in producers + workers:
             t.start()
         try:

@@ -77,12 +77,13 @@ def test_every_channel_maps_to_its_nidaqmx_channel(opened):
         assert aic.ai_rng_low <= lo and hi <= aic.ai_rng_high, ch.name
 
         # raw -> signal scaling stored for the run file
-        if rig.streams[ch.stream].dtype == "int16":
+        dtype = rig.streams[ch.stream].dtype
+        if dtype in ("int16", "int32"):
             volts = aic.ai_dev_scaling_coeff
             factor = {"voltage": lambda: 1.0, "current": lambda: 1000 / aic.ai_current_shunt_resistance,
                       "bridge": lambda: 1000 / ch.excitation_V}[ch.kind]()
             assert adc[ch.name]["coefficients"] == pytest.approx([c * factor for c in volts]), ch.name
-            assert aic.ai_raw_samp_size <= 16
+            assert aic.ai_raw_samp_size <= (16 if dtype == "int16" else 32)
         else:
             assert adc[ch.name]["coefficients"] == [0.0, 1000.0 if ch.kind == "current" else 1.0], ch.name
 
