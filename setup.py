@@ -51,6 +51,9 @@ setup(
         "pyqtgraph>=0.13.7",
         # PySide6 6.12.0 crashes pyqtgraph on Python 3.11 (none_dealloc).
         "PySide6>=6.6,<6.12",
+        # analysis: report plots (PNG, Agg) and NI TDMS import
+        "matplotlib>=3.8,<4",
+        "npTDMS>=1.7,<2",
     ],
     extras_require={
         "test": ["pytest>=8", "pytest-qt>=4.4"],
