@@ -169,7 +169,9 @@ class Recorder(Subscriber):
                     self._on_gap(name, gap)
                 if n:
                     for sample_first, off, count in self.acq.clocks[name].split(first, n):
-                        self._ops.append(("data", name, sample_first, buf[off:off + count]))
+                        count = self.acq.clip(name, sample_first, count)  # a post-trigger end
+                        if count > 0:
+                            self._ops.append(("data", name, sample_first, buf[off:off + count]))
                     moved += n
                     progress = True
                 # the batch buffer is reused: write it before reading more
@@ -206,7 +208,9 @@ class Recorder(Subscriber):
         self.lost[name] += gap.count
         reason = self._overrun_reason.pop(name, "ring overrun: the recorder fell behind")
         for sample_first, _, count in self.acq.clocks[name].split(gap.first_index, gap.count):
-            self._ops.append(("gap", name, sample_first, count, reason))
+            count = self.acq.clip(name, sample_first, count)
+            if count > 0:
+                self._ops.append(("gap", name, sample_first, count, reason))
         self.acq.post([Event("gap", name, self.acq.sample_index(name, gap.first_index),
                              f"recorder fell behind: {gap.count} samples lost ({reason})")])
 
