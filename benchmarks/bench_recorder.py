@@ -18,7 +18,7 @@ ratios to the raw write of the same data. Then a **sustained** run: the
 pattern source paced in real time at 4x the heavy stand (~105 MS/s of int16)
 for ``--sustain`` seconds; it must record with zero gaps.
 
-Run: ``python benchmarks/bench_recorder.py [--mib 512] [--rounds 3] [--sustain 10]``.
+Run: ``python benchmarks/bench_recorder.py [--mib 1024] [--rounds 3] [--sustain 10]``.
 Files go to ``$HOTFIRE_BENCH_DIR`` (default /tmp); it should be on the disk
 runs will be recorded to.
 """
@@ -143,7 +143,7 @@ def sustained(d: str, seconds: float) -> dict:
 
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--mib", type=int, default=512, help="MiB of samples per case and round (default 512)")
+    ap.add_argument("--mib", type=int, default=1024, help="MiB of samples per case and round (default 1024)")
     ap.add_argument("--rounds", type=int, default=3, help="rounds; medians are shown (default 3)")
     ap.add_argument("--sustain", type=float, default=10.0, help="seconds of the paced 105 MS/s run (0: skip)")
     ap.add_argument("--dir", default=os.environ.get("HOTFIRE_BENCH_DIR", "/tmp"))

@@ -137,7 +137,11 @@ class Recorder(Subscriber):
         self._status_fd = None
         self._last_status = None
         if self.status_file is not None:
-            self._status_fd = os.open(self.status_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            try:
+                self._status_fd = os.open(self.status_file, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o644)
+            except OSError as exc:
+                self.journal.close()
+                raise HotfireError(f"cannot open the status file: {exc}") from None
         # the builder thread's state
         self._index: list = []               # RecordLocation of every record written, in order
         self._cond = threading.Condition()
@@ -333,7 +337,8 @@ class Recorder(Subscriber):
                 return False
             try:
                 self._builder = RunBuilder(self.live_path, self.meta, self.acq.rig.text, self._jstreams,
-                                           self.journal_dir.name, self.journal.journal_id, live=True)
+                                           self.journal_dir.name, self.journal.journal_id, live=True,
+                                           rig=self.acq.rig)
                 self._built = 0
             except Exception as exc:  # noqa: BLE001 - any failure of the file: retry from the journal
                 self._hdf5_failed(exc)
@@ -407,6 +412,8 @@ class Recorder(Subscriber):
                     unwritten[op[1]] = unwritten.get(op[1], 0) + len(op[3])
             self._problem(f"giving up after {self.close_timeout:g} s: {sum(unwritten.values())} samples "
                           f"({unwritten}) could not be written to the journal")
+            for s, n in unwritten.items():
+                self.lost[s] += n
             self._ops.clear()
         self._ops.append(("meta", {
             "end_time_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="microseconds"),

@@ -107,6 +107,8 @@ class RunBuilder:
     journal_id : str
     live : bool
         Open the file for SWMR readers (``libver="latest"``, SWMR mode).
+    rig : Rig, optional
+        The rig parsed from ``rig_text`` already (saves parsing it again).
 
     Raises
     ------
@@ -117,10 +119,11 @@ class RunBuilder:
     """
 
     def __init__(self, path, metadata: dict, rig_text: str, journal_streams: dict, journal_name: str = "",
-                 journal_id: str = "", live: bool = False):
+                 journal_id: str = "", live: bool = False, rig=None):
         self.path = os.fspath(path)
         self.metadata = metadata
-        rig = parse_rig(rig_text, f"{journal_name or 'journal'}:rig_text")
+        if rig is None or rig.text != rig_text:
+            rig = parse_rig(rig_text, f"{journal_name or 'journal'}:rig_text")
         if set(rig.streams) != set(journal_streams):
             raise HotfireError(f"journal streams {sorted(journal_streams)} do not match its rig's "
                                f"{sorted(rig.streams)}")
