@@ -18,7 +18,7 @@ ratios to the raw write of the same data. Then a **sustained** run: the
 pattern source paced in real time at 4x the heavy stand (~105 MS/s of int16)
 for ``--sustain`` seconds; it must record with zero gaps.
 
-Run: ``python benchmarks/bench_recorder.py [--mib 1024] [--rounds 3] [--sustain 10]``.
+Run: ``python benchmarks/bench_recorder.py [--mib 1024] [--rounds 5] [--sustain 10]``.
 Files go to ``$HOTFIRE_BENCH_DIR`` (default /tmp); it should be on the disk
 runs will be recorded to.
 """
@@ -56,8 +56,16 @@ def blocks(dtype: str, n: int = 4) -> list[np.ndarray]:
     return [pattern("fast", dtype, FAST[1], k * rows, rows).copy() for k in range(n)]
 
 
+def settle() -> None:
+    """Start each timing from a quiet disk: write back what earlier steps left (and
+    the discards of the files they deleted, on a file system mounted with discard)."""
+    os.sync()
+    time.sleep(0.3)
+
+
 def bench_raw(d: str, total: int, bl: list[np.ndarray]) -> float:
     n = max(1, total // bl[0].nbytes)
+    settle()
     path = os.path.join(d, "raw.bin")
     t0 = time.perf_counter()
     with open(path, "wb", buffering=0) as f:
@@ -75,6 +83,7 @@ def bench_journal(d: str, total: int, bl: list[np.ndarray]) -> float:
     meta = {"test_id": "bench", "streams": {"fast": {"n_channels": nch, "dtype": bl[0].dtype.name,
                                                      "rate_hz": FAST[0]}}}
     n = max(1, total // bl[0].nbytes)
+    settle()
     t0 = time.perf_counter()
     with JournalWriter(run, meta, "# bench\n") as w:
         for i in range(n):
@@ -110,6 +119,7 @@ def bench_recorder(d: str, total: int, dtype: str) -> tuple[float, float, int, f
     rec = Recorder(out)
     acq = Acquisition(rig, src, [rec], test_id="bench", ring_seconds=1.0)
     src.attach(acq, rec)
+    settle()
     t0 = time.perf_counter()
     summary = acq.run()
     dt = time.perf_counter() - t0
@@ -127,6 +137,7 @@ def sustained(d: str, seconds: float) -> dict:
     out = os.path.join(d, "runs")
     rec = Recorder(out)
     acq = Acquisition(rig, src, [rec], test_id="sustain", ring_seconds=2.0)
+    settle()
     t0 = time.perf_counter()
     summary = acq.run()
     dt = time.perf_counter() - t0
@@ -144,7 +155,7 @@ def sustained(d: str, seconds: float) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--mib", type=int, default=1024, help="MiB of samples per case and round (default 1024)")
-    ap.add_argument("--rounds", type=int, default=3, help="rounds; medians are shown (default 3)")
+    ap.add_argument("--rounds", type=int, default=5, help="rounds; medians are shown (default 5)")
     ap.add_argument("--sustain", type=float, default=10.0, help="seconds of the paced 105 MS/s run (0: skip)")
     ap.add_argument("--dir", default=os.environ.get("HOTFIRE_BENCH_DIR", "/tmp"))
     args = ap.parse_args(argv)
@@ -157,7 +168,7 @@ def main(argv=None) -> int:
     try:
         bench_raw(d, total, blocks("int16"))  # warm-up
         hdr = (f"{'case':8s} {'raw MB/s':>9s} {'jnl MB/s':>9s} {'x raw':>6s} {'jnl+h5 MB/s':>12s} {'x raw':>6s} "
-               f"{'MS/s':>7s} {'lost':>5s}")
+               f"{'(min-max)':>11s} {'MS/s':>7s} {'lost':>5s}")
         print(hdr)
         for dtype in ("int16", "float64"):
             bl = blocks(dtype)
@@ -173,7 +184,7 @@ def main(argv=None) -> int:
                 rr.append(b / raw[-1])
             med = statistics.median
             print(f"{dtype:8s} {med(raw) / 1e6:9.0f} {med(jnl) / 1e6:9.0f} {med(rj):6.2f} {med(rec) / 1e6:12.0f} "
-                  f"{med(rr):6.2f} {med(ms) / 1e6:7.1f} {lost:5d}")
+                  f"{med(rr):6.2f} {f'({min(rr):.2f}-{max(rr):.2f})':>11s} {med(ms) / 1e6:7.1f} {lost:5d}")
             if dtype == "int16":
                 ok &= med(rr) >= 0.5 and med(ms) >= 105e6 and lost == 0
                 int16 = (med(rr), med(ms))
