@@ -4,6 +4,8 @@ from __future__ import annotations
 import sys
 
 from hotfire.daq.acquisition import Acquisition
+from hotfire.daq.limits import LimitChecker
+from hotfire.daq.publisher import DEFAULT_ADDRESS, Publisher
 from hotfire.daq.recorder import Recorder
 from hotfire.daq.rig import load_rig
 from hotfire.daq.sources import open_source
@@ -26,6 +28,11 @@ def add_arguments(p):
     p.add_argument("--notes", default="", help="operator notes stored with the run")
     p.add_argument("--fast", action="store_true", help="simulator: run faster than real time")
     p.add_argument("--quiet", action="store_true", help="no progress display")
+    pub = p.add_mutually_exclusive_group()
+    pub.add_argument("--publish", default=DEFAULT_ADDRESS, metavar="ADDRESS",
+                     help=f"ZeroMQ address for live viewers (`hotfire view`) (default: {DEFAULT_ADDRESS})")
+    pub.add_argument("--no-publish", dest="publish", action="store_const", const=None,
+                     help="do not publish a live stream")
 
 
 def progress_printer(stream=sys.stderr):
@@ -45,11 +52,19 @@ def progress_printer(stream=sys.stderr):
 def acquire(args, realtime: bool):
     rig = load_rig(args.rig)
     scen = scenario(args.scenario, burn_s=args.burn)
+    # Bind the live stream first: a busy address fails before the hardware is touched.
+    address = getattr(args, "publish", None)
+    publisher = Publisher(address) if address else None
     source = open_source(rig, args.source, scenario=scen, realtime=realtime, duration_s=args.duration)
     recorder = Recorder(args.out)
-    acq = Acquisition(rig, source, [recorder], test_id=args.test_id, notes=args.notes)
+    # Redlines are checked here, not in a viewer: every crossing is in the run file.
+    subscribers = [recorder, LimitChecker()] + ([publisher] if publisher else [])
+    acq = Acquisition(rig, source, subscribers, test_id=args.test_id, notes=args.notes)
     print(f"hotfire: acquiring {rig.name} ({source.kind}) -> {recorder.out_dir / acq.test_id}.h5",
           file=sys.stderr)
+    if publisher:
+        print(f"hotfire: live stream on {publisher.address} (watch with: hotfire view --connect "
+              f"{publisher.address})", file=sys.stderr)
     summary = acq.run(progress=None if args.quiet else progress_printer())
     if not args.quiet:
         print(file=sys.stderr)
