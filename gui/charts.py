@@ -78,25 +78,27 @@ class _Plot:
             curve = pg.PlotCurveItem(pen=pg.mkPen(colours[ch.name], width=1), connect="finite")
             item.addItem(curve)
             self.curves.append((ch, curve))
-        self.limits = []
+        # One line per distinct limit: channels sharing a value share the line.
+        owners: dict[tuple, list[str]] = {}
         for ch in chans:
             for kind, lim in (("redline", ch.redline), ("warning", ch.warning)):
                 for bound in ("max", "min"):
-                    if lim.get(bound) is None:
-                        continue
-                    col = theme.redline if kind == "redline" else theme.warning
-                    name = f"{ch.name} " if len(chans) > 1 else ""
-                    # The label sits near the left end, on the side of the line nearer the middle
-                    # of the chart; warnings further right, so close limits do not overprint.
-                    line = pg.InfiniteLine(
-                        pos=lim[bound], angle=0, movable=False,
-                        pen=pg.mkPen(col, width=1, style=QtCore.Qt.DashLine),
-                        label=f"{name}{kind} {lim[bound]:g}",
-                        labelOpts={"position": 0.01 if kind == "redline" else 0.2, "color": col,
-                                   "anchors": [(0, 0), (0, 1)]})
-                    line.setZValue(-5)
-                    item.addItem(line, ignoreBounds=True)
-                    self.limits.append(float(lim[bound]))
+                    if lim.get(bound) is not None:
+                        owners.setdefault((kind, float(lim[bound])), []).append(ch.name)
+        self.limits = []
+        for (kind, value), names in owners.items():
+            col = theme.redline if kind == "redline" else theme.warning
+            who = f"{names[0]} " if len(chans) > 1 and len(names) == 1 else ""
+            # The label sits near the left end, on the side of the line nearer the middle
+            # of the chart; warnings further right, so close limits do not overprint.
+            line = pg.InfiniteLine(
+                pos=value, angle=0, movable=False, pen=pg.mkPen(col, width=1, style=QtCore.Qt.DashLine),
+                label=f"{who}{kind} {value:g}",
+                labelOpts={"position": 0.01 if kind == "redline" else 0.2, "color": col,
+                           "anchors": [(0, 0), (0, 1)]})
+            line.setZValue(-5)
+            item.addItem(line, ignoreBounds=True)
+            self.limits.append(value)
         self.yrange = None
 
     def fit_y(self, lo: float, hi: float):
@@ -152,7 +154,13 @@ class Charts(pg.GraphicsLayoutWidget):
         self.frames = 0
         self.title_pt = 9.0
         # One paint of the whole scene per frame: cheaper than many partial updates.
-        self.setViewportUpdateMode(QtWidgets.QGraphicsView.ViewportUpdateMode.FullViewportUpdate)
+        # Every curve changes every frame, so the scene's BSP index is pure cost;
+        # nothing is antialiased and the charts take no mouse input.
+        GV = QtWidgets.QGraphicsView
+        self.setViewportUpdateMode(GV.ViewportUpdateMode.FullViewportUpdate)
+        self.setOptimizationFlag(GV.OptimizationFlag.DontAdjustForAntialiasing, True)
+        self.setInteractive(False)
+        self.scene().setItemIndexMethod(QtWidgets.QGraphicsScene.ItemIndexMethod.NoIndex)
         groups = group_channels(meta)
         self.colours = channel_colours(meta, theme)
         ncol = columns or (2 if len(groups) > 5 else 1)
