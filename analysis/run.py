@@ -56,11 +56,14 @@ class StreamInfo:
     rows: int
     segments: np.ndarray  # (k, 3): first sample index, first row, row count
     start_offset_s: float = 0.0
+    first_sample: int = 0  # where recording was meant to start
 
     @property
     def gaps(self) -> list[tuple[int, int]]:
-        """Missing sample ranges between segments, as (first index, count)."""
+        """Missing sample ranges, as (first index, count)."""
         out = []
+        if len(self.segments) and self.segments[0, 0] > self.first_sample:
+            out.append((self.first_sample, int(self.segments[0, 0] - self.first_sample)))
         for (a0, _, an), (b0, _, _) in zip(self.segments[:-1], self.segments[1:]):
             if b0 > a0 + an:
                 out.append((int(a0 + an), int(b0 - a0 - an)))
@@ -115,7 +118,8 @@ class Run:
             self.streams[name] = StreamInfo(
                 name=name, rate_hz=float(g.attrs["rate_hz"]), channels=tuple(json.loads(g.attrs["channels"])),
                 rows=int(g["raw"].shape[0]), segments=g["segments"][()],
-                start_offset_s=float(g.attrs.get("start_offset_s", 0.0)))
+                start_offset_s=float(g.attrs.get("start_offset_s", 0.0)),
+                first_sample=int(g.attrs.get("first_sample", 0)))
         self.events = self._events()
         t0 = [e for e in self.events if e["kind"] == "T0"]
         self.t0 = t0[0]["time_s"] if t0 else 0.0

@@ -56,6 +56,13 @@ class StreamClock:
     def sample(self, ring_index: int) -> int:
         return self.split(ring_index, 1)[0][0]
 
+    def ring_index(self, sample: int) -> int:
+        """The ring index holding ``sample`` (or the next sample acquired after it)."""
+        with self._lock:
+            r, s = list(self._ring), list(self._sample)
+        k = max(0, bisect.bisect_right(s, sample) - 1)
+        return r[k] + max(0, sample - s[k])
+
 
 class Subscriber:
     """Something that reads the rings during acquisition (in its own thread).
@@ -124,6 +131,7 @@ class Acquisition:
         }
         self.clocks = {name: StreamClock() for name in source.streams}
         self.subscribers = list(subscribers)
+        self.trigger = None  # set by a Trigger subscriber when the run is armed
         self.source_metadata = source.metadata()
         self._done = {name: threading.Event() for name in source.streams}
         self._stop = threading.Event()
@@ -224,7 +232,13 @@ class Acquisition:
                      for s in self.rings]
         workers = [threading.Thread(target=self._subscribe, args=(sub,), name=f"sub-{sub.name}", daemon=True)
                    for sub in self.subscribers]
-        self.source.start()
+        try:
+            self.source.start()
+        except BaseException:
+            # nothing was acquired; release what the subscribers opened
+            for sub in self.subscribers:
+                sub.close()
+            raise
         for t in producers + workers:
             t.start()
         try:

@@ -2,14 +2,16 @@
 from __future__ import annotations
 
 import sys
+import threading
 
 from hotfire.daq.acquisition import Acquisition
 from hotfire.daq.limits import LimitChecker
 from hotfire.daq.publisher import DEFAULT_ADDRESS, Publisher
 from hotfire.daq.recorder import Recorder
 from hotfire.daq.rig import load_rig
-from hotfire.daq.sources import open_source
+from hotfire.daq.sources import DRIVERS, open_source
 from hotfire.daq.sources.engine import SCENARIOS, scenario
+from hotfire.daq.trigger import Trigger, TriggerSpec
 from hotfire.errors import HotfireError
 
 
@@ -18,15 +20,31 @@ def add_arguments(p):
     src = p.add_mutually_exclusive_group()
     src.add_argument("--sim", action="store_const", dest="source", const="simulator",
                      help="use the engine simulator instead of hardware")
-    src.add_argument("--source", choices=("simulator", "nidaqmx"), default="nidaqmx",
+    src.add_argument("--source", choices=("simulator", "nidaqmx"),
                      help="where samples come from (default: NI-DAQmx hardware)")
+    # Set here, not as --source's default: argparse would take --sim's (None) first.
+    p.set_defaults(source="nidaqmx")
+    p.add_argument("--driver", choices=DRIVERS, default="hardware",
+                   help="NI-DAQmx source: the NI driver (hardware, the default) or the simulated driver (sim), "
+                        "which runs the real nidaqmx code on the engine simulator")
+    p.add_argument("--start-trigger", metavar="TERMINAL",
+                   help="NI-DAQmx: start every task on a digital edge at this terminal, e.g. /cDAQ1/PFI0")
+    p.add_argument("--ref-clock", metavar="SOURCE", help="NI-DAQmx: shared reference clock, e.g. PXI_Clk10")
     p.add_argument("--scenario", choices=sorted(SCENARIOS), default="nominal", help="simulated firing scenario")
     p.add_argument("--duration", type=float, metavar="S", help="seconds to acquire (default: the rig's sequence)")
     p.add_argument("--burn", type=float, metavar="S", help="simulated burn duration, seconds")
     p.add_argument("--out", default="runs", metavar="DIR", help="directory for the run file (default: runs)")
     p.add_argument("--test-id", help="test identifier (default: <article serial>-<UTC time>)")
     p.add_argument("--notes", default="", help="operator notes stored with the run")
-    p.add_argument("--fast", action="store_true", help="simulator: run faster than real time")
+    p.add_argument("--fast", action="store_true",
+                   help="simulator: as fast as possible; simulated driver: 10 x real time")
+    p.add_argument("--trigger", metavar="SPEC",
+                   help="arm, and start recording on a trigger: T0 (sequencer start / digital start "
+                        "trigger), CHANNEL>VALUE or CHANNEL<VALUE (engineering units), or operator (press Enter)")
+    p.add_argument("--pretrigger", type=float, default=2.0, metavar="S",
+                   help="with --trigger: seconds of history before the trigger to record (default 2)")
+    p.add_argument("--posttrigger", type=float, metavar="S",
+                   help="with --trigger: stop this many seconds after the trigger")
     p.add_argument("--quiet", action="store_true", help="no progress display")
     pub = p.add_mutually_exclusive_group()
     pub.add_argument("--publish", default=DEFAULT_ADDRESS, metavar="ADDRESS",
@@ -49,17 +67,50 @@ def progress_printer(stream=sys.stderr):
     return show
 
 
+def _operator_trigger_on_enter(acq):
+    def wait():
+        print("hotfire: armed; press Enter to trigger", file=sys.stderr)
+        if sys.stdin.readline() and acq.trigger:
+            acq.trigger.fire()
+    threading.Thread(target=wait, daemon=True, name="operator-trigger").start()
+
+
 def acquire(args, realtime: bool):
     rig = load_rig(args.rig)
     scen = scenario(args.scenario, burn_s=args.burn)
+    options = {}
+    driver = getattr(args, "driver", "hardware")
+    if args.source == "nidaqmx":
+        options = {"driver": driver, "trigger": getattr(args, "start_trigger", None),
+                   "ref_clock": getattr(args, "ref_clock", None)}
+    elif driver != "hardware" or getattr(args, "start_trigger", None) or getattr(args, "ref_clock", None):
+        raise HotfireError("--driver, --start-trigger and --ref-clock apply to the NI-DAQmx source, "
+                           "not the simulator")
     # Bind the live stream first: a busy address fails before the hardware is touched.
     address = getattr(args, "publish", None)
     publisher = Publisher(address) if address else None
-    source = open_source(rig, args.source, scenario=scen, realtime=realtime, duration_s=args.duration)
-    recorder = Recorder(args.out)
-    # Redlines are checked here, not in a viewer: every crossing is in the run file.
-    subscribers = [recorder, LimitChecker()] + ([publisher] if publisher else [])
-    acq = Acquisition(rig, source, subscribers, test_id=args.test_id, notes=args.notes)
+    try:
+        source = open_source(rig, args.source, scenario=scen, realtime=realtime, duration_s=args.duration, **options)
+        subscribers = []
+        trigger = None
+        if args.trigger:
+            trigger = Trigger(TriggerSpec.parse(args.trigger, rig), posttrigger_s=args.posttrigger)
+            subscribers.append(trigger)
+        recorder = Recorder(args.out, pretrigger_s=args.pretrigger if trigger else None)
+        subscribers.append(recorder)
+        # Redlines are checked here, not in a viewer: every crossing is in the run file.
+        subscribers.append(LimitChecker())
+        if publisher:
+            subscribers.append(publisher)
+        # the rings must hold the pre-trigger history
+        ring_s = max(20.0, 2 * args.pretrigger) if trigger else 20.0
+        acq = Acquisition(rig, source, subscribers, test_id=args.test_id, notes=args.notes, ring_seconds=ring_s)
+        if trigger and trigger.spec.kind == "operator":
+            _operator_trigger_on_enter(acq)
+    except BaseException:
+        if publisher:
+            publisher.close()
+        raise
     print(f"hotfire: acquiring {rig.name} ({source.kind}) -> {recorder.out_dir / acq.test_id}.h5",
           file=sys.stderr)
     if publisher:

@@ -21,7 +21,8 @@ def add_arguments(p):
 def run(args) -> int:
     acq_args = argparse.Namespace(
         rig=args.rig, source="simulator", scenario=args.scenario, duration=None, burn=None,
-        out=args.out, test_id=None, notes="hotfire demo", fast=not args.realtime, quiet=False)
+        out=args.out, test_id=None, notes="hotfire demo", fast=not args.realtime, quiet=False,
+        trigger=None, pretrigger=2.0, posttrigger=None)
     rig, summary = cmd_acquire.acquire(acq_args, realtime=args.realtime)
     with open_run(summary.path) as r:
         perf = analyze(r)

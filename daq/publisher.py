@@ -226,9 +226,12 @@ class Publisher(Subscriber):
                 "lost": int((getattr(recorder, "lost", None) or {}).get(name, 0)),
                 "viewer_missed": self.missed.get(name, 0),
             }
+        # An armed recorder (``--trigger``) has no readers until the trigger fires.
+        armed = recorder is not None and getattr(recorder, "pretrigger_s", None) is not None \
+            and not getattr(recorder, "readers", None)
         return {
             "test_id": acq.test_id, "ended": ended, "producing": acq.producing, "streams": streams,
-            "recording": {"active": recorder is not None and not ended,
+            "recording": {"active": recorder is not None and not ended and not armed, "armed": armed and not ended,
                           "path": str(recorder.path) if recorder is not None else ""},
             "viewers": self.viewers,
         }

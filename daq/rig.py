@@ -8,6 +8,7 @@ error names the file, the line and the key, e.g.::
 from __future__ import annotations
 
 import datetime as _dt
+import difflib
 import hashlib
 import math
 import tomllib
@@ -181,6 +182,10 @@ class _Table:
         self.used.add(key)
         if key not in self.data:
             if required:
+                # A typo is likelier than an omission: name the misspelt key.
+                close = difflib.get_close_matches(key, [k for k in self.data if k not in self.used], 1, 0.75)
+                if close:
+                    self.fail(close[0], f"unknown key (did you mean {key!r}?)")
                 self.fail(None, f"missing required key {key!r}")
             return default
         return self.data[key]

@@ -100,7 +100,7 @@ class RunFileWriter:
         self._ds, self._seg, self._rows, self._next = {}, {}, {}, {}
         for s in rig.streams.values():
             g = f.create_group(f"streams/{s.name}")
-            g.attrs.update({"rate_hz": s.rate_hz, "device": s.device, "start_offset_s": 0.0,
+            g.attrs.update({"rate_hz": s.rate_hz, "device": s.device, "start_offset_s": 0.0, "first_sample": 0,
                             "channels": json.dumps(list(s.channels)), "committed": 0})
             nch = len(s.channels)
             dt = np.dtype(s.dtype)
@@ -140,6 +140,10 @@ class RunFileWriter:
         self._rows[stream] = r0 + n
         self._next[stream] = first_index + n
         ds.parent.attrs["committed"] = r0 + n
+
+    def set_first_sample(self, stream: str, sample: int) -> None:
+        """Where recording of ``stream`` was meant to start (armed runs)."""
+        self.f[f"streams/{stream}"].attrs["first_sample"] = int(sample)
 
     def add_events(self, events: list[Event]) -> None:
         """Append events (dated by stream and sample)."""

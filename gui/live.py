@@ -156,6 +156,8 @@ class LiveFeed:
             recording = f"acquisition ended — {rec.get('path', '')}"
         elif rec.get("active"):
             recording = f"● REC  {rec.get('path', '')}"
+        elif rec.get("armed"):
+            recording = f"armed: recording starts at the trigger — {rec.get('path', '')}"
         else:
             recording = "not recording" if h else "waiting for health…"
         missed = sum(s["missed"] for s in streams)

@@ -20,7 +20,7 @@ import numpy as np
 
 from hotfire.daq import units as U
 from hotfire.daq.events import Event
-from hotfire.daq.scaling import Calibration
+from hotfire.daq.scaling import ADC_BITS, Calibration
 from hotfire.daq.sources.base import Block, Source, StreamSpec
 from hotfire.daq.sources.engine import EngineModel, Scenario
 
@@ -123,9 +123,9 @@ class SignalGenerator:
         for j, ch in enumerate(chans):
             sig = self.signal(ch, first, n)
             c0, c1 = ch.adc["coefficients"]
-            if st.dtype == "int16":
-                counts = np.rint((sig - c0) / c1)
-                out[:, j] = np.clip(counts, -32768, 32767)
+            if st.dtype in ADC_BITS:
+                top = 2 ** (ADC_BITS[st.dtype] - 1)
+                out[:, j] = np.clip(np.rint((sig - c0) / c1), -top, top - 1)
             else:
                 lo, hi = ch.range
                 lsb = (hi - lo) / (1 << 24)  # a 24-bit converter's resolution

@@ -1,0 +1,120 @@
+"""Arming and triggering: recording starts on a trigger, with pre-trigger history.
+
+While armed, the rings keep the last seconds of every stream; when the
+trigger fires at an exact sample, the recorder starts ``pretrigger_s``
+before it, so the run file holds the pre-fire history (the tare window)
+exact to the sample.
+
+Trigger kinds (``--trigger``):
+
+``T0``            the sequencer's start (a digital start trigger on hardware,
+                  the sequence's T0 in the simulator)
+``NAME>VALUE``    channel NAME crossing VALUE (engineering units) upwards;
+``NAME<VALUE``    downwards
+``operator``      an operator command (``Acquisition.fire``; Enter in the CLI)
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+import numpy as np
+
+from hotfire.daq.acquisition import Subscriber
+from hotfire.daq.events import Event
+from hotfire.daq.scaling import Scaling
+from hotfire.errors import HotfireError
+
+_THRESHOLD = re.compile(r"^\s*([^<>\s]+)\s*([<>])\s*([-+0-9.eE]+)\s*$")
+
+
+@dataclass(frozen=True)
+class TriggerSpec:
+    kind: str  # "T0", "threshold", "operator"
+    channel: str = ""
+    above: bool = True
+    value: float = 0.0
+
+    @classmethod
+    def parse(cls, text: str, rig) -> "TriggerSpec":
+        if text in ("T0", "t0", "start"):
+            return cls("T0")
+        if text == "operator":
+            return cls("operator")
+        m = _THRESHOLD.match(text)
+        if not m:
+            raise HotfireError(f"--trigger {text!r}: expected T0, operator, or CHANNEL>VALUE / CHANNEL<VALUE")
+        name, op, value = m.groups()
+        try:
+            rig.channel(name)
+        except KeyError:
+            raise HotfireError(f"--trigger {text!r}: rig {rig.name!r} has no channel {name!r} "
+                               f"(channels: {', '.join(c.name for c in rig.channels)})") from None
+        return cls("threshold", name, op == ">", float(value))
+
+
+class Trigger(Subscriber):
+    """Watches for the trigger and posts one ``trigger`` event at its exact sample.
+
+    Parameters
+    ----------
+    spec : TriggerSpec
+    posttrigger_s : float, optional
+        Stop the acquisition this long after the trigger.
+    """
+
+    name = "trigger"
+
+    def __init__(self, spec: TriggerSpec, posttrigger_s: float | None = None):
+        self.spec, self.posttrigger_s = spec, posttrigger_s
+        self.fired: Event | None = None
+        self._stop_at = None
+
+    def open(self, acq):
+        super().open(acq)
+        acq.trigger = self
+        if self.spec.kind == "threshold":
+            ch = acq.rig.channel(self.spec.channel)
+            self._stream, self._col = ch.stream, ch.column
+            self._scaling = Scaling(ch.adc, ch.calibration)
+            self._reader = acq.rings[ch.stream].reader()
+
+    def fire(self, stream: str | None = None, sample: int | None = None, why: str = "operator command"):
+        """Fire now (or at a given sample); later calls do nothing."""
+        if self.fired is not None:
+            return
+        if stream is None:
+            stream = max(self.acq.rings, key=lambda s: self.acq.source.streams[s].rate_hz)
+            sample = self.acq.sample_index(stream, max(0, self.acq.rings[stream].written - 1))
+        self.fired = Event("trigger", stream, int(sample), f"trigger: {why}")
+        self.acq.post([self.fired])
+        if self.posttrigger_s is not None:
+            rate = self.acq.source.streams[stream].rate_hz
+            self._stop_at = (stream, sample + int(round(self.posttrigger_s * rate)))
+
+    def on_events(self, events):
+        if self.spec.kind == "T0" and self.fired is None:
+            for e in events:
+                if e.kind == "T0":
+                    self.fire(e.stream, e.sample, "T0 (sequence start)")
+                    break
+
+    def poll(self) -> int:
+        moved = 0
+        if self.spec.kind == "threshold" and self.fired is None:
+            res = self._reader.read()
+            moved = len(res.data)
+            if moved:
+                v = self._scaling.to_eu(res.data[:, self._col])
+                hit = np.nonzero(v > self.spec.value if self.spec.above else v < self.spec.value)[0]
+                if len(hit):
+                    k = res.first_index + int(hit[0])
+                    op = ">" if self.spec.above else "<"
+                    self.fire(self._stream, self.acq.sample_index(self._stream, k),
+                              f"{self.spec.channel} {op} {self.spec.value:g}")
+        if self._stop_at is not None:
+            stream, sample = self._stop_at
+            if self.acq.rings[stream].written >= sample:
+                self._stop_at = None
+                self.acq.stop()
+        return moved

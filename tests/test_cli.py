@@ -1,0 +1,38 @@
+"""The command line as a user runs it."""
+import subprocess
+import sys
+
+import pytest
+
+from hotfire.cli import main
+
+
+def test_demo_then_info_and_analyze(tmp_path, capsys):
+    assert main(["demo", "--out", str(tmp_path)]) == 0
+    out = capsys.readouterr().out
+    assert "c* efficiency" in out and "Run file:" in out
+    run = next(tmp_path.glob("*.h5"))
+    assert main(["info", str(run)]) == 0
+    info = capsys.readouterr().out
+    assert "LC-THRUST" in info and "T0" in info and "51200Hz" in info
+    assert main(["analyze", str(run), "--json"]) == 0
+    assert '"c_star_efficiency"' in capsys.readouterr().out
+
+
+def test_bad_rig_is_a_clear_error_not_a_traceback(tmp_path, capsys):
+    bad = tmp_path / "r.toml"
+    bad.write_text("[rig]\nname = 'x'\nnmae = 'y'\n")
+    assert main(["acquire", str(bad), "--sim", "--out", str(tmp_path)]) == 2
+    err = capsys.readouterr().err
+    assert f"{bad}:3: rig.nmae: unknown key" in err and "Traceback" not in err
+
+
+def test_missing_run_file_is_a_clear_error(tmp_path, capsys):
+    assert main(["info", str(tmp_path / "nope.h5")]) == 2
+    assert "no such file" in capsys.readouterr().err
+
+
+def test_python_dash_m_works():
+    out = subprocess.run([sys.executable, "-m", "hotfire", "--help"], capture_output=True, text=True, check=True)
+    for cmd in ("acquire", "info", "analyze", "demo"):
+        assert cmd in out.stdout
