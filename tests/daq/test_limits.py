@@ -120,3 +120,29 @@ def test_acquisition_records_redlines_in_the_run_file(overpressure_run):
     # The throttle reaches 1.45 x Pc from ignition + 0.5 s to + 0.7 s: 27 bar (1.35 x 20) in between.
     t_red = pc[1]["time_s"] - truth_t0
     assert 0.12 + 0.5 < t_red < 0.12 + 0.7 + 0.05
+
+
+def test_events_posted_after_the_data_still_reach_the_run_file(tmp_path):
+    """A subscriber that posts late (the last block's crossing) is waited for by the recorder."""
+    import time
+
+    from hotfire.daq.acquisition import Subscriber
+    from hotfire.daq.events import Event
+
+    class Late(Subscriber):
+        name = "late"
+        posted = False
+
+        def poll(self):
+            if self.acq.producing or self.posted:
+                return 0
+            time.sleep(0.2)  # long after the recorder has drained the rings
+            self.acq.post([Event("note", "main", 0, "late note")])
+            self.posted = True
+            return 1
+
+    rig = load_rig("lox-ethanol-5kN")
+    scen = scenario("nominal", pretrigger_s=0.2, burn_s=1.0, posttrigger_s=0.1)
+    summary = Acquisition(rig, open_source(rig, "simulator", scenario=scen), [Recorder(tmp_path), Late()]).run()
+    with open_run(summary.path) as run:
+        assert "late note" in [e["message"] for e in run.events]
