@@ -118,3 +118,32 @@ def test_killed_and_frozen_viewers_leave_the_recording_intact(tmp_path):
     assert elapsed < seconds + 1.5  # still real time
     assert pub.viewers_max == 2 and pub.viewers <= 1  # the killed one was seen leaving
     assert_complete_recording(result["summary"], seconds)
+
+
+def test_a_viewer_left_open_follows_the_next_acquisition(app, qtbot, tmp_path):
+    from hotfire.gui.live import LiveFeed
+    from hotfire.gui.theme import DARK
+    from hotfire.gui.window import MainWindow
+
+    rig = load_rig(RIG)
+    scen = scenario("nominal", pretrigger_s=0.3, burn_s=1.0, posttrigger_s=0.2)
+    address = None
+    feed = win = None
+    for test_id in ("first", "second"):
+        pub = Publisher(address or "tcp://127.0.0.1:0", meta_interval=0.2)
+        address = pub.address
+        if feed is None:
+            feed = LiveFeed(address)
+            win = MainWindow(feed, DARK)
+            qtbot.addWidget(win)
+            win.show()
+        qtbot.wait(300)
+        acq = Acquisition(rig, open_source(rig, "simulator", scenario=scen, realtime=True), [pub], test_id=test_id)
+        th = threading.Thread(target=acq.run, daemon=True)
+        th.start()
+        qtbot.waitUntil(lambda: feed.meta is not None and feed.meta.test_id == test_id
+                        and win.charts is not None and min(win.charts.curve_points().values()) > 0, timeout=8000)
+        assert test_id in win.title.text()
+        qtbot.waitUntil(lambda: not th.is_alive(), timeout=8000)
+    assert feed.generation == 2
+    feed.close()
