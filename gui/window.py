@@ -133,6 +133,7 @@ class MainWindow(QtWidgets.QMainWindow):
             self.vbox.removeWidget(self.body)
             self.body.deleteLater()
         self.placeholder.hide()
+        self.mode.setText("LIVE" if self.feed.live else "REPLAY")
         self.title.setText(f"<b>{meta.test_id}</b>&nbsp;&nbsp;<span style='color:{self.theme.dim}'>"
                            f"{meta.rig_name} · {meta.source}</span>")
         self.body = QtWidgets.QSplitter(QtCore.Qt.Horizontal)
@@ -216,8 +217,8 @@ class MainWindow(QtWidgets.QMainWindow):
             fps = self.fps()
             h["viewer"] = f"{h.get('viewer', '')}<br>display {fps:.0f} fps" if fps else h.get("viewer", "")
             self.health.set_health(h)
-            if feed.live and feed.health.get("ended"):
-                self.mode.setText("LIVE · ENDED")
+        if feed.live and feed.health.get("ended") and self.mode.text() != "LIVE · ENDED":
+            self.mode.setText("LIVE · ENDED")
         if not feed.live:
             self.slider.blockSignals(True)
             self.slider.setValue(int(feed.playhead * 1000))
