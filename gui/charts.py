@@ -201,6 +201,9 @@ class Charts(pg.GraphicsLayoutWidget):
         self.ci.layout.setSpacing(2)
         self.streams = sorted({c.stream for c in meta.channels})
         self._markers: list[tuple] = []
+        bg = pg.mkColor(theme.bg)
+        bg.setAlpha(190)
+        self._label_fill = pg.mkBrush(bg)  # marker labels stay readable over the curves
         self._t0 = 0.0
 
     def _set_title(self, p: _Plot):
@@ -263,7 +266,7 @@ class Charts(pg.GraphicsLayoutWidget):
                 # a marker that appears at the right edge, live, stays readable.
                 line = pg.InfiniteLine(
                     pos=ev.time_s - self._t0, angle=90, movable=False, pen=pg.mkPen(col, width=1, style=style),
-                    label=label, labelOpts={"position": height, "color": col})
+                    label=label, labelOpts={"position": height, "color": col, "fill": self._label_fill})
                 line.setZValue(-4)
                 p.item.addItem(line, ignoreBounds=True)
                 self._markers.append((line, ev, p.item))

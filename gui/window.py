@@ -47,6 +47,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._next_slow = {"values": 0.0, "spectrum": 0.0, "health": 0.0}
         self._painted = deque(maxlen=90)  # (time, frames painted so far)
         self._drawn = None
+        self._levels = {}
         self.charts = self.readouts = self.spectrum = None
         self.setWindowTitle("hotfire view")
         self.resize(1600, 1000)
@@ -128,6 +129,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._acked.clear()
         self._marked.clear()
         self._drawn = None
+        self._levels = {}
         self._painted.clear()
         if self.body is not None:
             self.vbox.removeWidget(self.body)
@@ -198,14 +200,19 @@ class MainWindow(QtWidgets.QMainWindow):
             self._marked.update(e.key for e in new)
             self.charts.add_markers(new)
         horizon = feed.event_horizon()
-        self.readouts.set_levels(feed.events.levels(horizon))
+        levels = feed.events.levels(horizon)
+        if levels != self._levels:
+            # A readout that turns red shows the value that turned it red, not the last refresh's.
+            self._levels = levels
+            self._next_slow["values"] = 0.0
+        self.readouts.set_levels(levels)
         self.banner.show_alarms([a for a in feed.events.alarms(horizon) if a.key not in self._acked], t0)
         if t_data is not None:
             planned = "" if t0_actual is not None else "  (planned)"
             self.clock.setText(fmt_tclock(t_data - t0) + planned)
         self.clock.setEnabled(not feed.stale)
         if now >= self._next_slow["values"] and t_data is not None:
-            self._next_slow["values"] = now + 0.2
+            self._next_slow["values"] = now + 0.1
             self.readouts.set_values({ch.name: feed.stores[ch.stream].mean(ch.column, t_data, 0.1)
                                       for ch in feed.meta.channels})
         if self.spectrum is not None and now >= self._next_slow["spectrum"] and t_data is not None:
