@@ -39,6 +39,13 @@ class TimeAxis(pg.AxisItem):
         return super().tickSpacing(minVal, maxVal, size)[:1]
 
 
+def label_fill(theme):
+    """A translucent background for labels drawn over curves."""
+    bg = pg.mkColor(theme.bg)
+    bg.setAlpha(190)
+    return pg.mkBrush(bg)
+
+
 def group_channels(meta) -> list[tuple[str, list]]:
     """Channels grouped into charts by role (roles without a group go to "Other")."""
     groups, seen = [], set()
@@ -84,18 +91,19 @@ class _Plot:
             for kind, lim in (("redline", ch.redline), ("warning", ch.warning)):
                 for bound in ("max", "min"):
                     if lim.get(bound) is not None:
-                        owners.setdefault((kind, float(lim[bound])), []).append(ch.name)
+                        owners.setdefault((kind, bound, float(lim[bound])), []).append(ch.name)
         self.limits = []
-        for (kind, value), names in owners.items():
+        for (kind, bound, value), names in owners.items():
             col = theme.redline if kind == "redline" else theme.warning
             who = f"{names[0]} " if len(chans) > 1 and len(names) == 1 else ""
-            # The label sits near the left end, on the side of the line nearer the middle
-            # of the chart; warnings further right, so close limits do not overprint.
+            # Labels at the left end, pointing away from the band: a max redline's label
+            # above its line, a max warning's below, so close limits never overprint.
+            above = (kind == "redline") == (bound == "max")
+            anchor = (0, 1) if above else (0, 0)
             line = pg.InfiniteLine(
                 pos=value, angle=0, movable=False, pen=pg.mkPen(col, width=1, style=QtCore.Qt.DashLine),
                 label=f"{who}{kind} {value:g}",
-                labelOpts={"position": 0.01 if kind == "redline" else 0.2, "color": col,
-                           "anchors": [(0, 0), (0, 1)]})
+                labelOpts={"position": 0.01, "color": col, "anchors": [anchor, anchor], "fill": label_fill(theme)})
             line.setZValue(-5)
             item.addItem(line, ignoreBounds=True)
             self.limits.append(value)
@@ -105,10 +113,15 @@ class _Plot:
         """Follow the data (and its limits) without jitter: grow at once, shrink only when much too wide."""
         if not np.isfinite(lo):
             return
+        # A limit at the edge of the range needs room for its label beyond it.
+        pad_lo = pad_hi = 0.06
         if self.limits:
-            lo, hi = min(lo, *self.limits), max(hi, *self.limits)
+            if min(self.limits) < lo:
+                lo, pad_lo = min(self.limits), 0.14
+            if max(self.limits) > hi:
+                hi, pad_hi = max(self.limits), 0.14
         span = hi - lo or max(abs(hi), 1.0) * 0.1
-        want = (lo - 0.06 * span, hi + 0.06 * span)
+        want = (lo - pad_lo * span, hi + pad_hi * span)
         cur = self.yrange
         if cur is not None and cur[0] <= want[0] and want[1] <= cur[1] \
                 and (want[1] - want[0]) > 0.6 * (cur[1] - cur[0]):
@@ -201,9 +214,7 @@ class Charts(pg.GraphicsLayoutWidget):
         self.ci.layout.setSpacing(2)
         self.streams = sorted({c.stream for c in meta.channels})
         self._markers: list[tuple] = []
-        bg = pg.mkColor(theme.bg)
-        bg.setAlpha(190)
-        self._label_fill = pg.mkBrush(bg)  # marker labels stay readable over the curves
+        self._label_fill = label_fill(theme)
         self._t0 = 0.0
 
     def _set_title(self, p: _Plot):
