@@ -219,7 +219,8 @@ class Charts(pg.GraphicsLayoutWidget):
 
     def _set_title(self, p: _Plot):
         names = "  ".join(f"<span style='color:{self.colours[c.name]}'>{c.name}</span>" for c, _ in p.curves)
-        p.item.setTitle(f"<span style='color:{self.theme.dim}'>{p.title}</span>&nbsp;&nbsp;{names}", size=f"{self.title_pt:g}pt")
+        p.item.setTitle(f"<span style='color:{self.theme.dim}'>{p.title}</span>&nbsp;&nbsp;{names}",
+                        size=f"{self.title_pt:g}pt")
 
     def paintEvent(self, ev):
         super().paintEvent(ev)

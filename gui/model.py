@@ -25,7 +25,8 @@ from hotfire.gui.decimate import bucket_size, minmax
 MAX_BUCKETS = 4096
 
 
-def _pow2(x: float) -> int:
+def pow2(x: float) -> int:
+    """The smallest power of two >= x (at least 1)."""
     return 1 << max(0, int(np.ceil(np.log2(max(1.0, x)))))
 
 
@@ -175,11 +176,11 @@ class LiveStore(StreamStore):
     def __init__(self, meta, seconds0: float = 10.0, seconds1: float = 330.0):
         self.meta = meta
         n = len(meta.channels)
-        cap0 = _pow2(max(1024, meta.rate_hz * seconds0))
+        cap0 = pow2(max(1024, meta.rate_hz * seconds0))
         # k1 <= cap0 / (MAX_BUCKETS / 2): a window drawn from level 0 always fits in it.
         self.k1 = max(1, cap0 // (MAX_BUCKETS // 2))
         self.l0 = Mirror(n, cap0)
-        self.l1_lo = Mirror(n, _pow2(meta.rate_hz * seconds1 / self.k1))
+        self.l1_lo = Mirror(n, pow2(meta.rate_hz * seconds1 / self.k1))
         self.l1_hi = Mirror(n, self.l1_lo.cap)
         self.started = False
         self.missed = 0  # samples that never reached this viewer

@@ -12,10 +12,10 @@ import time
 import numpy as np
 
 from hotfire.analysis.run import open_run
+from hotfire.gui.decimate import minmax
 from hotfire.gui.eventlog import EventLog
 from hotfire.gui.meta import RunMeta
-from hotfire.gui.model import MAX_BUCKETS, StreamStore, _pow2, scale_block
-from hotfire.gui.decimate import minmax
+from hotfire.gui.model import MAX_BUCKETS, StreamStore, pow2, scale_block
 
 SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
 
@@ -37,7 +37,7 @@ class FileStore(StreamStore):
         self.segments = run.streams[meta.name].segments
         self.scalings = [c.scaling for c in channels]
         self.lo, self.hi = run.sample_range(meta.name)
-        self.k1 = max(1, _pow2(max(1024, meta.rate_hz * seconds0)) // (MAX_BUCKETS // 2))
+        self.k1 = max(1, pow2(max(1024, meta.rate_hz * seconds0)) // (MAX_BUCKETS // 2))
         self._cache = (0, 0, None)
         # Level 1 for the whole run, chunk by chunk (aligned to k1).
         self.j0 = self.lo // self.k1

@@ -8,8 +8,6 @@ import sys
 import threading
 import time
 
-import pytest
-
 from hotfire.analysis.run import open_run
 from hotfire.daq.acquisition import Acquisition
 from hotfire.daq.limits import LimitChecker
