@@ -1,9 +1,10 @@
 # cython: language_level=3, boundscheck=False, wraparound=False, cdivision=True
 """Low-level lock-free ring buffer: one writer, many readers, absolute indices.
 
-The Python API is in :mod:`hotfire.ext.ring`, which subclasses the two types
-here. This module holds only what runs per block: argument checks, the copies
-and the seqlock on the two shared indices (see ``ring_atomic.h``).
+The Python API is in :mod:`hotfire.ext.ring`, which subclasses the ring and
+reader types here. This module holds only what runs per block: argument
+checks, the copies (``ring_copy.h``) and the seqlock on the two shared
+indices (``ring_atomic.h``).
 
 Invariants, with ``start`` and ``commit`` the writer's shared indices:
 ``commit <= start <= commit + capacity``; rows ``[start - capacity, commit)``
@@ -12,7 +13,7 @@ rows ``[commit - capacity, start - capacity)``, which are therefore gone.
 """
 cimport numpy as cnp
 from libc.stdint cimport int64_t
-from libc.string cimport memcpy, memmove
+from libc.string cimport memmove
 
 import numpy as np
 
@@ -25,6 +26,9 @@ cdef extern from "ring_atomic.h" nogil:
     void ring_store_relaxed(int64_t *p, int64_t v)
     void ring_fence_acquire()
     void ring_fence_release()
+
+cdef extern from "ring_copy.h" nogil:
+    void ring_copy(char *dst, const char *src, size_t n)
 
 
 # Copies of fewer bytes keep the GIL: releasing it costs a GIL hand-over to any
@@ -54,6 +58,11 @@ def set_nogil_min_bytes(Py_ssize_t nbytes):
     return old
 
 
+def nogil_min_bytes():
+    """Return the copy size from which copies release the GIL."""
+    return _nogil_min_bytes
+
+
 def _set_after_copy_hook(hook):
     """Install a callable run after each reader copy (tests only); None removes it."""
     global _after_copy
@@ -71,9 +80,9 @@ cdef inline void _copy_out(const char *data, int64_t cap, Py_ssize_t rb,
     cdef int64_t k = cap - slot
     if k > n:
         k = n
-    memcpy(dst, data + slot * rb, k * rb)
+    ring_copy(dst, data + slot * rb, k * rb)
     if n > k:
-        memcpy(dst + k * rb, data, (n - k) * rb)
+        ring_copy(dst + k * rb, data, (n - k) * rb)
 
 
 cdef inline void _copy_in(char *data, int64_t cap, Py_ssize_t rb,
@@ -83,9 +92,9 @@ cdef inline void _copy_in(char *data, int64_t cap, Py_ssize_t rb,
     cdef int64_t k = cap - slot
     if k > n:
         k = n
-    memcpy(data + slot * rb, src, k * rb)
+    ring_copy(data + slot * rb, src, k * rb)
     if n > k:
-        memcpy(data, src + k * rb, (n - k) * rb)
+        ring_copy(data, src + k * rb, (n - k) * rb)
 
 
 cdef class RingBase:
@@ -381,28 +390,71 @@ cdef class ReaderBase:
         self._pos = lo + n
         return lo, n, gap
 
-    def _acquire(self, int64_t max_rows):
-        """Hold the next rows in place; returns (first_index, n, gap)."""
+    def acquire(self, max_rows=None):
+        """Hold the next rows in place, without copying.
+
+        Release the view with :meth:`release` before the next acquire or read.
+
+        Parameters
+        ----------
+        max_rows : int, optional
+            Hold at most this many rows; all available rows if None.
+
+        Returns
+        -------
+        View
+            ``first_index``, ``parts`` (one or two read-only arrays into the
+            ring, two when the rows cross its end), ``gap`` (rows lost just
+            before ``first_index``, or None) and ``n`` (rows held).
+
+        Warnings
+        --------
+        The writer does not wait for readers: rows held can be overwritten
+        while the caller looks at them. :meth:`release` says whether that
+        happened; until it returns None, treat the rows as possibly torn.
+        """
         if self._holding:
             raise RuntimeError("this reader already holds a view; release it first")
-        if max_rows < 0:
-            raise ValueError(f"max_rows must be >= 0, got {max_rows}")
+        cdef RingBase r = self._ring
+        cdef int64_t m = r._cap
+        if max_rows is not None:
+            m = max_rows
+            if m < 0:
+                raise ValueError(f"max_rows must be >= 0, got {max_rows}")
         cdef int64_t n
-        cdef int64_t lo = self._skip_lost(&n, max_rows)
-        gap = None
+        cdef int64_t lo = self._skip_lost(&n, m)
+        cdef View view = View.__new__(View)
+        view.first_index = lo
+        view.n = n
         if lo > self._pos:
             self._lost += lo - self._pos
-            gap = self._on_gap(self._pos, lo - self._pos)
+            view.gap = self._on_gap(self._pos, lo - self._pos)
+        cdef int64_t slot = lo % r._cap
+        cdef int64_t k = r._cap - slot
+        if k < n:
+            view.parts = (r._rows[slot:], r._rows[:n - k])
+        else:
+            view.parts = (r._rows[slot:slot + n],)
         self._pos = lo
         self._held_first = lo
         self._held_n = n
         self._holding = True
-        return lo, n, gap
+        return view
 
-    def _release(self, int64_t first, int64_t n):
-        """Release rows held by _acquire; return a gap for those overwritten meanwhile."""
+    def release(self, View view not None):
+        """Consume the rows of a view from :meth:`acquire`.
+
+        Returns
+        -------
+        Gap or None
+            The held rows that the writer overwrote (or began to) while they
+            were held: they may be torn, and are counted as lost. None if all
+            held rows stayed intact.
+        """
         if not self._holding:
             raise RuntimeError("this reader holds no view")
+        cdef int64_t first = view.first_index
+        cdef int64_t n = view.n
         if first != self._held_first or n != self._held_n:
             raise ValueError(
                 f"view [{first}, {first + n}) is not the one held "
@@ -419,3 +471,35 @@ cdef class ReaderBase:
             bad = n
         self._lost += bad
         return self._on_gap(first, bad)
+
+
+cdef class View:
+    """Rows held in place by :meth:`ReaderBase.acquire`.
+
+    Attributes
+    ----------
+    first_index : int
+        Absolute index of ``parts[0][0]``.
+    n : int
+        Rows held (the total length of the parts).
+    parts : tuple of numpy.ndarray
+        One or two read-only arrays into the ring (two across its end).
+        Valid until release; the writer may overwrite them even before,
+        which release() then reports.
+    gap : Gap or None
+        Rows lost just before ``first_index``.
+    """
+    cdef readonly int64_t first_index
+    cdef readonly int64_t n
+    cdef readonly tuple parts
+    cdef readonly object gap
+
+    def __init__(self, first_index, parts, gap=None):
+        self.first_index = first_index
+        self.parts = tuple(parts)
+        self.n = sum(len(p) for p in self.parts)
+        self.gap = gap
+
+    def __repr__(self):
+        return (f"View(first_index={self.first_index}, n={self.n}, "
+                f"parts={len(self.parts)}, gap={self.gap!r})")

@@ -58,24 +58,7 @@ class ReadResult(NamedTuple):
     gap: Gap | None
 
 
-class View(NamedTuple):
-    """Rows held in place by :meth:`Reader.acquire`.
-
-    ``parts`` are one or two read-only arrays into the ring (two when the
-    rows cross its end): ``parts[0][0]`` is row ``first_index``. ``gap`` is
-    the rows lost just before ``first_index``, or None. Valid until
-    :meth:`Reader.release`; the writer may overwrite them even before, which
-    release() then reports.
-    """
-
-    first_index: int
-    parts: tuple[np.ndarray, ...]
-    gap: Gap | None
-
-    @property
-    def n(self) -> int:
-        """Rows held."""
-        return sum(len(p) for p in self.parts)
+View = _ring.View
 
 
 class GapError(LookupError):
@@ -116,6 +99,9 @@ class Reader(_ring.ReaderBase):
             gaps.append(gap)
         return gap
 
+    # acquire(max_rows=None) -> View and release(view) -> Gap | None, with
+    # read_into(out), are inherited from the low level unchanged.
+
     def read(self, max_rows: int | None = None) -> ReadResult:
         """Copy the next rows into a new array.
 
@@ -138,50 +124,6 @@ class Reader(_ring.ReaderBase):
         out = np.empty((n, ring.n_channels), dtype=ring.dtype)
         first, k, gap = self.read_into(out)
         return ReadResult(first, out if k == n else out[:k], gap)
-
-    def acquire(self, max_rows: int | None = None) -> View:
-        """Hold the next rows in place, without copying.
-
-        Release the view with :meth:`release` before the next acquire or read.
-
-        Parameters
-        ----------
-        max_rows : int, optional
-            Hold at most this many rows; all available rows if None.
-
-        Returns
-        -------
-        View
-            ``(first_index, parts, gap)``.
-
-        Warnings
-        --------
-        The writer does not wait for readers: rows held can be overwritten
-        while the caller looks at them. :meth:`release` says whether that
-        happened; until it returns None, treat the rows as possibly torn.
-        """
-        ring = self.ring
-        first, n, gap = self._acquire(ring.capacity if max_rows is None else max_rows)
-        rows = ring._rows
-        slot = first % ring.capacity
-        k = min(n, ring.capacity - slot)
-        if k < n:
-            parts = (rows[slot:], rows[: n - k])
-        else:
-            parts = (rows[slot : slot + n],)
-        return View(first, parts, gap)
-
-    def release(self, view: View) -> Gap | None:
-        """Consume the rows of a view from :meth:`acquire`.
-
-        Returns
-        -------
-        Gap or None
-            The held rows that the writer overwrote (or began to) while they
-            were held: they may be torn, and are counted as lost. None if all
-            held rows stayed intact.
-        """
-        return self._release(view.first_index, view.n)
 
     def __repr__(self) -> str:
         return (f"<Reader position={self.position} available={self.available} "

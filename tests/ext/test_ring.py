@@ -298,6 +298,34 @@ def test_copy_range_and_latest_detect_overwrite_during_copy(after_copy):
     np.testing.assert_array_equal(data, rows(first, len(data)))
 
 
+def offset_array(shape, dtype, offset):
+    """A C-contiguous array starting `offset` bytes after a 4096-byte boundary."""
+    nbytes = int(np.prod(shape)) * np.dtype(dtype).itemsize
+    raw = np.zeros(nbytes + 8192, np.uint8)
+    start = (-raw.ctypes.data) % 4096 + offset
+    return raw[start:start + nbytes].view(dtype).reshape(shape)
+
+
+@pytest.mark.parametrize("distance", [0, 1, 4, 16, 32, 63, 64, 100, 2048, 4095])
+def test_copies_at_every_alignment(distance):
+    # Large copies whose destination lies 1..63 bytes after the source
+    # (mod 4096) take the vector path of ring_copy.h; all must be exact.
+    ring = Ring(1021, 4, np.int32)
+    r = ring.reader()
+    base = ring._rows.ctypes.data
+    for k in range(3):                     # the third write crosses the end
+        slot = base + (k * 1000) % 1021 * 16
+        block = offset_array((1000, 4), np.int32, (slot - distance) % 4096)
+        out = offset_array((1000, 4), np.int32, (slot + distance) % 4096)
+        assert (slot - block.ctypes.data) % 4096 == distance
+        assert (out.ctypes.data - slot) % 4096 == distance
+        block[:] = rows(k * 1000, 1000, 4, np.int32)
+        ring.write(block)
+        first, n, gap = r.read_into(out)
+        assert (first, n, gap) == (k * 1000, 1000, None)
+        np.testing.assert_array_equal(out, block)
+
+
 def test_write_zero_and_full_capacity():
     ring = Ring(5, 2, np.int16)
     r = ring.reader()
