@@ -188,8 +188,9 @@ class Charts(pg.GraphicsLayoutWidget):
             item.setMouseEnabled(x=False, y=False)  # the time axis is driven by the view; y follows the data
             item.hideButtons()
             item.enableAutoRange(False)
-            for ax in ("left", "bottom"):
-                # Units are in the label; rescaling them costs an HTML relayout per frame.
+            for ax in ("left", "bottom", "top", "right"):
+                # Units are in the label; rescaling them costs an HTML relayout per frame
+                # (hidden axes too: they follow the view all the same).
                 item.getAxis(ax).enableAutoSIPrefix(False)
             left = item.getAxis("left")
             left.setWidth(58)
