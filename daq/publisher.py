@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import json
 import time
+from collections import deque
 
 import numpy as np
 import zmq
@@ -44,6 +45,8 @@ from hotfire.daq.acquisition import Subscriber
 from hotfire.errors import HotfireError
 
 DEFAULT_ADDRESS = "tcp://127.0.0.1:5555"
+#: seconds over which the health message measures each stream's rate
+RATE_WINDOW_S = 4.0
 #: kept in the meta for late joiners (T0 and cutoff are always kept)
 MAX_META_EVENTS = 500
 
@@ -129,8 +132,9 @@ class Publisher(Subscriber):
             "channels": channel_meta(acq.rig, acq.source_metadata.get("adc")),
         }
         self._last_meta = self._last_health = 0.0
-        self._rate_ref = (time.monotonic(), {name: 0 for name in acq.rings})
-        self._rates = {name: 0.0 for name in acq.rings}
+        # (time, rows written) samples for the measured rate: blocks arrive ~10 per
+        # second, so the rate is taken over a few seconds to read within a few %.
+        self._rate_hist = deque([(time.monotonic(), {name: 0 for name in acq.rings})], maxlen=64)
         self._send_meta()
 
     def poll(self) -> int:
@@ -207,11 +211,13 @@ class Publisher(Subscriber):
         """The health message: rates, ring fill, gaps, recording state."""
         acq = self.acq
         now = time.monotonic() if now is None else now
-        t_ref, w_ref = self._rate_ref
         written = {name: ring.written for name, ring in acq.rings.items()}
-        if now - t_ref >= 0.9 * self.health_interval:
-            self._rates = {n: (written[n] - w_ref[n]) / (now - t_ref) for n in written}
-            self._rate_ref = (now, written)
+        hist = self._rate_hist
+        hist.append((now, written))
+        while len(hist) > 2 and now - hist[1][0] >= RATE_WINDOW_S:
+            hist.popleft()
+        t_ref, w_ref = hist[0]
+        rates = {n: (written[n] - w_ref[n]) / (now - t_ref) if now > t_ref else 0.0 for n in written}
         recorder = next((s for s in acq.subscribers if getattr(s, "path", None) is not None), None)
         streams = {}
         for name, ring in acq.rings.items():
@@ -219,7 +225,7 @@ class Publisher(Subscriber):
             backlog = [ring.written - rd.position for s in acq.subscribers
                        for n2, rd in (getattr(s, "readers", None) or {}).items() if n2 == name]
             streams[name] = {
-                "rate_hz": self._rates.get(name, 0.0), "nominal_hz": acq.source.streams[name].rate_hz,
+                "rate_hz": rates[name], "nominal_hz": acq.source.streams[name].rate_hz,
                 "samples": acq.clocks[name].sample(written[name]) if written[name] else 0,
                 "fill": max(backlog, default=0) / ring.capacity,
                 "gaps": self.gaps.get(name, 0),

@@ -218,14 +218,16 @@ class MainWindow(QtWidgets.QMainWindow):
         if self.spectrum is not None and now >= self._next_slow["spectrum"] and t_data is not None:
             self._next_slow["spectrum"] = now + 0.25
             self.spectrum.update_from(feed.stores[self.spectrum.channel.stream], t_data)
+        ended = feed.live and feed.health.get("ended")
+        if ended and self.mode.text() != "LIVE · ENDED":
+            self.mode.setText("LIVE · ENDED")
+            self._next_slow["health"] = 0.0  # say so in the health panel too, now
         if now >= self._next_slow["health"]:
             self._next_slow["health"] = now + 0.5
             h = feed.health_view()
             fps = self.fps()
             h["viewer"] = f"{h.get('viewer', '')}<br>display {fps:.0f} fps" if fps else h.get("viewer", "")
             self.health.set_health(h)
-        if feed.live and feed.health.get("ended") and self.mode.text() != "LIVE · ENDED":
-            self.mode.setText("LIVE · ENDED")
         if not feed.live:
             self.slider.blockSignals(True)
             self.slider.setValue(int(feed.playhead * 1000))

@@ -85,6 +85,7 @@ def test_live_view_draws_the_firing_and_latches_the_redline(app, qtbot, tmp_path
     win.tick()
     assert not win.banner.isVisible()
     assert win.clock.text().startswith("T+")
+    assert "acquisition ended" in win.health.text()
     assert_complete_recording(result["summary"], seconds)
     feed.close()
 
