@@ -285,7 +285,7 @@ class Recorder(Subscriber):
         stream = next(iter(self.recorded))
         self._alarm(stream, self.recorded[stream],
                     f"recording resumed after {dt:.1f} s of failed journal writes; any samples lost "
-                    f"meanwhile follow as gap events", kind="clear")
+                    f"meanwhile follow as gap events", kind="note")
 
     def _alarm(self, stream, sample, msg, kind="alarm"):
         self.messages.append(msg)
@@ -367,7 +367,7 @@ class Recorder(Subscriber):
             self._hdf5_failing = False
             stream = next(iter(self.recorded))
             self._alarm(stream, self.recorded[stream], f"run file rebuilt from the journal: {self.live_path}",
-                        kind="clear")
+                        kind="note")
         return self._built == len(self._index)
 
     def _hdf5_failed(self, exc):

@@ -61,7 +61,7 @@ def last_status(path) -> dict:
 def run_and_kill(out, status, fast: bool, after: float, early: bool) -> tuple[dict, float]:
     cmd = [sys.executable, "-m", "hotfire", "acquire", "lox-ethanol-5kN", "--source", "pattern",
            "--out", str(out), "--test-id", "K", "--quiet", "--status-file", str(status),
-           "--sync-interval", "0.05"]
+           "--sync-interval", "0.05", "--no-publish"]
     cmd += ["--fast", "--duration", "3600"] if fast else ["--duration", "60"]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
