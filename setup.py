@@ -50,6 +50,10 @@ setup(
         "pyqtgraph>=0.13.7",
         # PySide6 6.12.0 crashes pyqtgraph on Python 3.11 (none_dealloc).
         "PySide6>=6.6,<6.12",
+        # batch analysis and the run catalog (analysis/batch.py, catalog.py)
+        "dask[distributed]>=2024.1",
+        # comparison reports (analysis/compare.py)
+        "matplotlib>=3.8,<4",
     ],
     extras_require={
         "test": ["pytest>=8", "pytest-qt>=4.4"],
