@@ -78,6 +78,8 @@ class Engine:
     timeout_s : float
         With ``isolate``: a task that takes longer is killed and yields a
         :class:`TaskError`.
+    connect_timeout_s : float
+        How long to try reaching ``scheduler``.
     """
 
     workers: int | None = None
@@ -88,6 +90,7 @@ class Engine:
     min_batch: int = 8
     isolate: bool = True
     timeout_s: float = 300.0
+    connect_timeout_s: float = 30.0
 
     def n_workers(self) -> int:
         return self.workers or max(1, min(8, os.cpu_count() or 1))
@@ -169,9 +172,7 @@ class _Helper:
         except (EOFError, BrokenPipeError):
             self.kill()
             raise RuntimeError(f"the helper process died (exit status {self.proc.returncode})") from None
-        if not ok:
-            raise RuntimeError(value)
-        return value
+        return value if ok else TaskError(value)
 
 
 def _helper() -> _Helper:
@@ -211,7 +212,7 @@ def dask_client(engine: Engine):
         return
     if engine.scheduler:
         try:
-            client = Client(engine.scheduler, timeout=30)
+            client = Client(engine.scheduler, timeout=engine.connect_timeout_s)
         except OSError as exc:
             raise HotfireError(f"cannot reach the Dask scheduler at {engine.scheduler}: {exc}") from None
         try:

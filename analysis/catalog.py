@@ -466,6 +466,9 @@ class Catalog:
         key, status = self._key(p), res["status"]
         db = self.db
         if status == "same":
+            if known.get(p, (None, None))[:2] == (res["size"], res["mtime_ns"]):
+                rep.unchanged += 1  # hashed on request (verify): nothing changed at all
+                return
             db.execute("UPDATE runs SET size=?, mtime_ns=? WHERE path=?", (res["size"], res["mtime_ns"], key))
             rep.touched.append(str(p))
             return
