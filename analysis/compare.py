@@ -176,28 +176,33 @@ def _smooth(t, v, seconds):
     return uniform_filter1d(np.asarray(v, dtype=float), n, mode="nearest")
 
 
-def detect_ignition(t, v, fraction: float = 0.10, smooth_s: float = 0.005) -> float | None:
+def detect_ignition(t, v, fraction: float = 0.10, smooth_s: float = 0.005, sustain_s: float = 0.05) -> float | None:
     """Time at which ``v`` (thrust or Pc) first rises by ``fraction`` of its steady rise.
 
-    Steady level: median where the smoothed signal is above half its maximum;
-    pre-fire level: median before that, or the first sample. The crossing is
-    searched backwards from the first half-maximum crossing (so a pre-fire
-    spike cannot trigger it) and interpolated between samples.
+    Steady level: median where the smoothed signal is above half its maximum.
+    The rise is the first stretch above half the maximum that lasts
+    ``sustain_s`` (a spike or a glitch before ignition does not); the
+    pre-fire level is the median before it. The crossing of pre-fire level
+    + ``fraction`` of the rise is searched backwards from there and
+    interpolated between samples.
 
     Returns
     -------
     float or None
-        None when no rise is found.
+        None when no sustained rise is found.
     """
     t = np.asarray(t, dtype=float)
     s = _smooth(t, v, smooth_s)
     if len(s) < 3 or not np.isfinite(s).any():
         return None
     hi = np.nanmax(s)
-    above = np.nonzero(s >= 0.5 * hi)[0]
-    if len(above) == 0 or above[0] == 0:
+    above = s >= 0.5 * hi
+    edges = np.diff(np.concatenate(([0], above.astype(np.int8), [0])))
+    starts, ends = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
+    long = [a for a, b in zip(starts, ends) if t[b - 1] - t[a] >= sustain_s]
+    if not long or long[0] == 0:
         return None
-    i_half = above[0]
+    i_half = long[0]
     steady = float(np.median(s[above]))
     pre = s[t < t[i_half] - 0.05]
     base = float(np.median(pre)) if len(pre) >= 10 else float(s[0])
