@@ -13,6 +13,7 @@ extensions = [
         "hotfire.ext._ring",
         ["ext/_ring.pyx"],
         include_dirs=[numpy.get_include(), "ext"],
+        depends=["ext/ring_atomic.h", "ext/ring_copy.h"],
         extra_compile_args=["-O3"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     ),
@@ -38,7 +39,7 @@ setup(
         "hotfire.ext",
         "hotfire.gui",
     ],
-    package_data={"hotfire.ext": ["*.pyx", "*.h"]},
+    package_data={"hotfire.ext": ["*.pyx", "*.pyi", "*.h"]},
     ext_modules=cythonize(extensions, language_level=3),
     install_requires=[
         "numpy>=1.26,<3",
@@ -50,10 +51,11 @@ setup(
         "pyqtgraph>=0.13.7",
         # PySide6 6.12.0 crashes pyqtgraph on Python 3.11 (none_dealloc).
         "PySide6>=6.6,<6.12",
+        # analysis: report plots (PNG, Agg) and NI TDMS import
+        "matplotlib>=3.8,<4",
+        "npTDMS>=1.7,<2",
         # batch analysis and the run catalog (analysis/batch.py, catalog.py)
         "dask[distributed]>=2024.1",
-        # comparison reports (analysis/compare.py)
-        "matplotlib>=3.8,<4",
     ],
     extras_require={
         "test": ["pytest>=8", "pytest-qt>=4.4"],

@@ -1,49 +1,111 @@
 """Thrust and propellant-efficiency results of a firing.
 
 Conventions (stored with the result so a number can be traced):
-- thrust is tared on a pre-T0 window;
-- the burn is where the (lightly smoothed) thrust is above a fraction of the
-  steady thrust (default 10 %);
-- total impulse integrates the tared thrust where it is above 1 % of steady
-  thrust, so start and tail-off are included;
-- the steady window is the longest stretch of the burn where the smoothed
-  chamber pressure stays within a band around its burn median, trimmed at
-  both ends; means over it give Pc, mass flows, O/F, Isp, c* and CF.
+
+- thrust metrics come from :mod:`hotfire.analysis.thrust` (tare, burn,
+  impulse, start and shutdown transients);
+- **steady windows** ("plateaus") are found on the chamber pressure: where
+  its 50 ms moving average changes by less than ``steady_slope`` (fraction
+  of its value per second) for at least ``min_plateau_s``, inside the burn,
+  trimmed by ``steady_trim_s`` at both ends. A throttled run has several;
+  each is reported. The main steady window is the longest (or is given);
+- **mass flows** come from the flow meters (roles ``ox_mass_flow`` and
+  ``fuel_mass_flow``) or, when the rig has none, from the tank weigh scales
+  (``ox_tank_mass``, ``fuel_tank_mass``): the slope of a straight line
+  fitted to the tank mass over the window;
+- **propellant consumed** is the flow integrated from the burn start -
+  0.3 s to the impulse end + 0.3 s (flow meters), or the tank mass
+  before T0 minus the tank mass after the tail-off (weigh scales);
+  **Isp from mass** is total impulse / (propellant consumed x g0);
+- c* = Pc At / mdot, CF = F / (Pc At), Isp = F / (mdot g0); their
+  theoretical values come from NASA CEA at the window's measured Pc and
+  O/F, hence c* and Isp efficiencies;
+- a channel that :mod:`hotfire.analysis.health` finds failed over a window
+  is not used there; the result says which and why (``notes``).
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
+from hotfire.analysis import health as _health
 from hotfire.analysis.theory import G0, theoretical
+from hotfire.analysis.thrust import ThrustResult, ThrustSettings, Unavailable, analyze_thrust, integrate  # noqa: F401 (Unavailable: raised by analyze)
+
+THEORY_FIELDS = ("fuel", "oxidizer", "fuel_temperature_K", "oxidizer_temperature_K", "expansion_ratio")
 
 
 @dataclass
 class Settings:
     tare_window_s: tuple[float, float] = (-1.5, -0.1)  # seconds from T0
-    burn_threshold: float = 0.10  # fraction of steady thrust
+    burn_method: str = "steady"  # "steady" or "nfpa1125" (see hotfire.analysis.thrust)
+    burn_threshold: float | None = None  # None: 0.10 of steady ("steady"), 0.05 of peak ("nfpa1125")
     impulse_threshold: float = 0.01
-    steady_band: float = 0.03  # fraction of median Pc
+    steady_slope: float = 0.15  # fraction of Pc per second
+    steady_smooth_s: float = 0.05
+    min_plateau_s: float = 0.3
     steady_trim_s: float = 0.1
-    smooth_s: float = 0.02
     steady_window_s: tuple[float, float] | None = None  # given instead of found
+    series_rate_hz: float = 100.0  # time-resolved results
+    check_health: bool = True
+
+    def thrust_settings(self) -> ThrustSettings:
+        return ThrustSettings(tare_window_s=tuple(self.tare_window_s), method=self.burn_method,
+                              burn_threshold=self.burn_threshold, impulse_threshold=self.impulse_threshold)
+
+
+@dataclass
+class Window:
+    """Means over one steady window (SI units except Pc in bar; times from T0)."""
+
+    start_s: float
+    end_s: float
+    pc_bar: float | None = None
+    thrust_N: float | None = None
+    ox_mdot_kg_s: float | None = None
+    fuel_mdot_kg_s: float | None = None
+    mdot_kg_s: float | None = None
+    of: float | None = None
+    isp_s: float | None = None
+    c_star_m_s: float | None = None
+    cf: float | None = None
+    c_star_theory_m_s: float | None = None
+    isp_theory_s: float | None = None
+    cf_theory: float | None = None
+    c_star_efficiency: float | None = None
+    isp_efficiency: float | None = None
+    cf_efficiency: float | None = None
+    ox_injector_dp_bar: float | None = None
+    fuel_injector_dp_bar: float | None = None
+    channels: dict = field(default_factory=dict)  # quantity -> channel(s) used
+    uncertainty: dict = field(default_factory=dict)  # quantity -> standard uncertainty (k=1)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
 
 
 @dataclass
 class Performance:
-    """Results over the burn and the steady window; SI units, times from T0."""
+    """Everything ``hotfire analyze`` reports. SI units, times from T0.
 
-    burn_start_s: float
-    burn_end_s: float
-    burn_time_s: float
-    total_impulse_Ns: float
-    average_thrust_N: float  # over the burn
-    peak_thrust_N: float
-    steady_window_s: tuple[float, float]
-    thrust_N: float  # steady mean
-    pc_bar: float
+    The flat attributes (``burn_time_s``, ``isp_s``, ``c_star_efficiency``,
+    ...) are the burn's and the main steady window's; ``thrust`` holds every
+    thrust metric, ``plateaus`` every steady window, ``series`` the
+    time-resolved results.
+    """
+
+    burn_start_s: float | None = None
+    burn_end_s: float | None = None
+    burn_time_s: float | None = None
+    action_time_s: float | None = None
+    total_impulse_Ns: float | None = None
+    average_thrust_N: float | None = None
+    peak_thrust_N: float | None = None
+    steady_window_s: tuple[float, float] | None = None
+    thrust_N: float | None = None  # steady mean
+    pc_bar: float | None = None
     mdot_kg_s: float | None = None
     ox_mdot_kg_s: float | None = None
     fuel_mdot_kg_s: float | None = None
@@ -55,68 +117,299 @@ class Performance:
     c_star_efficiency: float | None = None
     isp_theory_s: float | None = None
     isp_efficiency: float | None = None
+    cf_theory: float | None = None
     tare_N: float = 0.0
+    propellant_mass_kg: float | None = None
+    isp_from_mass_s: float | None = None
+    flow_source: str = ""
+    thrust: ThrustResult | None = None
+    steady: Window | None = None
+    plateaus: list[Window] = field(default_factory=list)
+    health: dict = field(default_factory=dict)
+    series: dict = field(default_factory=dict)
+    uncertainty: dict = field(default_factory=dict)  # quantity -> standard uncertainty (k=1)
+    notes: list[str] = field(default_factory=list)
     settings: dict = field(default_factory=dict)
 
-    def to_dict(self) -> dict:
-        d = asdict(self)
-        d["steady_window_s"] = list(self.steady_window_s)
-        return d
+    def to_dict(self, series: bool = False) -> dict:
+        d = {}
+        for f in fields(self):
+            v = getattr(self, f.name)
+            if f.name == "series":
+                if series:
+                    d["series"] = {k: (np.where(np.isfinite(a), a, np.nan).tolist()
+                                       if isinstance(a, np.ndarray) else a) for k, a in v.items()}
+                continue
+            if f.name == "health":
+                v = {k: h.to_dict() for k, h in v.items()}
+            elif f.name in ("thrust", "steady"):
+                v = v.to_dict() if v is not None else None
+            elif f.name == "plateaus":
+                v = [w.to_dict() for w in v]
+            elif isinstance(v, tuple):
+                v = list(v)
+            d[f.name] = v
+        return _jsonable(d)
 
 
-def _mean_in(t, v, window):
-    sel = (t >= window[0]) & (t <= window[1])
-    if not sel.any():
-        raise ValueError(f"no samples in window {window}")
-    return float(np.mean(v[sel]))
+def _jsonable(x):
+    if isinstance(x, dict):
+        return {k: _jsonable(v) for k, v in x.items()}
+    if isinstance(x, (list, tuple)):
+        return [_jsonable(v) for v in x]
+    if isinstance(x, (np.floating, float)):
+        return float(x) if np.isfinite(x) else None
+    if isinstance(x, np.integer):
+        return int(x)
+    return x
 
 
-def thrust(run, settings: Settings | None = None):
-    """Tared total thrust (sum of thrust-role channels), N, and its time base."""
+# ---------------------------------------------------------------------------
+# steady windows
+
+def find_plateaus(t, pc, burn, settings: Settings | None = None) -> list[tuple[float, float]]:
+    """Steady windows of the chamber pressure inside ``burn`` (see module doc)."""
     s = settings or Settings()
-    chans = run.role("thrust")
-    if not chans:
-        raise ValueError(f"{run.path}: no channel with role 'thrust'")
-    t = chans[0].t
-    total = np.zeros_like(t)
-    tare = 0.0
-    for sig in chans:
-        f = sig.si()
-        v = f if np.array_equal(sig.t, t) else np.interp(t, sig.t, f)
-        off = _mean_in(t, v, s.tare_window_s)
-        tare += off
-        total += v - off
-    return t, total, tare
-
-
-def _crossings(t, v, level):
-    above = np.nonzero(v >= level)[0]
-    if len(above) == 0:
-        return None
-    return float(t[above[0]]), float(t[above[-1]])
-
-
-def steady_window(t, pc, burn, settings: Settings | None = None):
-    """The longest stretch of the burn where smoothed Pc stays near its median."""
-    s = settings or Settings()
-    if s.steady_window_s:
-        return tuple(s.steady_window_s)
-    rate = 1.0 / np.median(np.diff(t))
-    sm = uniform_filter1d(pc, max(1, int(s.smooth_s * 5 * rate)))
+    rate = 1.0 / float(np.median(np.diff(t)))
+    sm = uniform_filter1d(pc, max(1, int(s.steady_smooth_s * rate)))
+    # the slope on a <= 1 kHz grid: at high rates, differences of adjacent samples are noise
+    step = max(1, int(rate // 1000))
+    t, sm = t[::step], sm[::step]
+    slope = np.gradient(sm, t)
     inb = (t >= burn[0]) & (t <= burn[1])
-    med = np.median(sm[inb])
-    ok = inb & (np.abs(sm - med) <= s.steady_band * med)
-    # longest run of True
-    edges = np.diff(np.concatenate(([0], ok.astype(np.int8), [0])))
-    starts, ends = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
-    if len(starts) == 0:
-        return burn
-    k = int(np.argmax(ends - starts))
-    a, b = t[starts[k]] + s.steady_trim_s, t[ends[k] - 1] - s.steady_trim_s
-    return (float(a), float(b)) if b > a else (float(t[starts[k]]), float(t[ends[k] - 1]))
+    if not inb.any():
+        return []
+    top = float(np.max(sm[inb]))
+    ok = inb & (np.abs(slope) <= s.steady_slope * np.maximum(sm, 1e-9)) & (sm > 0.2 * top)
+    edges = np.diff(np.concatenate(([0], ok.view(np.int8), [0])))
+    starts, stops = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
+    out = []
+    for a, b in zip(starts, stops):
+        ta, tb = float(t[a]) + s.steady_trim_s, float(t[b - 1]) - s.steady_trim_s
+        if tb - ta >= s.min_plateau_s:
+            out.append((ta, tb))
+    return out
 
 
-def analyze(run, settings: Settings | None = None) -> Performance:
+# ---------------------------------------------------------------------------
+# channel selection with health
+
+class _Picker:
+    def __init__(self, run, health, notes):
+        self.run, self.health, self.notes = run, health, notes
+        self._said = set()
+
+    def channels(self, role):
+        return [c.name for c in self.run.channels if c.role == role]
+
+    def pick(self, role, window=None, fallback_roles=()):
+        """The first channel of ``role`` healthy over ``window`` (or of a fallback role)."""
+        for r in (role,) + tuple(fallback_roles):
+            for name in self.channels(r):
+                h = self.health.get(name)
+                if h is None or h.usable(*(window or (None, None))):
+                    if r != role:
+                        self._say(f"{role}: no healthy channel, using {name} ({r}) instead")
+                    return name
+                self._say(f"{name} ({r}) not used: {'; '.join(h.problems)}")
+        return None
+
+    def _say(self, msg):
+        if msg not in self._said:
+            self._said.add(msg)
+            self.notes.append(msg)
+
+
+def _mean(run, name, window):
+    sig = run.channel(name, t=window).slice(*window)
+    return float(sig.si().mean())
+
+
+def _tank_flow(run, name, window):
+    """Outflow from a tank weigh scale over a window: minus the slope of a line fit, kg/s."""
+    sig = run.channel(name, t=window).slice(*window)
+    m = sig.si()
+    if len(m) < 3:
+        raise ValueError(f"{name}: too few samples in {window}")
+    return float(-np.polyfit(sig.t - sig.t.mean(), m, 1)[0])
+
+
+def _theory(article, pc_bar, of):
+    return theoretical(article.fuel, article.oxidizer, pc_bar, of, article.expansion_ratio,
+                       article.ambient_pressure_bar, article.fuel_temperature_K, article.oxidizer_temperature_K)
+
+
+# ---------------------------------------------------------------------------
+# the analysis
+
+def window_means(run, window, picker: _Picker, thrust_sig, flow_source: str) -> Window:
+    """Means over one steady window and the results derived from them."""
+    w = Window(float(window[0]), float(window[1]))
+    a = run.article
+    t, F = thrust_sig
+    sel = (t >= window[0]) & (t <= window[1])
+    if sel.any():
+        w.thrust_N = float(F[sel].mean())
+        w.channels["thrust"] = [c.name for c in run.channels if c.role == "thrust"]
+    pc_name = picker.pick("chamber_pressure", window, ("chamber_pressure_dynamic",))
+    pc = None
+    if pc_name:
+        pc = _mean(run, pc_name, window)
+        w.pc_bar = pc / 1e5
+        w.channels["pc"] = pc_name
+    if flow_source == "flow meters":
+        ox, fu = picker.pick("ox_mass_flow", window), picker.pick("fuel_mass_flow", window)
+        if ox and fu:
+            w.ox_mdot_kg_s, w.fuel_mdot_kg_s = _mean(run, ox, window), _mean(run, fu, window)
+            w.channels.update(ox_mdot=ox, fuel_mdot=fu)
+    elif flow_source == "tank mass":
+        ox, fu = picker.pick("ox_tank_mass", window), picker.pick("fuel_tank_mass", window)
+        if ox and fu:
+            w.ox_mdot_kg_s, w.fuel_mdot_kg_s = _tank_flow(run, ox, window), _tank_flow(run, fu, window)
+            w.channels.update(ox_mdot=ox, fuel_mdot=fu)
+    if w.ox_mdot_kg_s is not None:
+        w.mdot_kg_s = w.ox_mdot_kg_s + w.fuel_mdot_kg_s
+        w.of = w.ox_mdot_kg_s / w.fuel_mdot_kg_s if w.fuel_mdot_kg_s > 0 else None
+        if w.thrust_N is not None and w.mdot_kg_s > 0:
+            w.isp_s = w.thrust_N / (w.mdot_kg_s * G0)
+    At = a.throat_area_m2
+    if At and pc is not None:
+        if w.mdot_kg_s:
+            w.c_star_m_s = pc * At / w.mdot_kg_s
+        if w.thrust_N is not None:
+            w.cf = w.thrust_N / (pc * At)
+    if pc is not None and w.of and not a.missing(*THEORY_FIELDS):
+        th = _theory(a, w.pc_bar, w.of)
+        w.c_star_theory_m_s, w.isp_theory_s, w.cf_theory = th.c_star, th.isp, th.cf
+        if w.c_star_m_s:
+            w.c_star_efficiency = w.c_star_m_s / th.c_star
+        if w.isp_s:
+            w.isp_efficiency = w.isp_s / th.isp
+        if w.cf:
+            w.cf_efficiency = w.cf / th.cf
+    for side in ("ox", "fuel"):
+        name = picker.pick(f"{side}_injector_pressure", window)
+        if name and pc is not None:
+            setattr(w, f"{side}_injector_dp_bar", (_mean(run, name, window) - pc) / 1e5)
+            w.channels[f"{side}_injector_pressure"] = name
+    return w
+
+
+def _series(run, s: Settings, thrust_sig, tr: ThrustResult, picker, flow_source, article):
+    """Time-resolved results on a common time base (bin means at ``series_rate_hz``)."""
+    dt = 1.0 / s.series_rate_hz
+    t0, t1 = tr.burn_start_s - 0.3, tr.burn_end_s + 0.3
+    edges = np.arange(t0, t1 + dt / 2, dt)
+    centers = 0.5 * (edges[1:] + edges[:-1])
+
+    def binned(t, v):
+        idx = np.searchsorted(t, edges)
+        sums = np.add.reduceat(v, np.minimum(idx[:-1], len(v) - 1)) if len(v) else np.zeros(len(centers))
+        counts = np.diff(idx)
+        out = np.full(len(centers), np.nan)
+        ok = counts > 0
+        out[ok] = sums[ok] / counts[ok]
+        return out
+
+    burn = (tr.burn_start_s, tr.burn_end_s)
+    out = {"t_s": centers, "thrust_N": binned(*thrust_sig)}
+    pcn = picker.pick("chamber_pressure", burn, ("chamber_pressure_dynamic",))
+    if pcn:
+        sig = run.channel(pcn)
+        out["pc_bar"] = binned(sig.t, sig.si()) / 1e5
+    if flow_source == "flow meters":
+        for side in ("ox", "fuel"):
+            n = picker.pick(f"{side}_mass_flow", burn)
+            if n:
+                sig = run.channel(n)
+                out[f"{side}_mdot_kg_s"] = binned(sig.t, sig.si())
+    elif flow_source == "tank mass":
+        for side in ("ox", "fuel"):
+            n = picker.pick(f"{side}_tank_mass", burn)
+            if n:
+                sig = run.channel(n)
+                m = sig.si()
+                k = max(1, int(0.1 * sig.rate_hz))
+                mdot = -np.gradient(uniform_filter1d(m, k), sig.t)
+                out[f"{side}_mdot_kg_s"] = binned(sig.t, mdot)
+    burning = (centers >= tr.burn_start_s) & (centers <= tr.burn_end_s)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        if "ox_mdot_kg_s" in out and "fuel_mdot_kg_s" in out:
+            mdot = out["ox_mdot_kg_s"] + out["fuel_mdot_kg_s"]
+            out["mdot_kg_s"] = mdot
+            out["of"] = np.where(burning, out["ox_mdot_kg_s"] / out["fuel_mdot_kg_s"], np.nan)
+            out["isp_s"] = np.where(burning, out["thrust_N"] / (mdot * G0), np.nan)
+            At = article.throat_area_m2
+            if "pc_bar" in out and At:
+                out["c_star_m_s"] = np.where(burning, out["pc_bar"] * 1e5 * At / mdot, np.nan)
+                out["cf"] = np.where(burning, out["thrust_N"] / (out["pc_bar"] * 1e5 * At), np.nan)
+            if "pc_bar" in out and not article.missing(*THEORY_FIELDS):
+                cs_th, isp_th = _theory_grid(article, out["pc_bar"], out["of"], burning)
+                if "c_star_m_s" in out:
+                    out["c_star_efficiency"] = out["c_star_m_s"] / cs_th
+                out["isp_efficiency"] = out["isp_s"] / isp_th
+    return out
+
+
+def _theory_grid(article, pc_bar, of, mask):
+    """CEA c* and Isp at each point, interpolated on a small Pc x O/F grid."""
+    n = len(pc_bar)
+    cs, isp = np.full(n, np.nan), np.full(n, np.nan)
+    ok = mask & np.isfinite(pc_bar) & np.isfinite(of) & (pc_bar > 1.5 * article.ambient_pressure_bar) & (of > 0)
+    if ok.sum() < 2:
+        return cs, isp
+    p_lo, p_hi = np.percentile(pc_bar[ok], [1, 99])
+    o_lo, o_hi = np.percentile(of[ok], [1, 99])
+    p_lo, o_lo = max(p_lo, 1.5 * article.ambient_pressure_bar), max(o_lo, 0.05)
+    pg = np.linspace(p_lo, max(p_hi, p_lo * 1.001), 5)
+    og = np.linspace(o_lo, max(o_hi, o_lo * 1.001), 5)
+    C = np.empty((5, 5))
+    I = np.empty((5, 5))
+    for i, p in enumerate(pg):
+        for j, o in enumerate(og):
+            th = _theory(article, p, o)
+            C[i, j], I[i, j] = th.c_star, th.isp
+    from scipy.interpolate import RegularGridInterpolator
+
+    pts = np.column_stack([np.clip(pc_bar[ok], pg[0], pg[-1]), np.clip(of[ok], og[0], og[-1])])
+    cs[ok] = RegularGridInterpolator((pg, og), C)(pts)
+    isp[ok] = RegularGridInterpolator((pg, og), I)(pts)
+    # Isp is only meaningful where the nozzle flows full: drop points below 30 % of peak Pc
+    low = pc_bar < 0.3 * np.nanmax(pc_bar[ok])
+    cs[low], isp[low] = np.nan, np.nan
+    return cs, isp
+
+
+def _propellant_mass(run, tr, picker, flow_source, notes):
+    if flow_source == "flow meters":
+        win = (tr.burn_start_s - 0.3, (tr.burn_end_s if tr.cutoff_s is None else tr.burn_end_s) + 0.3)
+        total = 0.0
+        for side in ("ox", "fuel"):
+            n = picker.pick(f"{side}_mass_flow", win)
+            if not n:
+                return None
+            sig = run.channel(n)
+            total += integrate(sig.t, sig.si(), *win)
+        return total
+    if flow_source == "tank mass":
+        total = 0.0
+        for side in ("ox", "fuel"):
+            n = picker.pick(f"{side}_tank_mass")
+            if not n:
+                return None
+            sig = run.channel(n)
+            m = sig.si()
+            before = m[(sig.t >= -1.0) & (sig.t <= -0.1)]
+            after = m[sig.t >= tr.burn_end_s + 0.5]
+            if len(before) < 3 or len(after) < 3:
+                notes.append(f"{n}: no settled tank mass before T0 or after the tail-off: propellant mass not computed")
+                return None
+            total += float(before.mean() - after[: max(3, len(after) // 2)].mean())
+        return total
+    return None
+
+
+def analyze(run, settings: Settings | None = None, health: dict | None = None) -> Performance:
     """Burn, impulse and steady-state performance of a run.
 
     Parameters
@@ -124,52 +417,97 @@ def analyze(run, settings: Settings | None = None) -> Performance:
     run : Run
         An open run file (``hotfire.analysis.run.open_run``).
     settings : Settings, optional
+    health : dict of ChannelHealth, optional
+        Channel health; checked here when not given (``settings.check_health``).
 
     Returns
     -------
     Performance
+        Results that cannot be computed are None, and ``notes`` says why.
+
+    Raises
+    ------
+    Unavailable
+        When the run has no usable thrust channel or no burn.
     """
     s = settings or Settings()
-    t, F, tare = thrust(run, s)
-    rate = 1.0 / np.median(np.diff(t))
-    Fs = uniform_filter1d(F, max(1, int(s.smooth_s * rate)))
-    rough = _crossings(t, Fs, 0.5 * Fs.max())
-    if rough is None or Fs.max() <= 0:
-        raise ValueError(f"{run.path}: no burn found in the thrust channels")
-    steady_F0 = float(np.median(F[(t >= rough[0]) & (t <= rough[1])]))
-    burn = _crossings(t, Fs, s.burn_threshold * steady_F0)
-    imp_win = _crossings(t, Fs, s.impulse_threshold * steady_F0)
-    sel = (t >= imp_win[0]) & (t <= imp_win[1])
-    impulse = float(np.trapezoid(F[sel], t[sel]))
-    bsel = (t >= burn[0]) & (t <= burn[1])
-    pcs = run.role("chamber_pressure")
-    if not pcs:
-        raise ValueError(f"{run.path}: no channel with role 'chamber_pressure'")
-    pc_t, pc = pcs[0].t, pcs[0].si()
-    win = steady_window(pc_t, pc, burn, s)
-    pc_mean = _mean_in(pc_t, pc, win)
-    F_mean = _mean_in(t, F, win)
-    perf = Performance(
-        burn_start_s=burn[0], burn_end_s=burn[1], burn_time_s=burn[1] - burn[0],
-        total_impulse_Ns=impulse, average_thrust_N=float(F[bsel].mean()), peak_thrust_N=float(Fs.max()),
-        steady_window_s=win, thrust_N=F_mean, pc_bar=pc_mean / 1e5, tare_N=tare,
-        settings=asdict(s),
-    )
-    ox, fu = run.role("ox_mass_flow"), run.role("fuel_mass_flow")
-    if ox and fu:
-        perf.ox_mdot_kg_s = _mean_in(ox[0].t, ox[0].si(), win)
-        perf.fuel_mdot_kg_s = _mean_in(fu[0].t, fu[0].si(), win)
-        mdot = perf.ox_mdot_kg_s + perf.fuel_mdot_kg_s
-        perf.mdot_kg_s = mdot
-        perf.of = perf.ox_mdot_kg_s / perf.fuel_mdot_kg_s
-        perf.isp_s = F_mean / (mdot * G0)
-        a = run.article
-        perf.c_star_m_s = pc_mean * a.throat_area_m2 / mdot
-        perf.cf = F_mean / (pc_mean * a.throat_area_m2)
-        th = theoretical(a.fuel, a.oxidizer, pc_mean / 1e5, perf.of, a.expansion_ratio,
-                         a.ambient_pressure_bar, a.fuel_temperature_K, a.oxidizer_temperature_K)
-        perf.c_star_theory_m_s = th.c_star
-        perf.c_star_efficiency = perf.c_star_m_s / th.c_star
-        perf.isp_theory_s = th.isp
-        perf.isp_efficiency = perf.isp_s / th.isp
+    perf = Performance(settings=asdict(s))
+    notes = perf.notes
+    if health is None:
+        health = _health.check_run(run) if s.check_health else {}
+    perf.health = health
+    for h in health.values():
+        if h.status != "ok":
+            notes.append(f"sensor {h.name} ({h.role}) failed: {'; '.join(h.problems)}")
+    picker = _Picker(run, health, notes)
+    article = run.article
+
+    pc_name = picker.pick("chamber_pressure", None, ("chamber_pressure_dynamic",))
+    pc_arr = None
+    if pc_name:
+        sig = run.channel(pc_name)
+        pc_arr = (sig.t, sig.si())
+    tr = analyze_thrust(run, s.thrust_settings(), health, pc_arr)
+    perf.thrust = tr
+    notes.extend(tr.notes)
+    ts = run.role("thrust")
+    t = ts[0].t
+    F = np.zeros_like(t)
+    for sig in ts:
+        f = sig.si()
+        F += (f if np.array_equal(sig.t, t) else np.interp(t, sig.t, f))
+    F -= tr.tare_N
+    thrust_sig = (t, F)
+    for k in ("burn_start_s", "burn_end_s", "burn_time_s", "action_time_s", "total_impulse_Ns",
+              "average_thrust_N", "peak_thrust_N"):
+        setattr(perf, k, getattr(tr, k))
+    perf.tare_N = tr.tare_N
+    burn = (tr.burn_start_s, tr.burn_end_s)
+
+    if run.roles().get("ox_mass_flow") and run.roles().get("fuel_mass_flow"):
+        perf.flow_source = "flow meters"
+    elif run.roles().get("ox_tank_mass") and run.roles().get("fuel_tank_mass"):
+        perf.flow_source = "tank mass"
+    else:
+        notes.append("no flow meters nor tank weigh scales (ox and fuel): mass flow, O/F, Isp, c* not computed")
+
+    # steady windows
+    if s.steady_window_s:
+        wins = [tuple(s.steady_window_s)]
+    elif pc_arr is not None:
+        wins = find_plateaus(pc_arr[0], pc_arr[1], burn, s)
+    else:
+        wins = find_plateaus(t, F, burn, s)
+        notes.append("no chamber pressure: steady windows found on thrust")
+    if not wins:
+        notes.append("no steady window found (the chamber pressure never settles for "
+                     f"{s.min_plateau_s} s): steady-state results not computed")
+    perf.plateaus = [window_means(run, w, picker, thrust_sig, perf.flow_source) for w in wins]
+    if perf.plateaus:
+        main = max(perf.plateaus, key=lambda w: w.end_s - w.start_s)
+        perf.steady = main
+        perf.steady_window_s = (main.start_s, main.end_s)
+        for k in ("thrust_N", "pc_bar", "mdot_kg_s", "ox_mdot_kg_s", "fuel_mdot_kg_s", "of", "isp_s",
+                  "c_star_m_s", "cf", "c_star_theory_m_s", "c_star_efficiency", "isp_theory_s",
+                  "isp_efficiency", "cf_theory"):
+            setattr(perf, k, getattr(main, k))
+    missing = article.missing("throat_diameter_mm")
+    if missing and perf.flow_source:
+        notes.append("c* and CF need the throat diameter ([article] throat_diameter_mm)")
+    if article.missing(*THEORY_FIELDS) and perf.plateaus:
+        notes.append("CEA theory needs [article] " + ", ".join(article.missing(*THEORY_FIELDS))
+                     + ": efficiencies not computed")
+
+    # propellant consumed
+    mass = _propellant_mass(run, tr, picker, perf.flow_source, notes)
+    if mass is None:
+        m_known = run.metadata.get("propellant_mass_kg")
+        if m_known:
+            mass = float(m_known)
+            notes.append("propellant mass from the run's metadata (propellant_mass_kg)")
+    if mass:
+        perf.propellant_mass_kg = mass
+        perf.isp_from_mass_s = tr.total_impulse_Ns / (mass * G0)
+
+    perf.series = _series(run, s, thrust_sig, tr, picker, perf.flow_source, article)
     return perf

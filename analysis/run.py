@@ -85,6 +85,27 @@ class Signal:
         """Values converted to SI (Pa, N, kg/s, K)."""
         return np.asarray(U.to_si(self.values, self.units), dtype=float)
 
+    def to(self, units: str) -> "Signal":
+        """The same samples in other units of the same quantity (``"psi"``, ``"bar"``, ...)."""
+        if U.si_unit(units) != U.si_unit(self.units):
+            raise ValueError(f"{self.name}: cannot convert {self.units!r} to {units!r}")
+        v = U.from_si(U.to_si(self.values, self.units), units)
+        return Signal(self.name, self.role, units, self.t, np.asarray(v, dtype=float), self.rate_hz)
+
+    def slice(self, t_a=None, t_b=None) -> "Signal":
+        """Samples with ``t_a <= t <= t_b`` (seconds from T0; None = open end)."""
+        eps = 1e-9  # s: sample times are computed, t_a may sit on one within rounding
+        lo = 0 if t_a is None else int(np.searchsorted(self.t, t_a - eps, "left"))
+        hi = len(self.t) if t_b is None else int(np.searchsorted(self.t, t_b + eps, "right"))
+        return Signal(self.name, self.role, self.units, self.t[lo:hi], self.values[lo:hi], self.rate_hz)
+
+    def mean(self, t_a=None, t_b=None) -> float:
+        """Mean value over ``[t_a, t_b]``; ValueError if the window holds no sample."""
+        v = self.slice(t_a, t_b).values
+        if not len(v):
+            raise ValueError(f"{self.name}: no samples in [{t_a}, {t_b}] s")
+        return float(v.mean())
+
     def __len__(self):
         return len(self.values)
 
@@ -120,6 +141,9 @@ class Run:
                 rows=int(g["raw"].shape[0]), segments=g["segments"][()],
                 start_offset_s=float(g.attrs.get("start_offset_s", 0.0)),
                 first_sample=int(g.attrs.get("first_sample", 0)))
+        self._blocks: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._eu: dict[str, Signal] = {}
+        self._rig = None
         self.events = self._events()
         t0 = [e for e in self.events if e["kind"] == "T0"]
         self.t0 = t0[0]["time_s"] if t0 else 0.0
@@ -157,7 +181,9 @@ class Run:
         """The rig description stored in the run (parsed and validated)."""
         from hotfire.daq.rig import parse_rig
 
-        return parse_rig(self.metadata["rig_config"], f"{self.path}:/rig_config")
+        if self._rig is None:
+            self._rig = parse_rig(self.metadata["rig_config"], f"{self.path}:/rig_config")
+        return self._rig
 
     @property
     def article(self):
@@ -174,6 +200,43 @@ class Run:
     def truth(self) -> dict | None:
         """The simulator's ground truth, for simulated runs."""
         return self.json_attr("simulation", "truth")
+
+    @property
+    def scenario(self) -> dict | None:
+        """The simulator's scenario, for simulated runs."""
+        return self.json_attr("simulation", "scenario")
+
+    @property
+    def imported(self) -> dict | None:
+        """Where an imported run came from (format, file, ...), or None."""
+        return self.json_attr("import", "source")
+
+    def event_times(self, kind: str) -> list[float]:
+        """Times (seconds from T0) of every event of ``kind``."""
+        return [e["time_s"] - self.t0 for e in self.events if e["kind"] == kind]
+
+    @property
+    def has_t0(self) -> bool:
+        """Whether the run has a T0 event (imports may not)."""
+        return any(e["kind"] == "T0" for e in self.events)
+
+    @property
+    def cutoff(self) -> float | None:
+        """Time of the first cutoff event, seconds from T0, or None."""
+        c = self.event_times("cutoff")
+        return c[0] if c else None
+
+    def time_span(self, stream: str | None = None) -> tuple[float, float]:
+        """First and last sample time (seconds from T0) of a stream, or of all streams."""
+        names = [stream] if stream else list(self.streams)
+        a, b = np.inf, -np.inf
+        for n in names:
+            st = self.streams[n]
+            lo, hi = self.sample_range(n)
+            if hi > lo:
+                a = min(a, lo / st.rate_hz + st.start_offset_s - self.t0)
+                b = max(b, (hi - 1) / st.rate_hz + st.start_offset_s - self.t0)
+        return float(a), float(b)
 
     def channel_info(self, name: str) -> ChannelInfo:
         try:
@@ -205,6 +268,9 @@ class Run:
     def raw(self, name: str, t=None) -> tuple[np.ndarray, np.ndarray]:
         """Raw samples of a channel and their absolute sample indices (gaps skipped)."""
         info = self.channel_info(name)
+        if info.stream in self._blocks:
+            idx, rows = self.stream_block(info.stream, t)
+            return rows[:, info.column], idx
         st = self.streams[info.stream]
         lo, hi = self.sample_range(info.stream, t)
         ds = self.f["streams"][info.stream]["raw"]
@@ -232,15 +298,98 @@ class Run:
             A calibration to apply instead of the stored one (re-calibration).
         """
         info = self.channel_info(name)
-        raw, idx = self.raw(name, t)
+        if calibration is None and info.stream in self._blocks:
+            # preloaded: convert the whole channel once, then slice it
+            if name not in self._eu:
+                self._eu[name] = self._convert(info, None, None)
+            sig = self._eu[name]
+            return sig if t is None else sig.slice(*t)
+        return self._convert(info, t, calibration)
+
+    def _convert(self, info, t, calibration) -> Signal:
+        raw, idx = self.raw(info.name, t)
         st = self.streams[info.stream]
         values = Scaling(info.adc, calibration or info.calibration).to_eu(raw)
         times = idx / st.rate_hz + st.start_offset_s - self.t0
-        return Signal(name, info.role, info.units, times, np.asarray(values, dtype=float), st.rate_hz)
+        return Signal(info.name, info.role, info.units, times, np.asarray(values, dtype=float), st.rate_hz)
 
     def role(self, role: str, t=None) -> list[Signal]:
         """Every channel with ``role``, in engineering units."""
         return [self.channel(c.name, t) for c in self.channels if c.role == role]
+
+    def get(self, key: str, t=None, units: str | None = None) -> Signal:
+        """A channel by name, or the first channel with that role.
+
+        Parameters
+        ----------
+        key : str
+            Channel name (``"PC"``) or role (``"chamber_pressure"``).
+        t : (float, float), optional
+            Time slice in seconds from T0.
+        units : str, optional
+            Convert to these units (``"bar"``, ``"psi"``, ``"N"``, ...).
+        """
+        if key in self._by_name:
+            sig = self.channel(key, t)
+        else:
+            names = [c.name for c in self.channels if c.role == key]
+            if not names:
+                raise KeyError(f"{self.path}: no channel or role {key!r}")
+            sig = self.channel(names[0], t)
+        return sig.to(units) if units else sig
+
+    def stream_block(self, stream: str, t=None, columns=None) -> tuple[np.ndarray, np.ndarray]:
+        """Raw rows of a stream in one read: (absolute sample indices, (n, k) raw array).
+
+        Reading a whole stream block at once is much faster than reading its
+        channels one by one (HDF5 chunks hold all the columns of a row range).
+        """
+        st = self.streams[stream]
+        lo, hi = self.sample_range(stream, t)
+        if stream in self._blocks:
+            idx, rows = self._blocks[stream]
+            i, j = np.searchsorted(idx, lo), np.searchsorted(idx, hi)
+            return idx[i:j], (rows[i:j] if columns is None else rows[i:j][:, list(columns)])
+        ds = self.f["streams"][stream]["raw"]
+        idx_parts, val_parts = [], []
+        for s0, r0, n in st.segments:
+            a, b = max(lo, s0), min(hi, s0 + n)
+            if a >= b:
+                continue
+            rows = ds[r0 + (a - s0): r0 + (b - s0)]
+            val_parts.append(rows if columns is None else rows[:, list(columns)])
+            idx_parts.append(np.arange(a, b, dtype=np.int64))
+        k = ds.shape[1] if columns is None else len(columns)
+        if not val_parts:
+            return np.empty(0, np.int64), np.empty((0, k), ds.dtype)
+        if len(val_parts) == 1:
+            return idx_parts[0], val_parts[0]
+        return np.concatenate(idx_parts), np.concatenate(val_parts)
+
+    def preload(self, streams=None) -> None:
+        """Keep whole streams in memory, read once: later channel reads slice them.
+
+        For analyses that read many channels of a stream: one read of the
+        stream instead of one per channel. :meth:`release` frees them.
+        """
+        for s in streams or list(self.streams):
+            if s not in self._blocks:
+                self._blocks[s] = self.stream_block(s)
+
+    def release(self) -> None:
+        """Forget the streams kept by :meth:`preload`."""
+        self._blocks.clear()
+        self._eu.clear()
+
+    def times(self, stream: str, idx: np.ndarray) -> np.ndarray:
+        """Seconds from T0 of absolute sample indices of ``stream``."""
+        st = self.streams[stream]
+        return idx / st.rate_hz + st.start_offset_s - self.t0
+
+    def eu(self, name: str, raw: np.ndarray, calibration: dict | None = None) -> np.ndarray:
+        """Engineering units of raw samples of channel ``name``."""
+        info = self.channel_info(name)
+        return np.asarray(Scaling(info.adc, calibration or info.calibration).to_eu(raw), dtype=float)
 
     def close(self):
         self.f.close()

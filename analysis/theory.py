@@ -20,7 +20,8 @@ class Theory:
 
     Attributes are SI: ``c_star`` m/s, ``tc`` K, ``isp_vac`` and ``isp`` s
     (``isp`` at the given ambient pressure), ``cf_vac`` and ``cf``
-    dimensionless.
+    dimensionless, ``sound_speed`` m/s (equilibrium, chamber station),
+    ``molecular_weight`` kg/kmol.
     """
 
     c_star: float
@@ -30,6 +31,8 @@ class Theory:
     isp_vac: float
     isp: float
     gamma: float
+    sound_speed: float  # m/s, equilibrium sonic velocity in the chamber
+    molecular_weight: float  # kg/kmol, chamber products
     pc_bar: float
     of: float
     expansion_ratio: float
@@ -62,6 +65,8 @@ def _solve(fuel, oxidizer, fuel_T, ox_T, pc_bar, of, eps):
         float(sol.T[0]),
         float(sol.Isp_vacuum[-1]),
         float(sol.gamma_s[0]),
+        float(sol.sonic_velocity[0]),
+        float(sol.MW[0]),
     )
 
 
@@ -97,7 +102,7 @@ def theoretical(
     if not (pc_bar > 0 and of > 0 and expansion_ratio >= 1):
         raise ValueError(f"theory needs pc > 0, O/F > 0, eps >= 1; got pc={pc_bar}, O/F={of}, eps={expansion_ratio}")
     # Round the inputs so that noisy measured values share the cache.
-    c_star, tc, isp_vac_ms, gamma = _solve(
+    c_star, tc, isp_vac_ms, gamma, sound_speed, mw = _solve(
         fuel, oxidizer, round(fuel_temperature_K, 2), round(oxidizer_temperature_K, 2),
         round(float(pc_bar), 4), round(float(of), 5), round(float(expansion_ratio), 4),
     )
@@ -106,6 +111,7 @@ def theoretical(
     return Theory(
         c_star=c_star, tc=tc, cf_vac=cf_vac, cf=cf,
         isp_vac=isp_vac_ms / G0, isp=cf * c_star / G0, gamma=gamma,
+        sound_speed=sound_speed, molecular_weight=mw,
         pc_bar=float(pc_bar), of=float(of), expansion_ratio=float(expansion_ratio), ambient_bar=float(ambient_bar),
     )
 

@@ -132,6 +132,7 @@ class Acquisition:
         self.clocks = {name: StreamClock() for name in source.streams}
         self.subscribers = list(subscribers)
         self.trigger = None  # set by a Trigger subscriber when the run is armed
+        self.record_stop: dict[str, int] = {}  # stream -> first sample not to record
         self.source_metadata = source.metadata()
         self._done = {name: threading.Event() for name in source.streams}
         self._stop = threading.Event()
@@ -160,6 +161,11 @@ class Acquisition:
     def producing(self) -> bool:
         """True until every stream's source has ended and its ring holds all data."""
         return not all(d.is_set() for d in self._done.values())
+
+    def clip(self, stream: str, sample_first: int, count: int) -> int:
+        """How many of ``count`` samples from ``sample_first`` lie before the recording's end."""
+        stop = self.record_stop.get(stream)
+        return count if stop is None else max(0, min(count, stop - sample_first))
 
     def sample_index(self, stream: str, ring_index: int) -> int:
         return self.clocks[stream].sample(ring_index)
@@ -232,7 +238,13 @@ class Acquisition:
                      for s in self.rings]
         workers = [threading.Thread(target=self._subscribe, args=(sub,), name=f"sub-{sub.name}", daemon=True)
                    for sub in self.subscribers]
-        self.source.start()
+        try:
+            self.source.start()
+        except BaseException:
+            # nothing was acquired; release what the subscribers opened
+            for sub in self.subscribers:
+                sub.close()
+            raise
         for t in producers + workers:
             t.start()
         try:

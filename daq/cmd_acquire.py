@@ -7,7 +7,7 @@ import threading
 from hotfire.daq.acquisition import Acquisition
 from hotfire.daq.recorder import Recorder
 from hotfire.daq.rig import load_rig
-from hotfire.daq.sources import open_source
+from hotfire.daq.sources import DRIVERS, open_source
 from hotfire.daq.sources.engine import SCENARIOS, scenario
 from hotfire.daq.trigger import Trigger, TriggerSpec
 from hotfire.errors import HotfireError
@@ -18,15 +18,24 @@ def add_arguments(p):
     src = p.add_mutually_exclusive_group()
     src.add_argument("--sim", action="store_const", dest="source", const="simulator",
                      help="use the engine simulator instead of hardware")
-    src.add_argument("--source", choices=("simulator", "nidaqmx"), default="nidaqmx",
+    src.add_argument("--source", choices=("simulator", "nidaqmx"),
                      help="where samples come from (default: NI-DAQmx hardware)")
+    # Set here, not as --source's default: argparse would take --sim's (None) first.
+    p.set_defaults(source="nidaqmx")
+    p.add_argument("--driver", choices=DRIVERS, default="hardware",
+                   help="NI-DAQmx source: the NI driver (hardware, the default) or the simulated driver (sim), "
+                        "which runs the real nidaqmx code on the engine simulator")
+    p.add_argument("--start-trigger", metavar="TERMINAL",
+                   help="NI-DAQmx: start every task on a digital edge at this terminal, e.g. /cDAQ1/PFI0")
+    p.add_argument("--ref-clock", metavar="SOURCE", help="NI-DAQmx: shared reference clock, e.g. PXI_Clk10")
     p.add_argument("--scenario", choices=sorted(SCENARIOS), default="nominal", help="simulated firing scenario")
     p.add_argument("--duration", type=float, metavar="S", help="seconds to acquire (default: the rig's sequence)")
     p.add_argument("--burn", type=float, metavar="S", help="simulated burn duration, seconds")
     p.add_argument("--out", default="runs", metavar="DIR", help="directory for the run file (default: runs)")
     p.add_argument("--test-id", help="test identifier (default: <article serial>-<UTC time>)")
     p.add_argument("--notes", default="", help="operator notes stored with the run")
-    p.add_argument("--fast", action="store_true", help="simulator: run faster than real time")
+    p.add_argument("--fast", action="store_true",
+                   help="simulator: as fast as possible; simulated driver: 10 x real time")
     p.add_argument("--trigger", metavar="SPEC",
                    help="arm, and start recording on a trigger: T0 (sequencer start / digital start "
                         "trigger), CHANNEL>VALUE or CHANNEL<VALUE (engineering units), or operator (press Enter)")
@@ -62,7 +71,15 @@ def _operator_trigger_on_enter(acq):
 def acquire(args, realtime: bool):
     rig = load_rig(args.rig)
     scen = scenario(args.scenario, burn_s=args.burn)
-    source = open_source(rig, args.source, scenario=scen, realtime=realtime, duration_s=args.duration)
+    options = {}
+    driver = getattr(args, "driver", "hardware")
+    if args.source == "nidaqmx":
+        options = {"driver": driver, "trigger": getattr(args, "start_trigger", None),
+                   "ref_clock": getattr(args, "ref_clock", None)}
+    elif driver != "hardware" or getattr(args, "start_trigger", None) or getattr(args, "ref_clock", None):
+        raise HotfireError("--driver, --start-trigger and --ref-clock apply to the NI-DAQmx source, "
+                           "not the simulator")
+    source = open_source(rig, args.source, scenario=scen, realtime=realtime, duration_s=args.duration, **options)
     subscribers = []
     trigger = None
     if args.trigger:

@@ -62,6 +62,7 @@ class Recorder(Subscriber):
                     self.acq.post([Event("gap", name, self.acq.sample_index(name, gap.first_index),
                                          f"recorder fell behind: {gap.count} samples lost")])
                 for sample_first, off, count in self.acq.clocks[name].split(first, n):
+                    count = self.acq.clip(name, sample_first, count)
                     self.writer.append(name, sample_first, self.bufs[name][off:off + count])
                     self.recorded[name] = sample_first + count
                 moved += n

@@ -27,6 +27,8 @@ ROLES = {
     "chamber_pressure_dynamic": "bar",
     "ox_mass_flow": "kg/s",
     "fuel_mass_flow": "kg/s",
+    "ox_tank_mass": "kg",
+    "fuel_tank_mass": "kg",
     "ox_tank_pressure": "bar",
     "fuel_tank_pressure": "bar",
     "ox_injector_pressure": "bar",
@@ -73,22 +75,32 @@ class Limits:
 
 @dataclass(frozen=True)
 class Article:
+    """The test article. Only ``serial`` is required: a run imported from a
+    foreign recording (a solid motor's thrust curve) may know nothing else,
+    and analyses say what they cannot compute without a field."""
+
     serial: str
-    fuel: str
-    oxidizer: str
-    fuel_temperature_K: float
-    oxidizer_temperature_K: float
-    throat_diameter_mm: float
-    expansion_ratio: float
-    nominal_pc_bar: float
-    nominal_of: float
+    fuel: str | None = None
+    oxidizer: str | None = None
+    fuel_temperature_K: float | None = None
+    oxidizer_temperature_K: float | None = None
+    throat_diameter_mm: float | None = None
+    expansion_ratio: float | None = None
+    nominal_pc_bar: float | None = None
+    nominal_of: float | None = None
     ambient_pressure_bar: float = 1.01325
     chamber_diameter_mm: float | None = None
     chamber_length_mm: float | None = None
 
     @property
-    def throat_area_m2(self) -> float:
+    def throat_area_m2(self) -> float | None:
+        if self.throat_diameter_mm is None:
+            return None
         return math.pi / 4 * (self.throat_diameter_mm * 1e-3) ** 2
+
+    def missing(self, *fields: str) -> list[str]:
+        """Those of ``fields`` the rig does not give."""
+        return [f for f in fields if getattr(self, f) is None]
 
 
 @dataclass(frozen=True)
@@ -298,16 +310,18 @@ def parse_rig(text: str, path="<rig>") -> Rig:
     rig_t.check_unknown()
 
     a = root.table("article")
+    # Only the serial is required: the rest may be unknown (an imported
+    # thrust curve); analyses name the field they miss.
     article = Article(
         serial=a.str("serial"),
-        fuel=a.str("fuel"),
-        oxidizer=a.str("oxidizer"),
-        fuel_temperature_K=a.num("fuel_temperature_K", positive=True),
-        oxidizer_temperature_K=a.num("oxidizer_temperature_K", positive=True),
-        throat_diameter_mm=a.num("throat_diameter_mm", positive=True),
-        expansion_ratio=a.num("expansion_ratio", minimum=1.0),
-        nominal_pc_bar=a.num("nominal_pc_bar", positive=True),
-        nominal_of=a.num("nominal_of", positive=True),
+        fuel=a.str("fuel") if "fuel" in a.data else None,
+        oxidizer=a.str("oxidizer") if "oxidizer" in a.data else None,
+        fuel_temperature_K=a.num("fuel_temperature_K", required=False, positive=True),
+        oxidizer_temperature_K=a.num("oxidizer_temperature_K", required=False, positive=True),
+        throat_diameter_mm=a.num("throat_diameter_mm", required=False, positive=True),
+        expansion_ratio=a.num("expansion_ratio", required=False, minimum=1.0),
+        nominal_pc_bar=a.num("nominal_pc_bar", required=False, positive=True),
+        nominal_of=a.num("nominal_of", required=False, positive=True),
         ambient_pressure_bar=a.num("ambient_pressure_bar", required=False, default=1.01325, minimum=0.0),
         chamber_diameter_mm=a.num("chamber_diameter_mm", required=False, positive=True),
         chamber_length_mm=a.num("chamber_length_mm", required=False, positive=True),

@@ -85,15 +85,21 @@ class Calibration:
         return np.interp(y, vals[order], grid[order])
 
 
-def adc_for(dtype: str, signal_range: tuple[float, float]) -> dict:
-    """Default ADC scaling for a channel: 16-bit counts spanning its range.
+#: ADC resolution behind each integer stream dtype (24-bit converters deliver int32)
+ADC_BITS = {"int16": 16, "int32": 24}
 
-    float streams carry the signal itself (the driver has scaled it).
+
+def adc_for(dtype: str, signal_range: tuple[float, float]) -> dict:
+    """Default ADC scaling for a channel: counts of the stream's converter spanning its range.
+
+    Float streams carry the signal itself (the driver has scaled it). On
+    hardware the device's own scaling coefficients replace this default.
     """
-    if dtype == "int16":
+    bits = ADC_BITS.get(dtype)
+    if bits:
         lo, hi = signal_range
-        step = (hi - lo) / 65535.0
-        return {"coefficients": [lo + 32768.0 * step, step]}
+        step = (hi - lo) / (2.0**bits - 1)
+        return {"coefficients": [lo + 2.0 ** (bits - 1) * step, step]}
     return {"coefficients": [0.0, 1.0]}
 
 

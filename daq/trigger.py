@@ -89,8 +89,13 @@ class Trigger(Subscriber):
         self.fired = Event("trigger", stream, int(sample), f"trigger: {why}")
         self.acq.post([self.fired])
         if self.posttrigger_s is not None:
-            rate = self.acq.source.streams[stream].rate_hz
-            self._stop_at = (stream, sample + int(round(self.posttrigger_s * rate)))
+            # the recording ends exactly posttrigger_s after the trigger on every stream
+            streams = self.acq.source.streams
+            t_trig = sample / streams[stream].rate_hz
+            for name, spec in streams.items():
+                at = sample if name == stream else int(np.ceil(t_trig * spec.rate_hz - 1e-9))
+                self.acq.record_stop[name] = at + int(round(self.posttrigger_s * spec.rate_hz))
+            self._stop_at = (stream, self.acq.record_stop[stream])
 
     def on_events(self, events):
         if self.spec.kind == "T0" and self.fired is None:

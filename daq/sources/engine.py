@@ -125,6 +125,10 @@ class EngineModel:
 
     def __init__(self, rig, scen: Scenario):
         a = rig.article
+        missing = a.missing("fuel", "oxidizer", "fuel_temperature_K", "oxidizer_temperature_K",
+                            "throat_diameter_mm", "expansion_ratio", "nominal_pc_bar", "nominal_of")
+        if missing:
+            raise ValueError(f"rig {rig.name!r}: the simulator needs [article] {', '.join(missing)}")
         seq = rig.sequence
         self.rig, self.scenario = rig, scen
         self.At = a.throat_area_m2

@@ -20,7 +20,7 @@ import numpy as np
 
 from hotfire.daq import units as U
 from hotfire.daq.events import Event
-from hotfire.daq.scaling import Calibration
+from hotfire.daq.scaling import ADC_BITS, Calibration
 from hotfire.daq.sources.base import Block, Source, StreamSpec
 from hotfire.daq.sources.engine import EngineModel, Scenario
 
@@ -58,6 +58,15 @@ class SignalGenerator:
         m = self.model
         self._ox_nom = m.pc_nom * m.At / m.c_star(m.t_cut - 0.5) * m.of / (1 + m.of)
         self._fuel_nom = self._ox_nom / m.of
+        # Propellant used so far, for tank weigh scales (the tanks start
+        # with 50 % more than the firing uses).
+        tg = np.arange(0.0, m.duration + 0.002, 1e-3)
+        self._tank_t = tg
+        self._tank_used = {}
+        for role, flow in (("ox_tank_mass", m.ox_flow), ("fuel_tank_mass", m.fuel_flow)):
+            f = flow(tg)
+            used = np.concatenate(([0.0], np.cumsum(0.5 * (f[1:] + f[:-1]) * np.diff(tg))))
+            self._tank_used[role] = (1.5 * used[-1], used)
 
     def duration_samples(self, stream: str) -> int:
         return int(round(self.model.duration * self.rig.streams[stream].rate_hz))
@@ -84,6 +93,9 @@ class SignalGenerator:
             return m.ox_flow(t)
         if role == "fuel_mass_flow":
             return m.fuel_flow(t)
+        if role in self._tank_used:
+            full, used = self._tank_used[role]
+            return full - np.interp(t, self._tank_t, used)
         if role == "ox_temperature":
             return np.full_like(t, self.rig.article.oxidizer_temperature_K)
         if role == "fuel_temperature":
@@ -123,9 +135,9 @@ class SignalGenerator:
         for j, ch in enumerate(chans):
             sig = self.signal(ch, first, n)
             c0, c1 = ch.adc["coefficients"]
-            if st.dtype == "int16":
-                counts = np.rint((sig - c0) / c1)
-                out[:, j] = np.clip(counts, -32768, 32767)
+            if st.dtype in ADC_BITS:
+                top = 2 ** (ADC_BITS[st.dtype] - 1)
+                out[:, j] = np.clip(np.rint((sig - c0) / c1), -top, top - 1)
             else:
                 lo, hi = ch.range
                 lsb = (hi - lo) / (1 << 24)  # a 24-bit converter's resolution

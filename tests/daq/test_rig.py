@@ -54,7 +54,7 @@ BAD = [
     ("duplicate physical channel", 'physical = "cDAQ1Mod3/ai1"', 'physical = "cDAQ1Mod3/ai0"',
      "channels.P-OX-INJ.physical", ("[channels.P-OX-INJ]", "physical =")),
     ("negative sample rate", "rate_hz = 5000", "rate_hz = -5000", "streams.main.rate_hz", "rate_hz = -5000"),
-    ("unknown dtype", 'dtype = "int16"\ndevice = "cDAQ1"', 'dtype = "int12"\ndevice = "cDAQ1"',
+    ("unknown dtype", 'dtype = "int32"\ndevice = "cDAQ1"', 'dtype = "int12"\ndevice = "cDAQ1"',
      "streams.main.dtype", 'dtype = "int12"'),
     ("unknown calibration type", '{ type = "linear", slope = 10.0 }', '{ type = "linaer", slope = 10.0 }',
      "channels.V-OX-POS.calibration.type", 'type = "linaer"'),

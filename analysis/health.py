@@ -1,0 +1,280 @@
+"""Sensor health: find failed channels so that no analysis uses them silently.
+
+Each channel is checked on its raw samples, in the signal domain its
+input sees (V, mA, mV/V), against three failure signatures:
+
+- **rail**: the signal jumps (by more than 10 % of the input span within
+  2 ms, faster than any physical quantity on a stand) to within 0.5 % of an
+  end of the input range and stays there for at least ``min_s``: an open
+  circuit. A channel already at its upper rail when recording starts is
+  saturated. Reaching a rail smoothly (a valve at the end of its travel, a
+  transducer over-ranged by the process) is only a warning, and a rail the
+  channel rests at before the firing is not held against it.
+- **out of calibrated range**: the signal is outside the range the
+  calibration covers (a table's signal points, e.g. 4-20 mA) by more than
+  2.5 % of that range (for a 4-20 mA loop this is the NAMUR NE 43 fault
+  band: below 3.6 mA), or a load cell reads beyond its capacity.
+- **flatline**: the raw value does not change at all for ``flat_s`` after
+  having changed before (a stuck converter or a frozen driver). Imported
+  recordings, which are often noise-free, are not checked for flatlines.
+
+A channel that fails is ``failed`` from the first such sample on; analyses
+ask :meth:`ChannelHealth.usable` for the time window they need.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+
+from hotfire.daq.scaling import Calibration
+
+RAIL_BAND = 0.005  # fraction of the input span
+STEP = 0.10  # a jump of this fraction of the span within STEP_S is not physical
+STEP_S = 0.002
+
+
+def _abrupt(col, a, k, raw_step, sig, sig_step) -> bool:
+    """Whether the value jumped by more than a step within ``k`` samples before row ``a``."""
+    lo = max(0, a - k)
+    if sig is None:
+        ref = np.median(col[max(0, lo - k):lo + 1].astype(float))
+        return abs(float(col[a]) - ref) > raw_step
+    ref = np.median(sig[max(0, lo - k):lo + 1])
+    return abs(float(sig[a]) - ref) > sig_step
+CAL_MARGIN = 0.025  # fraction of the calibrated span
+
+
+@dataclass
+class ChannelHealth:
+    """Health of one channel over the run; times are seconds from T0."""
+
+    name: str
+    role: str
+    status: str = "ok"  # "ok" or "failed"
+    problems: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    failed_intervals: list[tuple[float, float]] = field(default_factory=list)
+
+    @property
+    def failed_from_s(self) -> float | None:
+        return min(a for a, _ in self.failed_intervals) if self.failed_intervals else None
+
+    def usable(self, t_a: float | None = None, t_b: float | None = None) -> bool:
+        """Whether the channel is healthy over the whole window ``[t_a, t_b]``."""
+        lo = -np.inf if t_a is None else t_a
+        hi = np.inf if t_b is None else t_b
+        return not any(a <= hi and b >= lo for a, b in self.failed_intervals)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d["failed_from_s"] = self.failed_from_s
+        return d
+
+
+def _runs(mask: np.ndarray, min_len: int) -> list[tuple[int, int]]:
+    """[start, stop) of runs of True at least ``min_len`` long."""
+    if not mask.any():
+        return []
+    edges = np.diff(np.concatenate(([0], mask.view(np.int8), [0])))
+    starts, stops = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
+    keep = stops - starts >= min_len
+    return list(zip(starts[keep].tolist(), stops[keep].tolist()))
+
+
+def _rest_rows(t: np.ndarray) -> np.ndarray:
+    """Rows that show the channel at rest: before T0, else the first 5 % of the record."""
+    pre = t < -0.05
+    if pre.sum() >= 10:
+        return pre
+    n = max(1, len(t) // 20)
+    out = np.zeros(len(t), bool)
+    out[:n] = True
+    return out
+
+
+def check_block(run, stream: str, idx: np.ndarray, raw: np.ndarray, min_s: float = 0.02,
+                flat_s: float = 0.2) -> list[ChannelHealth]:
+    """Check every channel of one stream block (``Run.stream_block``)."""
+    st = run.streams[stream]
+    t = run.times(stream, idx)
+    rate = st.rate_hz
+    min_len = max(3, int(round(min_s * rate)))
+    step_len = max(1, int(round(STEP_S * rate)))
+    flat_len = max(50, int(round(flat_s * rate)))
+    rest = _rest_rows(t)
+    imported = run.imported is not None
+    suspects = _screen(run, st, raw, flat_len, imported)
+    out = []
+    for j, name in enumerate(st.channels):
+        info = run.channel_info(name)
+        h = ChannelHealth(name, info.role)
+        col = raw[:, j]
+        if len(col) == 0 or not suspects[j]:
+            out.append(h)
+            continue
+        adc = np.asarray(info.adc.get("coefficients", [0.0, 1.0]), dtype=float)
+        linear_adc = len(adc) == 2 and adc[1] != 0
+        lo, hi = (float(info.range[0]), float(info.range[1])) if info.range else (-np.inf, np.inf)
+        span = hi - lo
+
+        def to_raw(sig):  # signal threshold -> raw threshold (linear ADC)
+            return (sig - adc[0]) / adc[1]
+
+        sig = None if linear_adc else np.polynomial.polynomial.polyval(col.astype(float), adc)
+        bad = []  # (start row, stop row, reason)
+
+        # 1. rails (open circuit, saturation)
+        if np.isfinite(span) and span > 0:
+            band = RAIL_BAND * span
+            rest_vals = col[rest]
+            for which, thr in (("lower", lo + band), ("upper", hi - band)):
+                if linear_adc:
+                    rthr = to_raw(thr)
+                    below = (col <= rthr) if (which == "lower") == (adc[1] > 0) else (col >= rthr)
+                else:
+                    below = sig <= thr if which == "lower" else sig >= thr
+                if not below.any():
+                    continue
+                rest_at_rail = float(np.mean(below[rest])) > 0.5 if len(rest_vals) else False
+                if rest_at_rail and which == "lower":
+                    continue  # rests at this rail: a rail reading is not a failure here
+                for a, b in _runs(below, min_len):
+                    if a == 0 and which == "upper":
+                        bad.append((a, b, "at the upper rail of its input from the start (saturated)"))
+                    elif a > 0 and _abrupt(col, a, step_len, STEP * span / abs(adc[1]) if linear_adc
+                                           else None, sig, STEP * span):
+                        bad.append((a, b, f"jumped to the {which} rail of its input (open circuit)"))
+                    else:
+                        h.warnings.append(f"at the {which} rail of its input from {float(t[a]):+.3f} s "
+                                          f"to {float(t[b - 1]):+.3f} s (end of travel, or saturated?)")
+
+        # 2. outside the calibrated range
+        cal = info.calibration or {}
+        ctype = cal.get("type")
+        if ctype == "table":
+            s_lo, s_hi = float(min(cal["signal"])), float(max(cal["signal"]))
+            m = CAL_MARGIN * (s_hi - s_lo)
+            if linear_adc:
+                r1, r2 = sorted((to_raw(s_lo - m), to_raw(s_hi + m)))
+                outside = (col < r1) | (col > r2)
+            else:
+                outside = (sig < s_lo - m) | (sig > s_hi + m)
+            for a, b in _runs(outside, min_len):
+                bad.append((a, b, f"signal outside its calibrated range {s_lo:g}-{s_hi:g} {info.signal_units}"))
+        elif ctype == "bridge":
+            cap = float(cal["capacity"])
+            eu = Calibration(cal).to_eu(np.polynomial.polynomial.polyval(col.astype(float), adc))
+            for a, b in _runs(np.abs(eu) > cap, min_len):
+                bad.append((a, b, f"beyond the load cell's capacity ({cap:g} {info.units})"))
+
+        # 3. flatline (after having been alive)
+        if not imported and len(col) >= 2 * flat_len:
+            same = np.concatenate(([False], col[1:] == col[:-1]))
+            for a, b in _runs(same, flat_len):
+                if a > 1:  # changed before
+                    bad.append((a - 1, b, "flatline: the raw value stopped changing"))
+
+        if bad:
+            h.status = "failed"
+            for a, b, why in sorted(bad):
+                ta, tb = float(t[a]), float(t[min(b, len(t)) - 1])
+                h.failed_intervals.append((ta, tb))
+                msg = f"{why} from {ta:+.3f} s to {tb:+.3f} s"
+                if msg not in h.problems:
+                    h.problems.append(msg)
+            h.failed_intervals = _merge(h.failed_intervals)
+        out.append(h)
+    return out
+
+
+def _screen(run, st, raw, flat_len, imported) -> np.ndarray:
+    """Which columns need a closer look: a few vectorised passes over the whole block.
+
+    A column passes when its extremes stay clear of the rails, of its
+    calibrated range and of its load cell's capacity, and when no aligned
+    window of half the flatline length is constant (any flatline of the full
+    length contains one).
+    """
+    n, k = raw.shape
+    if n == 0:
+        return np.zeros(k, bool)
+    wmin, wmax, w = _window_extremes(raw, max(2, flat_len // 2))
+    tail = raw[len(wmin) * w:]
+    if not len(wmin):
+        lo_v, hi_v = raw.min(axis=0), raw.max(axis=0)
+    elif len(tail):
+        lo_v, hi_v = np.minimum(wmin.min(axis=0), tail.min(axis=0)), np.maximum(wmax.max(axis=0), tail.max(axis=0))
+    else:
+        lo_v, hi_v = wmin.min(axis=0), wmax.max(axis=0)
+    lo_v, hi_v = lo_v.astype(float), hi_v.astype(float)
+    need = np.zeros(k, bool)
+    for j, name in enumerate(st.channels):
+        info = run.channel_info(name)
+        adc = np.asarray(info.adc.get("coefficients", [0.0, 1.0]), dtype=float)
+        if len(adc) != 2 or adc[1] == 0 or not info.range:
+            need[j] = True
+            continue
+        sig = np.sort(adc[0] + adc[1] * np.array([lo_v[j], hi_v[j]]))
+        lo, hi = float(info.range[0]), float(info.range[1])
+        band = RAIL_BAND * (hi - lo)
+        if sig[0] <= lo + band or sig[1] >= hi - band:
+            need[j] = True
+            continue
+        cal = info.calibration or {}
+        if cal.get("type") == "table":
+            s_lo, s_hi = float(min(cal["signal"])), float(max(cal["signal"]))
+            m = CAL_MARGIN * (s_hi - s_lo)
+            need[j] = sig[0] < s_lo - m or sig[1] > s_hi + m
+        elif cal.get("type") == "bridge":
+            eu = Calibration(cal).to_eu(sig)
+            need[j] = bool(np.max(np.abs(eu)) > float(cal["capacity"]))
+    if not imported and len(wmin):
+        need |= (wmax == wmin).any(axis=0)
+    return need
+
+
+def _window_extremes(raw, w):
+    """Per-column min and max over consecutive windows of about ``w`` rows: (mins, maxs, w used).
+
+    Rows are regrouped so that the reduced axis is wide (numpy reduces a
+    narrow (n, 8) block along axis 0 some 30 times slower than a wide one).
+    """
+    n, k = raw.shape
+    g = max(1, 256 // k)
+    w = max(g, (w // g) * g)
+    m = n // w
+    if m == 0:
+        return np.empty((0, k), raw.dtype), np.empty((0, k), raw.dtype), w
+    r = raw[: m * w].reshape(m, w // g, g * k)
+    mins = r.min(axis=1).reshape(m, g, k).min(axis=1)
+    maxs = r.max(axis=1).reshape(m, g, k).max(axis=1)
+    return mins, maxs, w
+
+
+def _merge(iv):
+    iv = sorted(iv)
+    out = [list(iv[0])]
+    for a, b in iv[1:]:
+        if a <= out[-1][1]:
+            out[-1][1] = max(out[-1][1], b)
+        else:
+            out.append([a, b])
+    return [tuple(x) for x in out]
+
+
+def check_run(run, streams=None) -> dict[str, ChannelHealth]:
+    """Health of every channel of a run, by channel name.
+
+    Parameters
+    ----------
+    run : Run
+    streams : list of str, optional
+        Only these streams (default: all).
+    """
+    out = {}
+    for s in streams or list(run.streams):
+        idx, raw = run.stream_block(s)
+        for h in check_block(run, s, idx, raw):
+            out[h.name] = h
+    return out

@@ -1,0 +1,452 @@
+"""A self-contained HTML report of a run: tables, plots (PNG, base64-embedded).
+
+One file an engineer can forward: no external files, scripts or fonts.
+Plots are drawn with matplotlib's Agg backend (no display needed).
+"""
+from __future__ import annotations
+
+import base64
+import html
+import io
+
+import numpy as np
+
+from hotfire import __version__
+from hotfire.analysis.cmd_analyze import STEADY_ROWS, THRUST_ROWS, _rows, truths
+
+C_BURN, C_STEADY, C_OX, C_FUEL, C_TOT = "#f4a259", "#8cb369", "#3c6e9f", "#bc4b51", "#333333"
+
+
+def _mpl():
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    plt.rcParams.update({
+        "figure.dpi": 110, "font.size": 9, "axes.grid": True, "grid.alpha": 0.3, "axes.spines.top": False,
+        "axes.spines.right": False, "legend.frameon": False, "legend.fontsize": 8,
+    })
+    return plt
+
+
+def _png(fig) -> str:
+    buf = io.BytesIO()
+    fig.savefig(buf, format="png", bbox_inches="tight")
+    import matplotlib.pyplot as plt
+
+    plt.close(fig)
+    return base64.b64encode(buf.getvalue()).decode()
+
+
+def envelope(t, v, n=3000):
+    """Min/max envelope of a long signal in ``n`` bins: (t, lo, hi)."""
+    if len(v) <= 2 * n:
+        return t, v, v
+    k = len(v) // n
+    m = k * n
+    lo = v[:m].reshape(n, k).min(axis=1)
+    hi = v[:m].reshape(n, k).max(axis=1)
+    return t[:m].reshape(n, k).mean(axis=1), lo, hi
+
+
+def _marks(ax, perf, run):
+    tr = perf.thrust
+    ax.axvspan(tr.burn_start_s, tr.burn_end_s, color=C_BURN, alpha=0.12, lw=0)
+    for w in perf.plateaus:
+        ax.axvspan(w.start_s, w.end_s, color=C_STEADY, alpha=0.18, lw=0)
+    if run.has_t0:
+        ax.axvline(0, color="k", lw=0.8, ls=":")
+    if tr.cutoff_s is not None:
+        ax.axvline(tr.cutoff_s, color="k", lw=0.8, ls=":")
+
+
+def _tlabel(run):
+    return "time from T0 (s)" if run.has_t0 else "time (s, the file's; no T0 in the run)"
+
+
+def _xlim(perf):
+    tr = perf.thrust
+    span = tr.burn_end_s - tr.burn_start_s
+    return min(-0.1 * span, tr.burn_start_s - 0.1 * span), tr.burn_end_s + 0.12 * span
+
+
+def plot_thrust(run, perf):
+    from hotfire.analysis.thrust import ThrustSettings, total_thrust
+
+    plt = _mpl()
+    tr = perf.thrust
+    t, F, *_ = total_thrust(run, ThrustSettings(tare_window_s=tuple(tr.thresholds["tare_window_s"])))
+    F = F - 0  # tared already
+    big = np.nanmax(np.abs(F)) > 2e4
+    sc, unit = (1e-3, "kN") if big else (1.0, "N")
+    fig, ax = plt.subplots(figsize=(9.5, 3.3))
+    te, lo, hi = envelope(t, F * sc)
+    ax.fill_between(te, lo, hi, color=C_TOT, lw=0.6, alpha=0.9, label=f"thrust ({', '.join(tr.channels)}{', tared' if tr.tared else ', not tared'})")
+    _marks(ax, perf, run)
+    lvl = tr.thresholds["burn_level_N"] * sc
+    ax.axhline(lvl, color=C_BURN, lw=1, ls="--")
+    ax.annotate(f"burn {tr.burn_time_s:.3f} s ({tr.thresholds['burn_fraction'] * 100:g} % of "
+                f"{tr.thresholds['burn_reference']})", (tr.burn_start_s, lvl), xytext=(6, 5),
+                textcoords="offset points", color="#b05a10", fontsize=8)
+    ax.plot([tr.peak_time_s], [tr.peak_thrust_N * sc], "v", color=C_FUEL, ms=6,
+            label=f"peak {tr.peak_thrust_N * sc:,.1f} {unit}")
+    if run.has_t0:
+        ax.annotate("T0", (0, 1), xycoords=("data", "axes fraction"), xytext=(2, -10), textcoords="offset points",
+                    fontsize=8)
+    if tr.cutoff_s is not None:
+        ax.annotate("cutoff", (tr.cutoff_s, 1), xycoords=("data", "axes fraction"), xytext=(2, -10),
+                    textcoords="offset points", fontsize=8)
+    ax.set_xlim(*_xlim(perf))
+    ax.set_xlabel(_tlabel(run))
+    ax.set_ylabel(f"thrust ({unit})")
+    ax.set_title(f"Thrust: total impulse {tr.total_impulse_Ns:,.0f} N s; shaded: burn (orange), steady windows (green)",
+                 loc="left", fontsize=9)
+    ax.legend(loc="center")
+    return _png(fig)
+
+
+def plot_pressure(run, perf):
+    if not any(c.role in ("chamber_pressure", "chamber_pressure_dynamic") for c in run.channels):
+        return None
+    plt = _mpl()
+    fig, ax = plt.subplots(figsize=(9.5, 3.0))
+    names = [c.name for c in run.channels if c.role == "chamber_pressure_dynamic"]
+    a, b = _xlim(perf)
+    for n in names[:1]:
+        sig = run.channel(n, t=(a, b))
+        te, lo, hi = envelope(sig.t, sig.si() / 1e5)
+        ax.fill_between(te, lo, hi, color="#9aa9b8", lw=0, alpha=0.7, label=f"{n} (high-rate, min/max)")
+    pcs = [c.name for c in run.channels if c.role == "chamber_pressure"]
+    for n in pcs:
+        h = perf.health.get(n)
+        sig = run.channel(n, t=(a, b))
+        te, lo, hi = envelope(sig.t, sig.si() / 1e5)
+        lab = n + ("" if h is None or h.status == "ok" else " (FAILED)")
+        ax.plot(te, 0.5 * (lo + hi), color=C_OX, lw=1.1, label=lab)
+    _marks(ax, perf, run)
+    for w in perf.plateaus:
+        if w.pc_bar:
+            ax.annotate(f"mean {w.pc_bar:.2f} bar", ((w.start_s + w.end_s) / 2, 0.04), xycoords=("data", "axes fraction"),
+                        ha="center", fontsize=8, color="#3b5a1a")
+    ax.set_xlim(a, b)
+    ax.set_xlabel(_tlabel(run))
+    ax.set_ylabel("chamber pressure (bar)")
+    ax.set_title("Chamber pressure", loc="left", fontsize=9)
+    ax.legend(loc="center", ncol=3)
+    return _png(fig)
+
+
+def plot_flows(run, perf):
+    s = perf.series
+    if "mdot_kg_s" not in s:
+        return None
+    plt = _mpl()
+    fig, (ax, ax2) = plt.subplots(2, 1, figsize=(9.5, 4.4), sharex=True, gridspec_kw={"height_ratios": [3, 2]})
+    t = s["t_s"]
+    ax.plot(t, s["ox_mdot_kg_s"], color=C_OX, lw=1.2, label="oxidizer")
+    ax.plot(t, s["fuel_mdot_kg_s"], color=C_FUEL, lw=1.2, label="fuel")
+    ax.plot(t, s["mdot_kg_s"], color=C_TOT, lw=1.4, label="total")
+    _marks(ax, perf, run)
+    ax.set_ylabel("mass flow (kg/s)")
+    ax.set_title(f"Mass flows ({perf.flow_source}, {1 / (t[1] - t[0]):g} Hz means) and mixture ratio",
+                 loc="left", fontsize=9)
+    ax.legend(loc="lower center", ncol=3)
+    ax2.plot(t, s["of"], color="#6a4c93", lw=1.2)
+    _marks(ax2, perf, run)
+    ok = np.isfinite(s["of"])
+    if ok.any():
+        core = s["of"][ok & (t > perf.burn_start_s + 0.2) & (t < perf.burn_end_s - 0.05)]
+        if len(core):
+            m, d = float(np.median(core)), float(np.ptp(core))
+            ax2.set_ylim(m - max(0.6 * d, 0.1 * m), m + max(0.6 * d, 0.1 * m))
+    ax2.set_ylabel("O/F")
+    ax2.set_xlabel(_tlabel(run))
+    ax2.set_xlim(*_xlim(perf))
+    fig.tight_layout()
+    return _png(fig)
+
+
+def plot_efficiency(run, perf):
+    s = perf.series
+    keys = [k for k in ("c_star_efficiency", "isp_efficiency") if k in s]
+    if not keys:
+        return None
+    plt = _mpl()
+    fig, ax = plt.subplots(figsize=(9.5, 3.0))
+    t = s["t_s"]
+    cols = {"c_star_efficiency": C_OX, "isp_efficiency": C_FUEL}
+    labels = {"c_star_efficiency": "c* efficiency", "isp_efficiency": "Isp efficiency"}
+    vals = []
+    # only where the chamber pressure is quasi-steady (changes by < 2 % in 10 ms): the
+    # start and shutdown transients have no meaningful efficiency
+    q = np.ones(len(t), bool)
+    if "pc_bar" in s:
+        with np.errstate(divide="ignore", invalid="ignore"):
+            rel = np.abs(np.gradient(s["pc_bar"], t)) / s["pc_bar"]
+        q = rel * 0.01 < 0.02
+    for k in keys:
+        y = np.where(q, s[k] * 100, np.nan)
+        ax.plot(t, y, color=cols[k], lw=1.2, label=labels[k])
+        for w in perf.plateaus:
+            v = getattr(w, k)
+            if v is None:
+                continue
+            u = w.uncertainty.get(k)
+            ax.hlines(v * 100, w.start_s, w.end_s, color=cols[k], lw=2.2, alpha=0.6)
+            if u:
+                ax.fill_between([w.start_s, w.end_s], [100 * (v - 2 * u)] * 2, [100 * (v + 2 * u)] * 2,
+                                color=cols[k], alpha=0.15, lw=0)
+            vals.append(v * 100)
+    _marks(ax, perf, run)
+    if vals:
+        lo, hi = min(vals), max(vals)
+        ax.set_ylim(lo - max(4, 0.5 * (hi - lo)), hi + max(4, 0.5 * (hi - lo)))
+    ax.set_xlim(*_xlim(perf))
+    ax.set_xlabel(_tlabel(run))
+    ax.set_ylabel("efficiency (%)")
+    ax.set_title("c* and Isp efficiency against CEA at the measured Pc and O/F, where Pc is quasi-steady "
+                 "(band: steady-window mean ±U, k=2)", loc="left", fontsize=9)
+    ax.legend(loc="lower center", ncol=2)
+    return _png(fig)
+
+
+def plot_stability(st, run):
+    if st is None:
+        return None
+    plt = _mpl()
+    fig = plt.figure(figsize=(9.5, 5.6))
+    gs = fig.add_gridspec(2, 2, width_ratios=[3, 1.1], height_ratios=[3, 1.6], hspace=0.45, wspace=0.08)
+    ax = fig.add_subplot(gs[0, 0])
+    axp = fig.add_subplot(gs[0, 1], sharey=ax)
+    axw = fig.add_subplot(gs[1, :])
+    f, tt, S = st.spectrogram
+    fmax = min(f[-1], 10000.0)
+    pm = st.predicted_modes
+    for k in ("1L", "1T"):
+        if k in pm:
+            fmax = min(f[-1], max(fmax, 1.25 * pm[k]))
+    sel = f <= fmax
+    db = 10 * np.log10(np.maximum(S[sel], 1e-30))
+    vmax = float(np.percentile(db, 99.9))
+    mesh = ax.pcolormesh(tt, f[sel], db, shading="auto", cmap="magma", vmin=vmax - 60, vmax=vmax, rasterized=True)
+    ax.set_ylabel("frequency (Hz)")
+    ax.set_xlabel(_tlabel(run))
+    ax.grid(False)
+    ax.set_title(f"Spectrogram of {st.channel} fluctuation (dB re 1 Pa²/Hz); dashed: predicted modes",
+                 loc="left", fontsize=9)
+    cb = fig.colorbar(mesh, ax=axp, pad=0.02, fraction=0.12)
+    cb.set_label("dB")
+    fp, P = st.psd
+    ps = fp <= fmax
+    axp.semilogx(np.maximum(P[ps], 1e-30), fp[ps], color=C_TOT, lw=0.8)
+    axp.set_xlabel("PSD (Pa²/Hz)")
+    axp.tick_params(labelleft=False)
+    for k, c in (("1L", "#4cc9f0"), ("1T", "#80ed99")):
+        if k in pm:
+            for a_ in (ax, axp):
+                a_.axhline(pm[k], color=c, ls="--", lw=1)
+            ax.annotate(f"{k} {pm[k]:.0f} Hz", (tt[0], pm[k]), xytext=(3, 3), textcoords="offset points", color=c,
+                        fontsize=8)
+    for md in st.modes[:3]:
+        axp.annotate(f"{md.frequency_hz:.0f} Hz\n{md.amplitude_percent:.1f} %", (P[ps].max(), md.frequency_hz),
+                     xytext=(-4, 0), textcoords="offset points", ha="right", va="center", fontsize=8, color=C_FUEL)
+    ws = st.windows
+    x = [0.5 * (w.start_s + w.end_s) for w in ws]
+    y = [w.max_excursion_percent for w in ws]
+    colors = [C_STEADY if w.smooth else C_FUEL for w in ws]
+    width = (ws[0].end_s - ws[0].start_s) * 0.9 if ws else 0.1
+    axw.bar(x, y, width=width, color=colors)
+    axw.axhline(st.bound_percent, color="k", ls="--", lw=1)
+    axw.annotate(f"±{st.bound_percent:g} % smooth bound", (x[0] if x else 0, st.bound_percent), xytext=(0, 3),
+                 textcoords="offset points", fontsize=8)
+    axw.set_xlim(ax.get_xlim())
+    axw.set_ylabel("max |p'| (% of Pc)")
+    axw.set_xlabel(_tlabel(run))
+    axw.set_title(f"Largest excursion from the mean per {st.settings['window_s']:g} s window: "
+                  f"{st.verdict.upper()} (red: beyond the bound)", loc="left", fontsize=9)
+    return _png(fig)
+
+
+CSS = """
+body{font-family:-apple-system,Segoe UI,Helvetica,Arial,sans-serif;margin:24px auto;max-width:1060px;color:#222;
+     line-height:1.35}
+h1{font-size:21px;margin:0 0 4px} h2{font-size:16px;margin:26px 0 8px;border-bottom:1px solid #ddd;padding-bottom:3px}
+.sub{color:#666;font-size:13px}
+.cards{display:flex;gap:10px;flex-wrap:wrap;margin:14px 0}
+.card{border:1px solid #ddd;border-radius:6px;padding:8px 12px;min-width:150px}
+.card .k{font-size:11px;color:#666;text-transform:uppercase;letter-spacing:.04em}
+.card .v{font-size:19px;font-weight:600} .card .u{font-size:12px;color:#555}
+.bad{color:#b00020} .ok{color:#2e7d32}
+table{border-collapse:collapse;font-size:13px;margin:4px 0 8px}
+td,th{padding:3px 10px;border-bottom:1px solid #eee;text-align:right;white-space:nowrap}
+td:first-child,th:first-child{text-align:left} th{background:#f6f6f6;font-weight:600}
+td.err{color:#666} table.left td,table.left th{text-align:left} img{max-width:100%;display:block;margin:6px 0 14px}
+.note{font-size:13px;color:#444} details{font-size:12px;color:#444;margin-top:8px}
+code{font-size:12px}
+"""
+
+
+def _tbl(rows, with_truth):
+    h = ["<table><tr><th>quantity</th><th>value</th><th>±U (k=2)</th><th>unit</th>"]
+    if with_truth:
+        h.append("<th>simulated truth</th><th>error</th>")
+    h.append("</tr>")
+    for label, v, u, unit, t, err in rows:
+        h.append(f"<tr><td>{html.escape(label)}</td><td>{v}</td><td>{u}</td><td>{html.escape(unit)}</td>")
+        if with_truth:
+            h.append(f"<td>{t}</td><td class='err'>{err}</td>")
+        h.append("</tr>")
+    h.append("</table>")
+    return "".join(h)
+
+
+def _card(k, v, u="", cls=""):
+    return (f"<div class='card'><div class='k'>{html.escape(k)}</div><div class='v {cls}'>{v}</div>"
+            f"<div class='u'>{u}</div></div>")
+
+
+def render_html(run, res, show_truth: bool = True) -> str:
+    """The report as one HTML string."""
+    perf, st = res.performance, res.stability
+    a = run.article
+    m = run.metadata
+    src = "simulated" if run.truth else ("imported (" + run.imported.get("format", "?") + ")" if run.imported
+                                          else str(m.get("source", "")))
+    out = ["<!doctype html><html><head><meta charset='utf-8'>",
+           f"<title>{html.escape(run.test_id)}: hotfire report</title><style>{CSS}</style></head><body>",
+           f"<h1>Test {html.escape(run.test_id)}</h1>",
+           f"<div class='sub'>rig <b>{html.escape(run.rig_name)}</b> &middot; article {html.escape(str(a.serial))}"
+           + (f" ({html.escape(str(a.oxidizer))} / {html.escape(str(a.fuel))})" if a.fuel else "")
+           + f" &middot; {html.escape(str(m.get('start_time_utc', ''))[:19].replace('T', ' '))} UTC"
+           f" &middot; {html.escape(src)}</div>"]
+    if perf is None:
+        out.append("<h2>No thrust results</h2>")
+        out += [f"<p class='note'>{html.escape(n)}</p>" for n in res.notes]
+        out.append("</body></html>")
+        return "".join(out)
+    tt, wt = truths(run, perf) if (show_truth and run.truth) else (None, None)
+    with_truth = tt is not None
+    tr = perf.thrust
+    cards = [_card("Total impulse", f"{tr.total_impulse_Ns:,.0f} N s",
+                   f"±{2 * perf.uncertainty['total_impulse_Ns']:,.0f} (k=2)" if "total_impulse_Ns" in perf.uncertainty else ""),
+             _card("Burn time", f"{tr.burn_time_s:.3f} s", f"{tr.thresholds['burn_fraction'] * 100:g} % of "
+                   f"{tr.thresholds['burn_reference']}")]
+    u = perf.uncertainty
+    if perf.isp_s is not None:
+        cards.append(_card("Isp (steady)", f"{perf.isp_s:.1f} s", f"±{2 * u['isp_s']:.1f} s (k=2)" if "isp_s" in u else ""))
+    if perf.c_star_efficiency is not None:
+        cards.append(_card("c* efficiency", f"{perf.c_star_efficiency * 100:.1f} %",
+                           f"±{200 * u['c_star_efficiency']:.1f} % (k=2)" if "c_star_efficiency" in u else ""))
+    if perf.isp_efficiency is not None:
+        cards.append(_card("Isp efficiency", f"{perf.isp_efficiency * 100:.1f} %",
+                           f"±{200 * u['isp_efficiency']:.1f} % (k=2)" if "isp_efficiency" in u else ""))
+    if st is not None:
+        cards.append(_card("Stability", st.verdict.upper(),
+                           f"max excursion {st.max_excursion_percent:.1f} % of Pc",
+                           "bad" if st.verdict == "rough" else "ok"))
+    bad = [h for h in perf.health.values() if h.status != "ok"]
+    cards.append(_card("Sensors", f"{len(bad)} failed" if bad else "all healthy",
+                       ", ".join(h.name for h in bad), "bad" if bad else "ok"))
+    out.append("<div class='cards'>" + "".join(cards) + "</div>")
+
+    out.append("<h2>Thrust</h2>")
+    out.append(f"<img alt='thrust' src='data:image/png;base64,{plot_thrust(run, perf)}'>")
+    merged = dict(vars(tr))
+    merged.update(propellant_mass_kg=perf.propellant_mass_kg, isp_from_mass_s=perf.isp_from_mass_s)
+    o = type("O", (), {})()
+    o.__dict__.update(merged)
+    th = tr.thresholds
+    burn = (f"{th['burn_fraction'] * 100:g} % of steady thrust" if th["method"] == "steady"
+            else f"NFPA 1125, {th['burn_fraction'] * 100:g} % of peak")
+    out.append(_tbl(_rows(o, THRUST_ROWS, perf.uncertainty, tt,
+                          {"burn": burn, "basis": "Pc" if tr.ignition_basis == "chamber pressure" else "thrust"}),
+                    with_truth))
+
+    if perf.plateaus:
+        out.append("<h2>Steady state</h2>")
+        png = plot_pressure(run, perf)
+        if png:
+            out.append(f"<img alt='chamber pressure' src='data:image/png;base64,{png}'>")
+        if len(perf.plateaus) > 1:
+            out.append(f"<p class='note'>{len(perf.plateaus)} steady plateaus (a throttled run): each is reported.</p>")
+        for i, w in enumerate(perf.plateaus):
+            tag = "Steady window" if len(perf.plateaus) == 1 else f"Plateau {i + 1}"
+            out.append(f"<h3 style='font-size:14px;margin:12px 0 2px'>{tag}: {w.start_s:+.3f} to {w.end_s:+.3f} s</h3>")
+            out.append(_tbl(_rows(w, STEADY_ROWS, w.uncertainty, wt[i] if wt else None, {}), with_truth))
+    for fn, title in ((plot_flows, "Mass flows and O/F"), (plot_efficiency, "Efficiencies over time")):
+        png = fn(run, perf)
+        if png:
+            out.append(f"<h2>{title}</h2><img alt='{title}' src='data:image/png;base64,{png}'>")
+
+    out.append("<h2>Combustion stability</h2>")
+    if st is None:
+        out.append("<p class='note'>No usable high-rate chamber pressure channel: not analysed.</p>")
+    else:
+        verdict = (f"<b class='bad'>ROUGH</b>: the pressure leaves ±{st.bound_percent:g} % of its mean from "
+                   f"{st.rough_from_s:+.3f} s" if st.verdict == "rough" else
+                   f"<b class='ok'>SMOOTH</b>: the pressure stays within ±{st.bound_percent:g} % of its mean")
+        out.append(f"<p class='note'>{html.escape(st.channel)} at {st.rate_hz:g} Hz, {st.interval_s[0]:+.2f} to "
+                   f"{st.interval_s[1]:+.2f} s. {verdict}. Largest excursion {st.max_excursion_percent:.1f} %, "
+                   f"peak-to-peak {st.max_pk_pk_percent:.1f} %, RMS {st.max_rms_percent:.2f} % of mean Pc "
+                   f"(per {st.settings['window_s']:g} s window).</p>")
+        if st.modes:
+            rows = ["<table><tr><th>mode</th><th>frequency (Hz)</th><th>amplitude, 0-pk (% Pc)</th><th>from (s)</th>"
+                    "<th>nearest predicted</th>" + ("<th>simulated truth</th>" if with_truth else "") + "</tr>"]
+            for i, md in enumerate(st.modes[:5]):
+                truth_cell = ""
+                if with_truth:
+                    truth_cell = (f"<td>{tt['instability_hz']:g} Hz, {tt['instability_amplitude_percent']:g} %, "
+                                  f"from {tt['instability_onset_s']:+.3f} s</td>" if tt.get("instability_hz") and i == 0
+                                  else "<td></td>")
+                rows.append(f"<tr><td>{i + 1}</td><td>{md.frequency_hz:.1f}</td><td>{md.amplitude_percent:.2f}</td>"
+                            f"<td>{'' if md.onset_s is None else f'{md.onset_s:+.3f}'}</td>"
+                            f"<td>{md.nearest_predicted} {'' if md.predicted_hz is None else f'{md.predicted_hz:.0f} Hz'}"
+                            f"</td>{truth_cell}</tr>")
+            rows.append("</table>")
+            out.append("".join(rows))
+        else:
+            out.append("<p class='note'>No narrow-band oscillation stands out of the broadband noise.</p>")
+        pm = st.predicted_modes
+        if "1L" in pm or "1T" in pm:
+            out.append(f"<p class='note'>Predicted acoustic modes (textbook estimates for a closed cylinder, sound "
+                       f"speed {pm['sound_speed_m_s']:.0f} m/s from CEA at {pm['pc_bar']:.1f} bar, O/F {pm['of']:.2f}): "
+                       + ", ".join(f"{k} {pm[k]:.0f} Hz" for k in ("1L", "1T") if k in pm)
+                       + ". Real chambers shift these by 10-20 %.</p>")
+        out.append(f"<img alt='spectrogram' src='data:image/png;base64,{plot_stability(st, run)}'>")
+
+    out.append("<h2>Sensors</h2>")
+    rows = ["<table class='left'><tr><th>channel</th><th>role</th><th>status</th><th>details</th></tr>"]
+    for h in perf.health.values():
+        if h.status == "ok" and not h.warnings:
+            continue
+        cls = "bad" if h.status != "ok" else ""
+        rows.append(f"<tr><td>{html.escape(h.name)}</td><td>{html.escape(h.role)}</td>"
+                    f"<td class='{cls}'>{h.status.upper() if h.status != 'ok' else 'warning'}</td>"
+                    f"<td style='text-align:left;white-space:normal'>{html.escape('; '.join(h.problems + h.warnings))}"
+                    f"{' (not used from %+.3f s)' % h.failed_from_s if h.failed_from_s is not None else ''}</td></tr>")
+    n_ok = sum(1 for h in perf.health.values() if h.status == "ok" and not h.warnings)
+    rows.append(f"<tr><td colspan='4' style='text-align:left'>{n_ok} other channels healthy</td></tr></table>")
+    out.append("".join(rows))
+    notes = [n for n in perf.notes if not n.startswith("sensor ")] + res.notes
+    if notes:
+        out.append("<h2>Notes</h2><ul class='note'>" + "".join(f"<li>{html.escape(n)}</li>" for n in dict.fromkeys(notes))
+                   + "</ul>")
+    out.append("<details><summary>Conventions and settings</summary><ul>"
+               "<li>Times are seconds from T0 (main valves commanded open).</li>"
+               f"<li>Burn: {html.escape(burn)}; action time: NFPA 1125, 5 % of peak; total impulse integrates the "
+               f"tared thrust between the crossings of {th['impulse_fraction_of_steady'] * 100:g} % of steady thrust.</li>"
+               f"<li>Tare window {th['tare_window_s'][0]:+g} to {th['tare_window_s'][1]:+g} s.</li>"
+               "<li>±U: expanded uncertainty (k = 2, ~95 %) from the rig file's sensor uncertainties, taken as standard "
+               "uncertainties, propagated to first order (GUM); the throat area and CEA are taken as exact.</li>"
+               "<li>Theory: NASA CEA, equilibrium, infinite-area combustor, at each window's measured Pc and O/F.</li>"
+               f"<li>Settings: <code>{html.escape(str(perf.settings))}</code></li></ul></details>")
+    out.append(f"<p class='sub' style='margin-top:18px'>hotfire {__version__} &middot; {html.escape(run.path)} &middot; "
+               f"rig sha256 {html.escape(str(m.get('rig_sha256', ''))[:16])}</p></body></html>")
+    return "".join(out)
+
+
+def write_html(run, res, path, show_truth: bool = True) -> None:
+    """Write the report of ``res`` (from :func:`hotfire.analysis.results.analyze_run`) to ``path``."""
+    with open(path, "w", encoding="utf-8") as f:
+        f.write(render_html(run, res, show_truth))

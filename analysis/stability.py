@@ -1,0 +1,296 @@
+"""Combustion stability from the high-rate chamber pressure.
+
+Works on the channel with role ``chamber_pressure_dynamic``:
+
+- the **fluctuation** is the pressure minus its 10 ms centred moving
+  average (a high-pass near 50 Hz: throttling and the start rise are not
+  fluctuations);
+- per window (default 0.1 s) across the burn: peak-to-peak and RMS of the
+  fluctuation as % of the window's mean Pc, and the largest excursion from
+  the mean. The conventional **smooth** bound is that the pressure stays
+  within +-5 % of its mean; a window beyond it is **rough**. The verdict
+  covers the burn from 0.2 s after its start to its end, leaving out the
+  start transient (a hard start is reported by the thrust analysis as the
+  start overpressure, ``peak_pc_ratio``);
+- **Welch PSD** and **spectrogram** (``scipy.signal``), the dominant
+  frequencies (narrow peaks standing out of the broadband floor), each with
+  its amplitude (zero-to-peak of the equivalent sine, % of mean Pc) and the
+  time it appears;
+- the chamber's **predicted acoustic modes**, textbook estimates for a
+  closed cylinder: first longitudinal ``1L = a / (2 L)`` and first
+  tangential ``1T = 1.8412 a / (pi D)``, with the sound speed ``a`` of the
+  combustion products from NASA CEA (equilibrium, chamber station) at the
+  measured Pc and O/F. Real chambers (nozzle convergence, injector face,
+  mean flow, temperature gradients) shift these by 10-20 %: they tell which
+  mode family an oscillation belongs to, not its exact frequency.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from scipy import signal as sps
+from scipy.ndimage import uniform_filter1d
+
+SMOOTH_BOUND_PERCENT = 5.0
+J11 = 1.8412  # first zero of J1': first tangential mode of a cylinder
+
+
+@dataclass
+class StabilityWindow:
+    start_s: float
+    end_s: float
+    mean_bar: float
+    pk_pk_percent: float
+    rms_percent: float
+    max_excursion_percent: float
+    smooth: bool
+
+
+@dataclass
+class Mode:
+    frequency_hz: float
+    amplitude_percent: float  # zero-to-peak of the equivalent sine, % of mean Pc, where present
+    onset_s: float | None  # first time it stands out, seconds from T0
+    nearest_predicted: str = ""  # "1L", "1T", ...
+    predicted_hz: float | None = None
+
+
+@dataclass
+class Stability:
+    channel: str
+    rate_hz: float
+    interval_s: tuple[float, float]
+    mean_pc_bar: float
+    verdict: str  # "smooth" or "rough"
+    bound_percent: float
+    max_excursion_percent: float
+    max_pk_pk_percent: float
+    max_rms_percent: float
+    rough_from_s: float | None
+    windows: list[StabilityWindow] = field(default_factory=list)
+    modes: list[Mode] = field(default_factory=list)
+    predicted_modes: dict = field(default_factory=dict)
+    settings: dict = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    # arrays for plots (not in to_dict)
+    psd: tuple | None = None  # (f Hz, Pa^2/Hz)
+    spectrogram: tuple | None = None  # (f Hz, t s from T0, Pa^2/Hz)
+
+    def to_dict(self) -> dict:
+        d = asdict(self)
+        d.pop("psd", None)
+        d.pop("spectrogram", None)
+        return d
+
+
+def moving_average(x: np.ndarray, k: int) -> np.ndarray:
+    """Centred moving average over ``k`` (odd) samples; the ends repeat the first/last full mean.
+
+    A cumulative sum: two passes over the data, whatever ``k``.
+    """
+    if len(x) <= k:
+        return np.full_like(x, x.mean())
+    c = np.cumsum(x, dtype=float)
+    out = np.empty_like(x, dtype=float)
+    h = k // 2
+    out[h:len(x) - h] = (c[k - 1:] - np.concatenate(([0.0], c[:-k]))) / k
+    out[:h] = out[h]
+    out[len(x) - h:] = out[len(x) - h - 1]
+    return out
+
+
+def welch(x: np.ndarray, fs: float, nperseg: int) -> tuple[np.ndarray, np.ndarray]:
+    """One-sided Welch PSD (Hann window, 50 % overlap, no detrending), Pa^2/Hz.
+
+    The same estimate as ``scipy.signal.welch(x, fs, "hann", nperseg,
+    detrend=False)``, computed on strided frames in one batch FFT: the
+    fluctuation has no mean to remove, and scipy's per-segment machinery
+    costs more than the FFTs on long records.
+    """
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    import scipy.fft
+
+    win = sps.get_window("hann", nperseg)
+    frames = sliding_window_view(x, nperseg)[:: nperseg // 2]
+    acc = np.zeros(nperseg // 2 + 1)
+    for i in range(0, len(frames), 16):  # batches that stay in cache
+        X = scipy.fft.rfft(frames[i:i + 16] * win, axis=1, overwrite_x=True)
+        acc += (X.real ** 2 + X.imag ** 2).sum(axis=0)
+    P = acc / len(frames) / (fs * np.sum(win ** 2))
+    P[1: -1 if nperseg % 2 == 0 else None] *= 2
+    return np.fft.rfftfreq(nperseg, 1.0 / fs), P
+
+
+def spectrogram(x: np.ndarray, fs: float, nperseg: int):
+    """PSD of each half-overlapping Hann segment: (f Hz, t s from x[0], S (f, t) float32).
+
+    As ``scipy.signal.spectrogram(x, fs, "hann", nperseg, nperseg // 2,
+    detrend=False)``, batched.
+    """
+    import scipy.fft
+    from numpy.lib.stride_tricks import sliding_window_view
+
+    win = sps.get_window("hann", nperseg)
+    frames = sliding_window_view(x, nperseg)[:: nperseg // 2]
+    S = np.empty((nperseg // 2 + 1, len(frames)), np.float32)
+    scale = 1.0 / (fs * np.sum(win ** 2))
+    for i in range(0, len(frames), 16):
+        X = scipy.fft.rfft(frames[i:i + 16] * win, axis=1, overwrite_x=True)
+        S[:, i:i + 16] = ((X.real ** 2 + X.imag ** 2) * scale).T
+    S[1: -1 if nperseg % 2 == 0 else None] *= 2
+    t = (np.arange(len(frames)) * (nperseg // 2) + nperseg / 2) / fs
+    return np.fft.rfftfreq(nperseg, 1.0 / fs), t, S
+
+
+def predicted_modes(article, sound_speed: float) -> dict:
+    """Textbook 1L / 1T acoustic mode frequencies of a cylindrical chamber (see module doc)."""
+    out = {"sound_speed_m_s": sound_speed,
+           "basis": "closed cylinder: 1L = a/(2L), 1T = 1.8412 a/(pi D); a from CEA (equilibrium, chamber)"}
+    if article.chamber_length_mm:
+        out["1L"] = sound_speed / (2 * article.chamber_length_mm * 1e-3)
+    if article.chamber_diameter_mm:
+        out["1T"] = J11 * sound_speed / (math.pi * article.chamber_diameter_mm * 1e-3)
+    return out
+
+
+def analyze_stability(run, burn: tuple[float, float], pc_bar: float | None = None, of: float | None = None,
+                      health: dict | None = None, window_s: float = 0.1, settle_s: float = 0.2,
+                      detrend_s: float = 0.01, max_modes: int = 5) -> Stability | None:
+    """Stability of the burn on the first healthy ``chamber_pressure_dynamic`` channel.
+
+    Parameters
+    ----------
+    run : Run
+    burn : (float, float)
+        Burn start and end, seconds from T0 (from the thrust analysis).
+    pc_bar, of : float, optional
+        Measured steady Pc and O/F, for the CEA sound speed (nominal when not given).
+    health : dict of ChannelHealth, optional
+
+    Returns
+    -------
+    Stability, or None when the run has no usable high-rate Pc channel.
+    """
+    names = [c.name for c in run.channels if c.role == "chamber_pressure_dynamic"]
+    notes = []
+    a, b = burn[0] + settle_s, burn[1]
+    name = None
+    for n in names:
+        h = (health or {}).get(n)
+        if h is None or h.usable(a, b):
+            name = n
+            break
+        notes.append(f"{n} not used: {'; '.join(h.problems)}")
+    if name is None:
+        return None
+    sig = run.channel(name, t=(burn[0] - 0.05, burn[1] + 0.05))
+    p = sig.si()
+    t = sig.t
+    fs = sig.rate_hz
+    k = max(3, int(round(detrend_s * fs)) | 1)
+    slow = moving_average(p, k)
+    fl = p - slow
+    sel = (t >= a) & (t <= b)
+    if sel.sum() < 16:
+        return None
+    ts, fls, slows = t[sel], fl[sel], slow[sel]
+    mean_pc = float(slows.mean())
+
+    # per-window statistics
+    n = max(16, int(round(window_s * fs)))
+    m = len(ts) // n
+    windows = []
+    if m:
+        F = fls[: m * n].reshape(m, n)
+        S = slows[: m * n].reshape(m, n).mean(axis=1)
+        T = ts[: m * n].reshape(m, n)
+        fmax, fmin = F.max(axis=1), F.min(axis=1)
+        pk = (fmax - fmin) / S * 100
+        rms = np.sqrt(np.einsum("ij,ij->i", F, F) / n - (F.sum(axis=1) / n) ** 2) / S * 100
+        exc = np.maximum(fmax, -fmin) / S * 100
+        for i in range(m):
+            windows.append(StabilityWindow(float(T[i, 0]), float(T[i, -1]), float(S[i] / 1e5), float(pk[i]),
+                                           float(rms[i]), float(exc[i]), bool(exc[i] <= SMOOTH_BOUND_PERCENT)))
+    rough = [w for w in windows if not w.smooth]
+
+    # spectra
+    nper = int(2 ** math.ceil(math.log2(max(256, fs / 4.0))))  # ~4 Hz resolution
+    nper = min(nper, int(2 ** math.floor(math.log2(len(fls)))))
+    f, P = welch(fls, fs, nper)
+    nseg = int(2 ** math.ceil(math.log2(max(256, fs / 12.5))))
+    nseg = min(nseg, nper)
+    fsg, tsg, Sxx = spectrogram(fls, fs, nseg)
+    tsg = tsg + ts[0]
+    df, dfs = f[1] - f[0], fsg[1] - fsg[0]
+
+    # dominant frequencies: narrow peaks well above the broadband floor
+    modes = []
+    band = f > 20.0
+    floor = uniform_filter1d(np.where(band, P, np.median(P[band])), 101)
+    floor = np.maximum(floor, np.median(P[band]) * 1e-3)
+    peaks, _ = sps.find_peaks(np.where(band, P, 0), height=20 * floor, distance=max(1, int(20 / df)))
+    peaks = sorted(peaks, key=lambda i: -P[i])[:max_modes]
+    for i in peaks:
+        lo, hi = max(0, i - 4), min(len(f), i + 5)
+        fc = float(np.sum(f[lo:hi] * P[lo:hi]) / np.sum(P[lo:hi]))
+        # amplitude over time from the spectrogram: band power around fc
+        j = int(round(fc / dfs))
+        jl, jh = max(0, j - 3), min(len(fsg), j + 4)
+        amp_t = np.sqrt(2 * np.sum(Sxx[jl:jh], axis=0) * dfs)  # zero-to-peak of a sine, Pa
+        # the broadband level in bands of the same width beside the peak, per segment
+        side = [x for x in (j - 30, j - 20, j + 20, j + 30) if 3 <= x < len(fsg) - 4]
+        ref_t = (np.median([np.sqrt(2 * np.sum(Sxx[x - 3:x + 4], axis=0) * dfs) for x in side], axis=0)
+                 if side else np.zeros_like(amp_t))
+        present = (amp_t > 4 * ref_t) & (amp_t > 0.002 * mean_pc)
+        if present.any():
+            amp_pa = float(np.median(amp_t[present]))
+            amp = amp_pa / mean_pc * 100
+            # onset: where the amplitude first reaches half its level (segment centres, interpolated)
+            q = int(np.argmax(amp_t >= 0.5 * amp_pa))
+            onset = float(tsg[q])
+            if q > 0:
+                onset = float(np.interp(0.5 * amp_pa, [amp_t[q - 1], amp_t[q]], [tsg[q - 1], tsg[q]]))
+        else:
+            amp = float(np.sqrt(2 * np.sum(P[lo:hi]) * df) / mean_pc * 100)
+            onset = None
+        modes.append(Mode(fc, amp, onset))
+    modes.sort(key=lambda md: -md.amplitude_percent)
+
+    # predicted acoustic modes
+    pred = {}
+    art = run.article
+    if art.chamber_length_mm or art.chamber_diameter_mm:
+        if not art.missing("fuel", "oxidizer", "fuel_temperature_K", "oxidizer_temperature_K",
+                           "expansion_ratio"):
+            from hotfire.analysis.theory import theoretical
+
+            pcb = pc_bar or mean_pc / 1e5
+            o = of or art.nominal_of
+            if o:
+                th = theoretical(art.fuel, art.oxidizer, pcb, o, art.expansion_ratio, art.ambient_pressure_bar,
+                                 art.fuel_temperature_K, art.oxidizer_temperature_K)
+                pred = predicted_modes(art, th.sound_speed)
+                pred.update(pc_bar=pcb, of=o)
+        else:
+            notes.append("predicted acoustic modes need the propellants ([article] fuel, oxidizer, temperatures)")
+    for md in modes:
+        cands = [(k, v) for k, v in pred.items() if k in ("1L", "1T")]
+        if cands:
+            k, v = min(cands, key=lambda kv: abs(math.log(md.frequency_hz / kv[1])))
+            md.nearest_predicted, md.predicted_hz = k, float(v)
+
+    return Stability(
+        channel=name, rate_hz=fs, interval_s=(float(ts[0]), float(ts[-1])), mean_pc_bar=mean_pc / 1e5,
+        verdict="rough" if rough else "smooth", bound_percent=SMOOTH_BOUND_PERCENT,
+        max_excursion_percent=max((w.max_excursion_percent for w in windows), default=float("nan")),
+        max_pk_pk_percent=max((w.pk_pk_percent for w in windows), default=float("nan")),
+        max_rms_percent=max((w.rms_percent for w in windows), default=float("nan")),
+        rough_from_s=rough[0].start_s if rough else None,
+        windows=windows, modes=modes, predicted_modes=pred,
+        settings={"window_s": window_s, "settle_s": settle_s, "detrend_s": detrend_s, "welch_nperseg": nper,
+                  "spectrogram_nperseg": nseg, "smooth_bound_percent": SMOOTH_BOUND_PERCENT},
+        notes=notes, psd=(f, P), spectrogram=(fsg, tsg, Sxx),
+    )

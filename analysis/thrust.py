@@ -1,0 +1,270 @@
+"""Thrust: tare, burn detection, impulse, start and shutdown transients.
+
+Conventions, all stored with the result (``ThrustResult.thresholds``) so a
+number can be traced to how it was obtained:
+
+- **tare**: each thrust channel's mean over the pre-fire window
+  (``tare_window_s``, seconds from T0) is subtracted; several thrust load
+  cells are summed after taring. No pre-fire data, no tare (said in notes).
+- **burn**: where the thrust, smoothed over ``smooth_s``, is above a
+  threshold (each crossing then placed on the thrust smoothed over
+  ``peak_smooth_s`` within ``smooth_s`` of it, so a fast edge is not smeared). Default ``method="steady"``: 10 % of the steady thrust (the
+  median thrust where it is above half its maximum). ``method="nfpa1125"``:
+  5 % of peak thrust, the NFPA 1125 convention for motors.
+- **action time**: always the NFPA 1125 one, 5 % of peak thrust to 5 % of
+  peak thrust.
+- **total impulse**: the trapezoidal integral of the tared thrust between
+  the first and last crossing of 1 % of steady thrust, so that start and
+  tail-off are included; **average thrust** is the impulse inside the burn
+  divided by the burn time.
+- **ignition delay**: T0 (valves commanded open) to the first time the
+  chamber pressure (thrust if the rig has no Pc) rises above its pre-fire
+  level by 10 % of its steady rise; **rise time**: 10 % to 90 % of steady
+  thrust (and of Pc); **shutdown impulse**: the impulse after the cutoff
+  event. Crossing times are interpolated between samples.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+from scipy.ndimage import uniform_filter1d
+
+
+class Unavailable(Exception):
+    """A result cannot be computed from this run; the message says why."""
+
+
+@dataclass
+class ThrustSettings:
+    tare_window_s: tuple[float, float] = (-1.5, -0.1)
+    method: str = "steady"  # "steady" (fraction of steady thrust) or "nfpa1125" (fraction of peak)
+    burn_threshold: float | None = None  # None: 0.10 for "steady", 0.05 for "nfpa1125"
+    action_threshold: float = 0.05  # NFPA 1125, fraction of peak
+    impulse_threshold: float = 0.01  # fraction of steady thrust
+    smooth_s: float = 0.02  # smoothing for threshold crossings of the burn
+    peak_smooth_s: float = 0.001  # smoothing for peak thrust and the start transient
+    ignition_fraction: float = 0.10
+    rise_fractions: tuple[float, float] = (0.10, 0.90)
+
+    def threshold(self) -> float:
+        if self.burn_threshold is not None:
+            return self.burn_threshold
+        return 0.05 if self.method == "nfpa1125" else 0.10
+
+
+@dataclass
+class ThrustResult:
+    """Thrust metrics; N, N s, seconds (times from T0)."""
+
+    channels: list[str]
+    tare_N: float
+    tared: bool
+    thresholds: dict
+    steady_thrust_N: float
+    burn_start_s: float
+    burn_end_s: float
+    burn_time_s: float
+    action_start_s: float
+    action_end_s: float
+    action_time_s: float
+    total_impulse_Ns: float
+    burn_impulse_Ns: float
+    average_thrust_N: float
+    peak_thrust_N: float
+    peak_time_s: float
+    thrust_rise_time_s: float | None = None
+    ignition_s: float | None = None
+    ignition_delay_s: float | None = None
+    ignition_basis: str = ""
+    pc_rise_time_s: float | None = None
+    peak_pc_ratio: float | None = None  # start overpressure: peak Pc over steady Pc
+    cutoff_s: float | None = None
+    shutdown_impulse_Ns: float | None = None
+    notes: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+def smooth(v: np.ndarray, rate: float, seconds: float) -> np.ndarray:
+    """Centred moving average over ``seconds`` (no time shift)."""
+    n = int(round(seconds * rate))
+    return uniform_filter1d(v, n) if n > 1 else v
+
+
+def crossing_up(t, v, level, start=0):
+    """First time ``v`` rises through ``level`` at or after index ``start``, interpolated."""
+    above = np.nonzero(v[start:] >= level)[0]
+    if not len(above):
+        return None
+    i = start + int(above[0])
+    if i == 0 or v[i - 1] >= level:
+        return float(t[i])
+    return float(t[i - 1] + (level - v[i - 1]) / (v[i] - v[i - 1]) * (t[i] - t[i - 1]))
+
+
+def crossing_window(t, v, level):
+    """First up-crossing and last down-crossing of ``level``, interpolated, or None."""
+    above = np.nonzero(v >= level)[0]
+    if not len(above):
+        return None
+    i, j = int(above[0]), int(above[-1])
+    a = float(t[i]) if i == 0 else float(t[i - 1] + (level - v[i - 1]) / (v[i] - v[i - 1]) * (t[i] - t[i - 1]))
+    if j == len(v) - 1:
+        b = float(t[j])
+    else:
+        b = float(t[j] + (v[j] - level) / (v[j] - v[j + 1]) * (t[j + 1] - t[j]))
+    return a, b
+
+
+def _refined(t, Fs, Fp, level, half):
+    """Crossings of ``level`` found on the smoothed thrust ``Fs`` (robust to noise), then
+    placed on the lightly smoothed ``Fp`` within ``half`` seconds (a fast edge is not smeared)."""
+    a, b = crossing_window(t, Fs, level)
+    i0, i1 = np.searchsorted(t, [a - half, a + half])
+    ra = crossing_window(t[i0:i1], Fp[i0:i1], level) if i1 - i0 > 2 else None
+    j0, j1 = np.searchsorted(t, [b - half, b + half])
+    rb = crossing_window(t[j0:j1], Fp[j0:j1], level) if j1 - j0 > 2 else None
+    return (ra[0] if ra else a), (rb[1] if rb else b)
+
+
+def integrate(t, v, a, b) -> float:
+    """Trapezoidal integral of the samples over [a, b], with the ends interpolated."""
+    i, j = np.searchsorted(t, a, "right"), np.searchsorted(t, b, "left")
+    tt = np.concatenate(([a], t[i:j], [b]))
+    vv = np.concatenate(([np.interp(a, t, v)], v[i:j], [np.interp(b, t, v)]))
+    return float(np.trapezoid(vv, tt))
+
+
+def total_thrust(run, settings: ThrustSettings | None = None, health=None):
+    """Tared total thrust (sum of the thrust-role channels), N.
+
+    Returns
+    -------
+    t, F, tare_N, tared, channels
+    """
+    s = settings or ThrustSettings()
+    chans = run.role("thrust")
+    if not chans:
+        raise Unavailable("no channel with role 'thrust'")
+    if health:
+        bad = [c.name for c in chans if c.name in health and not health[c.name].usable()]
+        if bad:
+            h = health[bad[0]]
+            raise Unavailable(f"thrust channel {bad[0]} failed ({'; '.join(h.problems)}): "
+                              "total thrust is not computed from the other load cells")
+    t = chans[0].t
+    total = np.zeros_like(t)
+    tare, tared = 0.0, True
+    for sig in chans:
+        f = sig.si()
+        v = f if np.array_equal(sig.t, t) else np.interp(t, sig.t, f)
+        sel = (t >= s.tare_window_s[0]) & (t <= s.tare_window_s[1])
+        if sel.sum() >= 3:
+            off = float(v[sel].mean())
+        else:
+            off, tared = 0.0, False
+        tare += off
+        total += v - off
+    return t, total, tare, tared, [c.name for c in chans]
+
+
+def analyze_thrust(run, settings: ThrustSettings | None = None, health=None, pc=None) -> ThrustResult:
+    """Thrust metrics of a run.
+
+    Parameters
+    ----------
+    run : Run
+    settings : ThrustSettings, optional
+    health : dict of ChannelHealth, optional
+        From :func:`hotfire.analysis.health.check_run`; failed channels are not used.
+    pc : (t, Pa) arrays, optional
+        Chamber pressure, for the ignition delay and Pc rise time.
+
+    Raises
+    ------
+    Unavailable
+        No thrust channel, a failed one, or no burn.
+    """
+    s = settings or ThrustSettings()
+    if s.method not in ("steady", "nfpa1125"):
+        raise ValueError(f"burn method must be 'steady' or 'nfpa1125', got {s.method!r}")
+    t, F, tare, tared, names = total_thrust(run, s, health)
+    notes = []
+    if not tared:
+        notes.append(f"no pre-fire samples in the tare window {s.tare_window_s} s: thrust not tared")
+    rate = 1.0 / float(np.median(np.diff(t)))
+    Fs = smooth(F, rate, s.smooth_s)
+    Fp = smooth(F, rate, s.peak_smooth_s)
+    if Fs.max() <= 0:
+        raise Unavailable("no burn: the tared thrust never rises above zero")
+    rough = crossing_window(t, Fs, 0.5 * Fs.max())
+    steady_F = float(np.median(F[(t >= rough[0]) & (t <= rough[1])]))
+    ip = int(np.argmax(Fp))
+    peak = float(Fp[ip])
+    frac = s.threshold()
+    ref = steady_F if s.method == "steady" else peak
+    burn = _refined(t, Fs, Fp, frac * ref, s.smooth_s)
+    action = _refined(t, Fs, Fp, s.action_threshold * peak, s.smooth_s)
+    imp_win = _refined(t, Fs, Fp, s.impulse_threshold * steady_F, s.smooth_s)
+    impulse = integrate(t, F, *imp_win)
+    burn_imp = integrate(t, F, *burn)
+    r = ThrustResult(
+        channels=names, tare_N=tare, tared=tared,
+        thresholds={
+            "method": s.method, "burn_fraction": frac,
+            "burn_reference": "steady thrust" if s.method == "steady" else "peak thrust",
+            "burn_level_N": frac * ref, "action_fraction_of_peak": s.action_threshold,
+            "impulse_fraction_of_steady": s.impulse_threshold, "smooth_s": s.smooth_s,
+            "peak_smooth_s": s.peak_smooth_s, "tare_window_s": list(s.tare_window_s),
+            "ignition_fraction": s.ignition_fraction, "rise_fractions": list(s.rise_fractions),
+        },
+        steady_thrust_N=steady_F,
+        burn_start_s=burn[0], burn_end_s=burn[1], burn_time_s=burn[1] - burn[0],
+        action_start_s=action[0], action_end_s=action[1], action_time_s=action[1] - action[0],
+        total_impulse_Ns=impulse, burn_impulse_Ns=burn_imp,
+        average_thrust_N=burn_imp / (burn[1] - burn[0]),
+        peak_thrust_N=peak, peak_time_s=float(t[ip]), notes=notes,
+    )
+    # start transient, on lightly smoothed thrust
+    r10, r90 = s.rise_fractions
+    i0 = int(np.searchsorted(t, imp_win[0])) - 1
+    a = crossing_up(t, Fp, r10 * steady_F, max(0, i0))
+    b = crossing_up(t, Fp, r90 * steady_F, max(0, i0))
+    if a is not None and b is not None:
+        r.thrust_rise_time_s = b - a
+    # ignition delay: from T0 to the rise of Pc (thrust when no Pc)
+    if pc is not None:
+        pt, pv = pc
+        prate = 1.0 / float(np.median(np.diff(pt)))
+        pvs = smooth(pv, prate, s.peak_smooth_s)
+        pre = (pt >= s.tare_window_s[0]) & (pt <= s.tare_window_s[1])
+        base = float(pv[pre].mean()) if pre.sum() >= 3 else float(np.min(pvs))
+        steady_pc = float(np.median(pv[(pt >= rough[0]) & (pt <= rough[1])]))
+        rise = steady_pc - base
+        j0 = max(0, int(np.searchsorted(pt, imp_win[0] - 0.5)))
+        ign = crossing_up(pt, pvs, base + s.ignition_fraction * rise, j0)
+        p10 = crossing_up(pt, pvs, base + r10 * rise, j0)
+        p90 = crossing_up(pt, pvs, base + r90 * rise, j0)
+        r.ignition_basis = "chamber pressure"
+        r.ignition_s = ign
+        if p10 is not None and p90 is not None:
+            r.pc_rise_time_s = p90 - p10
+        k = (pt >= imp_win[0]) & (pt <= imp_win[0] + 0.5)
+        if k.any() and steady_pc > 0:
+            r.peak_pc_ratio = float(pvs[k].max() / steady_pc)
+    else:
+        r.ignition_basis = "thrust"
+        r.ignition_s = crossing_up(t, Fp, s.ignition_fraction * steady_F, max(0, i0))
+    if run.has_t0 and r.ignition_s is not None:
+        r.ignition_delay_s = r.ignition_s  # times are from T0
+    elif not run.has_t0:
+        notes.append("no T0 event in the run: ignition delay not computed")
+    # shutdown
+    r.cutoff_s = run.cutoff
+    if r.cutoff_s is not None and imp_win[0] < r.cutoff_s < imp_win[1]:
+        r.shutdown_impulse_Ns = integrate(t, F, r.cutoff_s, imp_win[1])
+    elif r.cutoff_s is None:
+        notes.append("no cutoff event in the run: shutdown impulse not computed")
+    return r

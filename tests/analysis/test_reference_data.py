@@ -1,0 +1,55 @@
+"""Local check against public reference data (certified thrust curves and a
+real KNSB static fire) kept outside the project; skipped when absent."""
+import os
+from pathlib import Path
+
+import pytest
+
+from hotfire.analysis.importers import ChannelSpec, Mapping, import_csv
+from hotfire.analysis.results import analyze_run
+from hotfire.analysis.run import open_run
+
+
+def _reference_dir():
+    for p in (os.environ.get("HOTFIRE_REFERENCE"), Path(__file__).resolve().parents[3] / "shared" / "reference",
+              "/work/shared/reference"):
+        if p and Path(p).is_dir():
+            return Path(p)
+    return None
+
+
+REF = _reference_dir()
+pytestmark = pytest.mark.skipif(REF is None, reason="no reference data folder (shared/reference)")
+
+CERTIFIED = {  # ThrustCurve.org certified total impulse, N s (the folder's README)
+    "L2775": 3149.9, "J670": 1269.8, "I426": 505.04, "M1378": 5363.0, "O5500": 21384.0, "A3": 2.5,
+}
+
+
+@pytest.mark.parametrize("motor", sorted(CERTIFIED))
+def test_certified_thrust_curves_total_impulse_within_1_percent(tmp_path, motor):
+    src = next((REF / "thrustcurves").glob(f"{motor}_*.csv"))
+    m = Mapping(rate_hz=2000.0)
+    m.channels["thrust_N"] = ChannelSpec("thrust_N", "THRUST", "thrust", "N")
+    out = import_csv(src, tmp_path / f"{motor}.h5", m)
+    with open_run(out) as run:
+        perf = analyze_run(run, stability=False).performance
+    assert perf.total_impulse_Ns == pytest.approx(CERTIFIED[motor], rel=0.01)
+
+
+def test_knsb_static_fire_matches_its_published_results(tmp_path):
+    src = REF / "hanaro_KNSB_250220_processed.csv"
+    m = Mapping(article={"serial": "KNSB-250220", "throat_diameter_mm": 20.0},
+                metadata={"propellant_mass_kg": 4.9963})
+    m.channels["thrust_N"] = ChannelSpec("thrust_N", "THRUST", "thrust", "N")
+    m.channels["pressure_bar"] = ChannelSpec("pressure_bar", "PC", "chamber_pressure", "bar")
+    out = import_csv(src, tmp_path / "knsb.h5", m)
+    with open_run(out) as run:
+        perf = analyze_run(run).performance
+        pmax = float(run.channel("PC").values.max())
+    # published by its authors: total impulse 6411.11 N s, max thrust 2221.68 N, max pressure 45.88 bar
+    assert perf.total_impulse_Ns == pytest.approx(6411.11, rel=0.01)
+    assert perf.peak_thrust_N == pytest.approx(2221.68, rel=0.01)
+    assert pmax == pytest.approx(45.88, rel=0.01)
+    assert perf.isp_from_mass_s == pytest.approx(6411.11 / (4.9963 * 9.80665), rel=0.01)
+    assert perf.cf is not None and 1.0 < perf.cf < 2.0  # a plausible solid-motor CF
