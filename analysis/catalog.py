@@ -33,21 +33,24 @@ from hotfire.analysis.batch import Engine, TaskError, map_tasks
 from hotfire.errors import HotfireError
 
 CATALOG_FILE = ".hotfire-catalog.sqlite"
-SCHEMA_VERSION = 1  # SQLite user_version; another version is rebuilt from the files
+SCHEMA_VERSION = 2  # SQLite user_version; another version is rebuilt from the files
 RUN_SUFFIXES = (".h5", ".hdf5")
 
-#: Performance fields with their own REAL column (any other field of the
-#: stored performance JSON is still queryable, through json_extract).
+#: Performance fields with their own REAL column (any other number in the
+#: stored performance or stability JSON is still queryable: "thrust.ignition_delay_s",
+#: "uncertainty.isp_s", "stability.max_rms_percent").
 METRICS = (
-    "burn_start_s", "burn_end_s", "burn_time_s", "total_impulse_Ns", "average_thrust_N", "peak_thrust_N",
-    "thrust_N", "pc_bar", "mdot_kg_s", "ox_mdot_kg_s", "fuel_mdot_kg_s", "of", "isp_s", "c_star_m_s", "cf",
-    "c_star_theory_m_s", "c_star_efficiency", "isp_theory_s", "isp_efficiency", "tare_N",
-    "steady_start_s", "steady_end_s",
+    "burn_start_s", "burn_end_s", "burn_time_s", "action_time_s", "total_impulse_Ns", "average_thrust_N",
+    "peak_thrust_N", "thrust_N", "pc_bar", "mdot_kg_s", "ox_mdot_kg_s", "fuel_mdot_kg_s", "of", "isp_s",
+    "c_star_m_s", "cf", "c_star_theory_m_s", "c_star_efficiency", "isp_theory_s", "isp_efficiency", "cf_theory",
+    "propellant_mass_kg", "isp_from_mass_s", "tare_N", "steady_start_s", "steady_end_s",
+    "ignition_delay_s", "stability_max_rms_percent", "stability_max_pk_pk_percent",
 )
 TEXT_FIELDS = (
     "test_id", "rig", "rig_description", "article_serial", "start_time_utc", "end_time_utc", "fuel",
-    "oxidizer", "source", "rig_sha256", "software_version", "schema_version", "notes",
+    "oxidizer", "source", "rig_sha256", "software_version", "schema_version", "notes", "stability_verdict",
 )
+_META_FIELDS = TEXT_FIELDS[:-1]  # from the file's attributes; the rest comes from the analysis
 NUMBER_FIELDS = ("size", "mtime_ns", "duration_s")
 
 _SCHEMA = f"""
@@ -61,6 +64,7 @@ CREATE TABLE runs (
     roles TEXT,                     -- JSON: role -> [channel names]
     channels TEXT,                  -- JSON: [{{name, role, units, stream, rate_hz}}]
     performance TEXT,               -- JSON of Performance.to_dict(), NULL if the analysis failed
+    stability TEXT,                 -- JSON of Stability.to_dict(), NULL when not analysed
     analysis_error TEXT,
     analysis_version TEXT,
     {", ".join(f"{c} REAL" for c in METRICS)},
@@ -107,18 +111,26 @@ def _utc_iso(text: str) -> str:
     return t.astimezone(_dt.timezone.utc).isoformat(timespec="microseconds")
 
 
-def _flatten_performance(perf: dict) -> dict:
+def _flatten(perf: dict | None, stab: dict | None) -> dict:
+    """The REAL columns (and the stability verdict) from the analysis results."""
+    perf, stab = perf or {}, stab or {}
     out = {k: perf.get(k) for k in METRICS if k in perf}
     win = perf.get("steady_window_s")
     if win:
         out["steady_start_s"], out["steady_end_s"] = win[0], win[1]
-    return {k: (float(v) if isinstance(v, (int, float)) else None) for k, v in out.items()}
+    out["ignition_delay_s"] = (perf.get("thrust") or {}).get("ignition_delay_s")
+    out["stability_max_rms_percent"] = stab.get("max_rms_percent")
+    out["stability_max_pk_pk_percent"] = stab.get("max_pk_pk_percent")
+    flat = {k: (float(v) if isinstance(v, (int, float)) and not isinstance(v, bool) else None)
+            for k, v in out.items()}
+    flat["stability_verdict"] = stab.get("verdict")
+    return flat
 
 
 def run_metadata(run) -> dict:
     """The catalog's metadata fields of an open run."""
     m = run.metadata
-    meta = {k: (str(m[k]) if m.get(k) is not None else None) for k in TEXT_FIELDS if k in m}
+    meta = {k: (str(m[k]) if m.get(k) is not None else None) for k in _META_FIELDS if k in m}
     meta["test_id"] = run.test_id
     meta["rig"] = run.rig_name
     if meta.get("start_time_utc"):
@@ -157,10 +169,16 @@ def inspect_file(path: str, known_sha256: str | None = None, orphans: dict | Non
     -------
     dict
         ``status`` is ``"same"``, ``"moved"``, ``"read"`` (with metadata,
-        ``performance`` or ``analysis_error``) or ``"problem"`` (with
-        ``reason``); always ``size``, ``mtime_ns``, ``content_sha256``.
+        ``performance``, ``stability`` or ``analysis_error``) or
+        ``"problem"`` (with ``reason``); always ``size``, ``mtime_ns``,
+        ``content_sha256``.
+
+    Notes
+    -----
+    The analysis is :func:`hotfire.analysis.results.analyze_run`: what
+    ``hotfire analyze`` reports, with uncertainties and stability.
     """
-    from hotfire.analysis.performance import analyze
+    from hotfire.analysis.results import analyze_run
     from hotfire.analysis.run import RunFileError, open_run
 
     st = os.stat(path)  # before reading: a file changing meanwhile is re-read next time
@@ -184,13 +202,18 @@ def inspect_file(path: str, known_sha256: str | None = None, orphans: dict | Non
             meta = run_metadata(run)
         except Exception as exc:
             return {**out, "status": "problem", "reason": "damaged run file: " + _reason(exc, path)}
-        out.update(meta, status="read", performance=None, analysis_error=None, analysis_version=__version__)
+        out.update(meta, status="read", performance=None, stability=None, analysis_error=None,
+                   analysis_version=__version__)
         try:
-            out["performance"] = json.loads(json.dumps(analyze(run).to_dict()))
+            res = analyze_run(run, stability=True, uncertainty=True).to_dict()
         except OSError as exc:  # HDF5 could not read the samples: a damaged file, not a result
             return {**out, "status": "problem", "reason": "damaged run file: " + _reason(exc, path)}
-        except Exception as exc:  # a valid run the analysis cannot handle (no thrust, no burn, ...)
-            out["analysis_error"] = _reason(exc, path)
+        except Exception as exc:  # a valid run the analysis cannot handle
+            out["analysis_error"] = f"{type(exc).__name__}: {_reason(exc, path)}"
+            return out
+        out["performance"], out["stability"] = res["results"], res["stability"]
+        if res["results"] is None:  # no thrust or no burn: the analysis says why in its notes
+            out["analysis_error"] = "; ".join(res["notes"]) or "not analysed"
     return out
 
 
@@ -224,6 +247,7 @@ class Entry:
     roles: dict
     metrics: dict
     performance: dict | None
+    stability: dict | None
     analysis_error: str | None
     row: dict = field(repr=False, default_factory=dict)
 
@@ -497,15 +521,15 @@ class Catalog:
                 rep.new_problems.append(pr)
             return
         (rep.changed if p in known else rep.added).append(str(p))
-        perf = res.get("performance")
+        perf, stab = res.get("performance"), res.get("stability")
         row = {
             "path": key, "size": res["size"], "mtime_ns": res["mtime_ns"], "content_sha256": res["content_sha256"],
             **{k: res.get(k) for k in TEXT_FIELDS}, "duration_s": res.get("duration_s"),
             "roles": json.dumps(res.get("roles") or {}), "channels": json.dumps(res.get("channels") or []),
             "performance": json.dumps(perf) if perf is not None else None,
+            "stability": json.dumps(stab) if stab is not None else None,
             "analysis_error": res.get("analysis_error"), "analysis_version": res.get("analysis_version"),
-            **{k: None for k in METRICS}, **(_flatten_performance(perf) if perf else {}),
-            "catalogued_utc": now,
+            **_flatten(perf, stab), "catalogued_utc": now,
         }
         cols = ", ".join(row)
         db.execute(f"INSERT OR REPLACE INTO runs ({cols}) VALUES ({', '.join('?' * len(row))})", tuple(row.values()))
@@ -526,6 +550,7 @@ class Catalog:
             mtime_ns=row["mtime_ns"], content_sha256=row["content_sha256"], duration_s=row["duration_s"],
             roles=json.loads(row["roles"] or "{}"), metrics={k: row[k] for k in METRICS},
             performance=json.loads(row["performance"]) if row["performance"] else None,
+            stability=json.loads(row["stability"]) if row["stability"] else None,
             analysis_error=row["analysis_error"], row=row)
 
     def get(self, path) -> Entry | None:
@@ -534,10 +559,12 @@ class Catalog:
         return self._entry(r) if r else None
 
     def fields(self) -> list[str]:
-        """Every field a query can test: columns, then other analysis results."""
-        extra = {r[0] for r in self.db.execute(
-            "SELECT DISTINCT j.key FROM runs, json_each(runs.performance) AS j "
-            "WHERE j.type IN ('integer', 'real')")}
+        """Every field a query can test: columns, then other numbers of the analysis results."""
+        extra = set()
+        for col, prefix in (("performance", ""), ("stability", "stability.")):
+            extra |= {prefix + r[0].lstrip("$.") for r in self.db.execute(
+                f"SELECT DISTINCT j.fullkey FROM runs, json_tree(runs.{col}) AS j "
+                "WHERE j.type IN ('integer', 'real') AND j.fullkey NOT LIKE '%[%'")}
         base = list(TEXT_FIELDS) + list(NUMBER_FIELDS) + list(METRICS)
         return base + sorted(extra - set(base))
 
@@ -623,11 +650,12 @@ class Catalog:
             return name
         if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]*(\.[A-Za-z_][A-Za-z0-9_]*)*", name):
             raise CatalogError(f"{name!r} is not a field name")
-        path = "$." + name
-        if not self.db.execute("SELECT 1 FROM runs WHERE json_extract(performance, ?) IS NOT NULL LIMIT 1",
+        col, key = ("stability", name[len("stability."):]) if name.startswith("stability.") else ("performance", name)
+        path = "$." + key
+        if not self.db.execute(f"SELECT 1 FROM runs WHERE json_extract({col}, ?) IS NOT NULL LIMIT 1",
                                (path,)).fetchone():
             raise CatalogError(f"unknown field {name!r} (fields: {', '.join(self.fields())})")
-        return f"json_extract(performance, '{path}')"
+        return f"json_extract({col}, '{path}')"
 
     def _text_match(self, col, val, sql, args):
         vals = [val] if isinstance(val, str) else list(val)

@@ -40,6 +40,7 @@ import numpy as np
 from scipy.ndimage import uniform_filter1d
 
 from hotfire import __version__
+from hotfire.analysis.theory import G0
 from hotfire.daq import units as U
 from hotfire.daq.rig import ROLES
 from hotfire.errors import HotfireError
@@ -47,9 +48,11 @@ from hotfire.errors import HotfireError
 DEFAULT_ROLES = ("thrust", "chamber_pressure", "ox_mass_flow", "fuel_mass_flow")
 ALIGNMENTS = ("t0", "ignition")
 
-#: (result key, label, unit, format) of the metrics table
+#: (result key, label, unit, format) of the metrics table; a dotted key is nested
 METRICS = (
+    ("thrust.ignition_delay_s", "Ignition delay from T0", "s", "{:.3f}"),
     ("burn_time_s", "Burn time", "s", "{:.3f}"),
+    ("action_time_s", "Action time (NFPA 1125)", "s", "{:.3f}"),
     ("total_impulse_Ns", "Total impulse", "N s", "{:,.0f}"),
     ("average_thrust_N", "Average thrust", "N", "{:,.0f}"),
     ("peak_thrust_N", "Peak thrust", "N", "{:,.0f}"),
@@ -58,6 +61,7 @@ METRICS = (
     ("mdot_kg_s", "Mass flow", "kg/s", "{:.3f}"),
     ("of", "O/F", "", "{:.3f}"),
     ("isp_s", "Isp", "s", "{:.1f}"),
+    ("isp_from_mass_s", "Isp from propellant mass", "s", "{:.1f}"),
     ("c_star_m_s", "c*", "m/s", "{:,.0f}"),
     ("cf", "CF", "", "{:.3f}"),
     ("c_star_efficiency", "c* efficiency", "", "{:.4f}"),
@@ -70,12 +74,10 @@ class CompareError(HotfireError):
 
 
 # -- RASP .eng thrust curves --------------------------------------------------------
-# Minimal reader; the import issue (#7) adds a full importer (.eng -> run file).
-# TODO: use hotfire.analysis.importers once it is on main, and drop this one.
 
 @dataclass
 class EngCurve:
-    """A RASP engine file's first motor: thrust ``F`` (N) at ``t`` (s from ignition)."""
+    """A RASP engine file's motor: thrust ``F`` (N) at ``t`` (s from ignition)."""
 
     name: str
     diameter_mm: float
@@ -89,51 +91,27 @@ class EngCurve:
 
 
 def read_eng(path) -> EngCurve:
-    """Read a RASP .eng file.
+    """Read a RASP .eng file (with :func:`hotfire.analysis.importers.parse_eng`).
 
-    The header line is ``NAME DIAMETER_mm LENGTH_mm DELAYS PROP_kg TOTAL_kg
-    MAKER``; data lines are ``time_s thrust_N``; ``;`` starts a comment. The
-    curve starts implicitly at (0, 0), which is added when absent.
+    The curve starts implicitly at (0, 0), which is added when absent.
 
     Raises
     ------
-    CompareError
-        If the file has no header or fewer than two data points.
+    HotfireError
+        If the file is unreadable or not a RASP curve (the message says where).
     """
+    from hotfire.analysis.importers import parse_eng
+
     path = Path(path)
     try:
         text = path.read_text(errors="replace")
     except OSError as exc:
         raise CompareError(f"{path}: {exc.strerror or exc}") from None
-    header, pts = None, []
-    for n, line in enumerate(text.splitlines(), 1):
-        line = line.split(";", 1)[0].strip()
-        if not line:
-            continue
-        fields = line.split()
-        if header is None:
-            if len(fields) < 7:
-                raise CompareError(f"{path}:{n}: expected a RASP header (name, diameter, length, delays, "
-                                   f"propellant mass, total mass, maker), got {line!r}")
-            header = fields
-            continue
-        try:
-            t, f = float(fields[0]), float(fields[1])
-        except (ValueError, IndexError):
-            if pts:  # the next motor of a multi-motor file starts here
-                break
-            raise CompareError(f"{path}:{n}: expected 'time thrust', got {line!r}") from None
-        pts.append((t, f))
-    if header is None or len(pts) < 2:
-        raise CompareError(f"{path}: not a RASP .eng thrust curve (no header or fewer than two points)")
-    t, F = np.array(pts, dtype=float).T
-    if t[0] > 0:
-        t, F = np.concatenate(([0.0], t)), np.concatenate(([0.0], F))
+    hdr, t, F = parse_eng(text, str(path))
     if np.any(np.diff(t) <= 0):
         raise CompareError(f"{path}: times must increase")
-    num = lambda s: float(s) if s.replace(".", "", 1).replace("-", "", 1).isdigit() else float("nan")  # noqa: E731
-    return EngCurve(header[0], num(header[1]), num(header[2]), header[3], num(header[4]), num(header[5]),
-                    " ".join(header[6:]), t, F)
+    return EngCurve(hdr["name"], hdr["diameter_mm"], hdr["length_mm"], hdr["delays"], hdr["propellant_kg"],
+                    hdr["total_kg"], hdr["manufacturer"], np.asarray(t, float), np.asarray(F, float))
 
 
 # -- signal helpers ---------------------------------------------------------------------
@@ -217,35 +195,34 @@ def detect_ignition(t, v, fraction: float = 0.10, smooth_s: float = 0.005, susta
     return float(t[i] + (level - a) / (b - a) * (t[i + 1] - t[i])) if b != a else float(t[i + 1])
 
 
-def _crossings(t, v, level):
-    idx = np.nonzero(v >= level)[0]
-    return (float(t[idx[0]]), float(t[idx[-1]])) if len(idx) else None
+class _Curve:
+    """Just enough of a run for :func:`hotfire.analysis.thrust.analyze_thrust`:
+    one thrust channel in N, no events."""
+
+    has_t0 = False
+    cutoff = None
+
+    def __init__(self, t, F, name="thrust"):
+        from hotfire.analysis.run import Signal
+
+        t = np.asarray(t, dtype=float)
+        self.path = name
+        self._sig = Signal(name, "thrust", "N", t, np.asarray(F, dtype=float), 1.0 / float(np.median(np.diff(t))))
+
+    def role(self, role, t=None):
+        return [self._sig] if role == "thrust" else []
 
 
-def thrust_metrics(t, F, burn_threshold: float = 0.10, impulse_threshold: float = 0.01,
-                   smooth_s: float = 0.02) -> dict:
-    """Burn time, total impulse, average and peak thrust of a tared thrust trace.
+def thrust_metrics(t, F) -> dict:
+    """Thrust results of a bare thrust curve (N at ``t`` s), by the analysis's conventions.
 
-    The conventions of :func:`hotfire.analysis.performance.analyze`, for a
-    curve without the rest of a run (a RASP thrust curve): steady thrust is
-    the median where the smoothed thrust is above half its maximum; the burn
-    is where it is above ``burn_threshold`` of that; the impulse integrates
-    between the crossings of ``impulse_threshold`` of it.
+    :func:`hotfire.analysis.thrust.analyze_thrust` on the curve: burn, action
+    time, impulse, average and peak thrust, rise time. A curve starting at
+    zero thrust has no pre-fire samples, so it is not tared.
     """
-    t = np.asarray(t, dtype=float)
-    F = np.asarray(F, dtype=float)
-    Fs = _smooth(t, F, smooth_s)
-    rough = _crossings(t, Fs, 0.5 * Fs.max())
-    if rough is None or Fs.max() <= 0:
-        raise ValueError("no burn found in the thrust curve")
-    steady = float(np.median(F[(t >= rough[0]) & (t <= rough[1])]))
-    burn = _crossings(t, Fs, burn_threshold * steady)
-    imp = _crossings(t, Fs, impulse_threshold * steady)
-    sel = (t >= imp[0]) & (t <= imp[1])
-    bsel = (t >= burn[0]) & (t <= burn[1])
-    return {"burn_start_s": burn[0], "burn_end_s": burn[1], "burn_time_s": burn[1] - burn[0],
-            "total_impulse_Ns": float(np.trapezoid(F[sel], t[sel])), "average_thrust_N": float(F[bsel].mean()),
-            "peak_thrust_N": float(Fs.max())}
+    from hotfire.analysis.thrust import analyze_thrust
+
+    return analyze_thrust(_Curve(t, F)).to_dict()
 
 
 # -- what a comparison holds --------------------------------------------------------------
@@ -302,27 +279,27 @@ class Subject:
     notes: list = field(default_factory=list)
 
 
-def _thrust_trace(run, notes):
-    from hotfire.analysis.performance import thrust
-
+def _thrust_trace(run, results, notes):
+    """Total thrust (N): the thrust channels summed, less the analysis's tare."""
     chans = run.role("thrust")
     if not chans:
         return None
-    try:
-        t, F, _ = thrust(run)
-    except ValueError:  # no pre-fire samples to tare on (an imported run): untared
-        notes.append("thrust not tared (no samples in the pre-fire tare window)")
-        t = chans[0].t
-        F = sum(c.si() if np.array_equal(c.t, t) else np.interp(t, c.t, c.si()) for c in chans)
+    t = chans[0].t
+    F = sum(c.si() if np.array_equal(c.t, t) else np.interp(t, c.t, c.si()) for c in chans)
+    tare = (results or {}).get("tare_N")
+    if tare is None:
+        notes.append("thrust not tared (the analysis gave no tare)")
+    else:
+        F = F - tare
     return t, F, chans
 
 
-def _raw_traces(run, roles, notes):
+def _raw_traces(run, roles, results, notes):
     """{role: (t from T0, SI values, channel signals)} for the roles the run has."""
     out = {}
     for role in roles:
         if role == "thrust":
-            got = _thrust_trace(run, notes)
+            got = _thrust_trace(run, results, notes)
             if got:
                 out[role] = got
             continue
@@ -354,11 +331,12 @@ def load_run(path, roles=DEFAULT_ROLES, align: str = "t0", rate_hz: float = 1000
     rate_hz : float
         Rate of the common time base.
     ignition_role : str, optional
-        Role to detect ignition on: default chamber pressure, else thrust.
+        Role to detect ignition on with :func:`detect_ignition`. Default:
+        the analysis's ignition (chamber pressure rise, else thrust).
     label : str, optional
         Default: the test id.
     """
-    from hotfire.analysis.performance import analyze
+    from hotfire.analysis.results import analyze_run
     from hotfire.analysis.run import open_run
 
     if align not in ALIGNMENTS:
@@ -375,22 +353,32 @@ def load_run(path, roles=DEFAULT_ROLES, align: str = "t0", rate_hz: float = 1000
                        rig=run.rig_name, article=str(m.get("article_serial", "")),
                        start_time_utc=str(m.get("start_time_utc", "")), source=str(m.get("source", "")),
                        propellants=props, notes=notes)
-        try:
-            subj.results = analyze(run).to_dict()
+        try:  # what `hotfire analyze` reports, with uncertainties; stability is not compared
+            res = analyze_run(run, stability=False, uncertainty=True)
+            subj.results = res.performance.to_dict() if res.performance else None
+            if subj.results is None:
+                subj.analysis_error = "; ".join(res.notes) or "not analysed"
         except Exception as exc:
-            subj.analysis_error = str(exc)
-            notes.append(f"analysis failed: {exc}")
+            subj.analysis_error = f"{type(exc).__name__}: {exc}"
+        if subj.analysis_error:
+            notes.append(f"analysis failed: {subj.analysis_error}")
         ign_roles = [ignition_role] if ignition_role else ["chamber_pressure", "thrust"]
-        raw = _raw_traces(run, list(dict.fromkeys([*roles, *ign_roles])), notes)
+        raw = _raw_traces(run, list(dict.fromkeys([*roles, *ign_roles])), subj.results, notes)
         gaps = [f"{s.name}: {len(s.gaps)} gap(s), {sum(c for _, c in s.gaps)} samples" for s in run.streams.values()
                 if s.gaps]
         if gaps:
             notes.append("data gaps (left as gaps): " + "; ".join(gaps))
-    for r in ign_roles:
-        if r in raw:
-            subj.ignition_s = detect_ignition(raw[r][0], raw[r][1])
-            subj.ignition_role = r
-            break
+    tr = (subj.results or {}).get("thrust") or {}
+    if ignition_role is None and tr.get("ignition_s") is not None:
+        # the analysis's own ignition (10 % of the Pc rise, else of thrust): as `hotfire analyze` says
+        subj.ignition_s = tr["ignition_s"]
+        subj.ignition_role = "chamber_pressure" if tr.get("ignition_basis") == "chamber pressure" else "thrust"
+    else:
+        for r in ign_roles:
+            if r in raw:
+                subj.ignition_s = detect_ignition(raw[r][0], raw[r][1])
+                subj.ignition_role = r
+                break
     if align == "ignition":
         if subj.ignition_s is None:
             notes.append("no ignition found; aligned at T0")
@@ -422,14 +410,20 @@ def load_eng(path, align: str = "t0", rate_hz: float = 1000.0, label: str | None
     F = np.interp(fine, c.t, c.F)
     subj = Subject(label=label or f"{c.name} (.eng)", path=str(path), kind="eng", test_id=c.name,
                    rig=f"RASP curve, {c.manufacturer}".rstrip(", "), article=c.name, source="RASP .eng")
+    try:
+        tr = thrust_metrics(fine, F)
+        subj.results = {k: tr[k] for k in ("burn_start_s", "burn_end_s", "burn_time_s", "action_time_s",
+                                           "total_impulse_Ns", "average_thrust_N", "peak_thrust_N")}
+        subj.results["thrust"] = tr
+        if c.propellant_mass_kg > 0:
+            subj.results["isp_from_mass_s"] = tr["total_impulse_Ns"] / (c.propellant_mass_kg * G0)
+    except Exception as exc:  # no burn in the curve
+        subj.analysis_error = str(exc)
+    # the curve's time zero is motor ignition in RASP; the same detector as the runs' places it
     subj.ignition_s = detect_ignition(fine, F)
     subj.ignition_role = "thrust"
     if align == "ignition" and subj.ignition_s is not None:
         subj.shift_s = subj.ignition_s
-    try:
-        subj.results = thrust_metrics(fine, F)
-    except ValueError as exc:
-        subj.analysis_error = str(exc)
     k0, vals = resample(fine - subj.shift_s, F, rate_hz)  # irregular points: resample the uniform curve
     subj.traces["thrust"] = Trace("thrust", "N", rate_hz, k0, vals, [c.name], ["N"], [float("nan")])
     subj.notes.append(f"{len(c.t)} points; propellant {c.propellant_mass_kg:g} kg, total {c.total_mass_kg:g} kg")
@@ -535,7 +529,7 @@ class Comparison:
                 out.append(f"  {r.label:<24} {r.unit:<5}" + "".join(cells))
             out.append("")
         out.append("  (x%) = difference from the reference (*)" +
-                   ("; ±u = standard uncertainty of the difference" if any_u else
+                   ("; ±u = standard uncertainty of the difference, % of the reference" if any_u else
                     "; uncertainties: n/a (the analysis gives none for these results)"))
         for s in self.subjects:
             for n in s.notes:
@@ -692,12 +686,19 @@ def _same_file(a, b) -> bool:
         return False
 
 
+def _get(results: dict | None, key: str):
+    v = results or {}
+    for part in key.split("."):
+        v = v.get(part) if isinstance(v, dict) else None
+    return v
+
+
 def _metric_rows(subjects, ref) -> list[MetricRow]:
     rows = []
     for key, label, unit, fmt in METRICS:
         vals = []
         for s in subjects:
-            v = (s.results or {}).get(key)
+            v = _get(s.results, key)
             vals.append(float(v) if isinstance(v, (int, float)) and math.isfinite(v) else None)
         if all(v is None for v in vals):
             continue

@@ -9,7 +9,7 @@ import pytest
 
 from hotfire.analysis.batch import Engine
 from hotfire.analysis.catalog import CATALOG_FILE, Catalog, CatalogError
-from hotfire.analysis.performance import analyze
+from hotfire.analysis.results import analyze_run
 from hotfire.analysis.run import open_run
 from hotfire.cli import main
 from hotfire.daq.acquisition import Acquisition
@@ -63,10 +63,14 @@ def test_catalog_holds_metadata_and_the_analysis_results(folder):
     assert kr.start_time_utc.endswith("+00:00")
     assert kr.roles["thrust"] == ["THRUST_A", "THRUST_B"]
     with open_run(kr.path) as run:
-        perf = analyze(run).to_dict()
+        res = analyze_run(run).to_dict()
+    perf = res["results"]
     for key in ("total_impulse_Ns", "thrust_N", "pc_bar", "isp_s", "c_star_efficiency"):
         assert kr.metrics[key] == perf[key]  # the flattened columns hold the analysis's numbers
-    assert kr.performance["steady_window_s"] == list(perf["steady_window_s"])
+    assert kr.metrics["ignition_delay_s"] == perf["thrust"]["ignition_delay_s"]
+    assert kr.performance == perf and kr.stability == res["stability"]
+    assert kr.performance["uncertainty"]["isp_s"] > 0  # with the analysis's uncertainties
+    assert kr.row["stability_verdict"] == "smooth"
     # paths inside the catalog's folder are stored relative to it: the folder can move
     raw = sqlite3.connect(cat.path).execute("SELECT path FROM runs ORDER BY path").fetchall()
     assert [r[0] for r in raw] == ["LE-1.h5", "LE-2.h5", "rp1/KR-1.h5"]
@@ -86,7 +90,10 @@ def test_queries_by_rig_article_date_propellants_and_metrics(folder):
     assert ids(cat.query(c_star_efficiency=(None, 0.94), rig="lox-ethanol-5kN")) == ["LE-2"]
     assert ids(cat.query(where=["c_star_efficiency>0.94", "thrust_N<10000"])) == ["LE-1"]
     assert ids(cat.query(where=["rig!=lox-rp1-*"])) == ["LE-1", "LE-2"]
-    assert ids(cat.query(where=["settings.burn_threshold=0.1"])) == ["KR-1", "LE-1", "LE-2"]  # inside the JSON
+    # any number of the stored results, by its JSON path; and the stability verdict
+    assert ids(cat.query(where=["uncertainty.c_star_efficiency<0.01", "stability.max_rms_percent<5",
+                                "stability_verdict=smooth"])) == ["KR-1", "LE-1", "LE-2"]
+    assert ids(cat.query(where=["thrust.ignition_delay_s>0.2"])) == []
     assert [e.test_id for e in cat.query(order_by="-thrust_N", limit=1)] == ["KR-1"]
     with pytest.raises(CatalogError, match="unknown field 'c_star_eff'"):
         cat.query(where=["c_star_eff>0.9"])

@@ -12,6 +12,7 @@ import pytest
 from hotfire.analysis.compare import (Subject, compare, detect_ignition, read_eng, resample, thrust_metrics,
                                       to_html, write_html)
 from hotfire.analysis.performance import analyze
+from hotfire.analysis.results import analyze_run
 from hotfire.analysis.run import open_run
 from hotfire.cli import main
 from hotfire.daq.acquisition import Acquisition
@@ -21,7 +22,7 @@ from hotfire.daq.sources import open_source
 from hotfire.daq.sources.engine import scenario
 from hotfire.daq.units import to_si
 
-SHORT = dict(pretrigger_s=0.5, burn_s=1.0, posttrigger_s=0.5)
+SHORT = dict(pretrigger_s=0.5, burn_s=1.5, posttrigger_s=0.5)
 REFERENCE = Path("/work/shared/reference/thrustcurves")
 
 
@@ -76,15 +77,22 @@ def test_runs_from_both_rigs_compare_by_role_in_si(pair):
     lbf = sum(c.values for c in cells)
     assert perf["thrust_N"] == pytest.approx(4.4482216152605 * (np.mean(lbf[(cells[0].t > 0.6) & (cells[0].t < 0.9)])
                                                                  - np.mean(lbf[cells[0].t < -0.1])), rel=2e-3)
-    # the metrics table: differences from the reference (the first run), uncertainties n/a
+    # the metrics table: differences from the reference (the first run), with the
+    # analysis's standard uncertainties combined; n/a where it gives none
+    u = []
+    for p in pair:
+        with open_run(p) as run:
+            u.append(analyze_run(run, stability=False).performance.uncertainty)
     rows = {r.key: r for r in cmp.rows}
     isp = rows["isp_s"]
     assert isp.diff[1] == pytest.approx(isp.values[1] - isp.values[0])
     assert isp.diff_pct[1] == pytest.approx((isp.values[1] / isp.values[0] - 1) * 100)
-    assert isp.diff_u == [None, None]
+    assert isp.u == [u[0]["isp_s"], u[1]["isp_s"]]
+    assert isp.diff_u[1] == pytest.approx(math.hypot(u[0]["isp_s"], u[1]["isp_s"]))
+    assert rows["burn_time_s"].diff_u == [None, None]  # the analysis gives no uncertainty for it
     text = cmp.table()
     assert "THRUST_A [lbf] @ 10000 Hz + THRUST_B [lbf] @ 10000 Hz -> N" in text
-    assert "PC_MAIN [psi] @ 10000 Hz -> Pa" in text and "uncertainties: n/a" in text
+    assert "PC_MAIN [psi] @ 10000 Hz -> Pa" in text and "±u = standard uncertainty" in text
 
 
 def test_alignment_at_ignition_lines_up_the_starts(pair):
@@ -162,6 +170,7 @@ def test_compare_against_a_rasp_thrust_curve(pair, tmp_path):
     assert run.ignition_role == "thrust"  # detected like the curve's, on thrust
     assert ref.results["total_impulse_Ns"] == pytest.approx(950.0, rel=2e-3)  # the trapezoid's area
     assert ref.results["burn_time_s"] == pytest.approx(1.0 - 0.005 - 0.005, abs=0.005)
+    assert ref.results["isp_from_mass_s"] == pytest.approx(950.0 / (1.2 * 9.80665), rel=2e-3)
     rows = {r.key: r for r in cmp.rows}
     assert rows["total_impulse_Ns"].diff[1] == pytest.approx(run.results["total_impulse_Ns"] - 950.0, rel=5e-3)
     assert rows["isp_s"].values[0] is None and rows["isp_s"].diff[1] is None  # a curve has no Isp
