@@ -503,13 +503,17 @@ class Comparison:
             out.append(f"  {(s.label + ref):<28} {s.rig[:18]:<18} {s.article[:11]:<11} "
                        f"{s.start_time_utc[:16].replace('T', ' '):<17} {ign}")
         out.append("")
-        out.append("  channels by role (name, units, rate):")
+        out.append("  channels by role (name [units] @ rate -> SI):")
         for role in self.roles:
             out.append(f"    {role}:")
+            groups: dict[str, list[str]] = {}  # runs of one rig share a line
             for s in self.subjects:
                 tr = s.traces.get(role)
-                desc = _channel_text(tr) if tr else "-- none --"
-                out.append(f"      {s.label:<26} {desc}")
+                groups.setdefault(_channel_text(tr) if tr else "-- none --", []).append(s.label)
+            for desc, labels in groups.items():
+                who = ", ".join(labels) if len(labels) <= 4 else \
+                    f"{', '.join(labels[:3])} and {len(labels) - 3} more"
+                out.append(f"      {desc}   ({who})")
         out.append("")
         any_u = any(u is not None for r in self.rows for u in r.diff_u)
         for lo in range(0, len(self.subjects), 4):
@@ -735,8 +739,11 @@ def _scale(unit: str, peak: float) -> tuple[float, str]:
 def _colors(n):
     from matplotlib import colormaps
 
-    cmap = colormaps["tab10" if n <= 10 else "tab20"]
-    return [cmap(i % cmap.N) for i in range(n)]
+    cmap = colormaps["tab10"]  # strong colours; past ten, line styles tell runs apart
+    return [cmap(i % 10) for i in range(n)]
+
+
+_DASHES = ("-", "--", ":", "-.")
 
 
 def _steady_level(v):
@@ -765,7 +772,7 @@ def figures(cmp: Comparison) -> dict[str, bytes]:
         if i == cmp.reference:  # underneath, wide: the runs stay visible where they coincide with it
             style[i] = dict(color="black", lw=2.4, ls="--" if s.kind == "eng" else "-", zorder=2, alpha=0.85)
         else:
-            style[i] = dict(color=colors[j], lw=1.1, zorder=3)
+            style[i] = dict(color=colors[j], lw=1.1, ls=_DASHES[(j // 10) % 4], zorder=3)
             j += 1
     many = len(cmp.subjects) > 6
     xlabel = "time from T0 [s]" if cmp.align == "t0" else "time from ignition [s]"
