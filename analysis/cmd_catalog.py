@@ -103,10 +103,19 @@ def _cell(v, fmt) -> str:
         return str(v)
 
 
+def _value(e, name: str):
+    """A column, or a number inside the stored results (``uncertainty.isp_s``, ``stability.verdict``)."""
+    if name in e.row:
+        return e.row[name]
+    v = e.stability if name.startswith("stability.") else e.performance
+    for part in (name[len("stability."):] if name.startswith("stability.") else name).split("."):
+        v = v.get(part) if isinstance(v, dict) else None
+    return v
+
+
 def format_list(entries, columns: list[str]) -> str:
     heads = [COLUMNS.get(c, (c, "{}"))[0] for c in columns]
-    rows = [[_cell(e.row.get(c, (e.performance or {}).get(c)), COLUMNS.get(c, (c, "{:.6g}"))[1])
-             for c in columns] for e in entries]
+    rows = [[_cell(_value(e, c), COLUMNS.get(c, (c, "{:.6g}"))[1]) for c in columns] for e in entries]
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(heads)]
     num = [c not in ("test_id", "rig", "article_serial", "start_time_utc", "source", "fuel", "oxidizer", "path")
            for c in columns]
