@@ -3,9 +3,6 @@ from __future__ import annotations
 
 import argparse
 
-from hotfire.analysis.cmd_analyze import format_results
-from hotfire.analysis.performance import analyze
-from hotfire.analysis.run import open_run
 from hotfire.daq import cmd_acquire
 
 DEFAULT_RIG = "lox-ethanol-5kN"
@@ -19,15 +16,25 @@ def add_arguments(p):
 
 
 def run(args) -> int:
-    acq_args = argparse.Namespace(
-        rig=args.rig, source="simulator", scenario=args.scenario, duration=None, burn=None,
-        out=args.out, test_id=None, notes="hotfire demo", fast=not args.realtime, quiet=False,
-        trigger=None, pretrigger=2.0, posttrigger=None)
-    rig, summary = cmd_acquire.acquire(acq_args, realtime=args.realtime)
+    from hotfire.analysis.cmd_analyze import format_results
+    from hotfire.analysis.report import write_html
+    from hotfire.analysis.results import analyze_run
+    from hotfire.analysis.run import open_run
+
+    # The demo is `hotfire acquire --sim` with the acquire command's own defaults.
+    acquire_parser = argparse.ArgumentParser()
+    cmd_acquire.add_arguments(acquire_parser)
+    acq_args = acquire_parser.parse_args(
+        [args.rig, "--sim", "--scenario", args.scenario, "--out", args.out, "--notes", "hotfire demo"]
+        + ([] if args.realtime else ["--fast"]))
+    _rig, summary = cmd_acquire.acquire(acq_args, realtime=args.realtime)
+    report = summary.path.with_suffix(".html")
     with open_run(summary.path) as r:
-        perf = analyze(r)
-        print(format_results(r, perf, truth=r.truth))
+        res = analyze_run(r)
+        print(format_results(r, res.performance, truth=r.truth, stability=res.stability, results=res))
+        write_html(r, res, report)
     print(f"\nRun file: {summary.path}")
+    print(f"Report:   {report}")
     print(f"Inspect it with:  hotfire info {summary.path}")
-    print(f"Analyse it with:  hotfire analyze {summary.path} [--json]")
+    print(f"Analyse it with:  hotfire analyze {summary.path} [--json | --html FILE]")
     return 0
