@@ -151,7 +151,7 @@ def run_metadata(run) -> dict:
     return meta
 
 
-def inspect_file(path: str, known_sha256: str | None = None, orphans: dict | None = None) -> dict:
+def inspect_file(path: str, known_sha256: str | None = None) -> dict:
     """Read one file for the catalog.
 
     Parameters
@@ -161,14 +161,11 @@ def inspect_file(path: str, known_sha256: str | None = None, orphans: dict | Non
     known_sha256 : str, optional
         The content hash catalogued for this path: when the content still
         hashes to it, the file is not opened (``status="same"``).
-    orphans : dict, optional
-        ``{sha256: old path}`` of catalogued files that disappeared: a file
-        with one of these hashes was moved (``status="moved"``).
 
     Returns
     -------
     dict
-        ``status`` is ``"same"``, ``"moved"``, ``"read"`` (with metadata,
+        ``status`` is ``"same"``, ``"read"`` (with metadata,
         ``performance``, ``stability`` or ``analysis_error``) or
         ``"problem"`` (with ``reason``); always ``size``, ``mtime_ns``,
         ``content_sha256``.
@@ -189,8 +186,6 @@ def inspect_file(path: str, known_sha256: str | None = None, orphans: dict | Non
         return {**out, "content_sha256": "", "status": "problem", "reason": f"unreadable: {exc.strerror or exc}"}
     if out["content_sha256"] == known_sha256:
         return {**out, "status": "same"}
-    if orphans and out["content_sha256"] in orphans:
-        return {**out, "status": "moved", "from": orphans[out["content_sha256"]]}
     try:
         run = open_run(path)
     except RunFileError as exc:
@@ -215,6 +210,13 @@ def inspect_file(path: str, known_sha256: str | None = None, orphans: dict | Non
         if res["results"] is None:  # no thrust or no burn: the analysis says why in its notes
             out["analysis_error"] = "; ".join(res["notes"]) or "not analysed"
     return out
+
+
+def _hash_or_none(path) -> str | None:
+    try:
+        return sha256_file(path)
+    except OSError:
+        return None
 
 
 def _reason(exc: BaseException, path: str) -> str:
@@ -449,15 +451,16 @@ class Catalog:
             else:
                 todo.append((str(p), None))
         gone = [p for p in known if p not in found]
-        orphans = {known[p][2]: str(p) for p in gone}
-        items = [(path, sha, orphans if (sha is None and orphans) else None) for path, sha in todo]
+        new = [] if refresh else [Path(x) for x, _ in todo if Path(x) not in known]
+        moved_from = self._moves(gone, new, known, found, rep)
+        moved_to = {dst for _, dst in rep.moved}
+        todo = [(x, sha) for x, sha in todo if x not in moved_to]
         engine = engine or Engine()
-        rep.engine = engine.describe(len(items))
+        rep.engine = engine.describe(len(todo))
         now = _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="seconds")
-        moved_from = set()
         pending = 0
         try:
-            for (path, _, _), res in map_tasks(inspect_file, items, engine, progress):
+            for (path, _), res in map_tasks(inspect_file, todo, engine, progress):
                 p = Path(path)
                 if isinstance(res, TaskError):
                     st = found[p]
@@ -467,7 +470,7 @@ class Catalog:
                                   "metadata); the reader was killed")
                     res = {"path": path, "size": st.st_size, "mtime_ns": st.st_mtime_ns, "status": "problem",
                            "reason": reason}
-                self._store(p, res, known, rep, now, moved_from)
+                self._store(p, res, known, rep, now)
                 pending += 1
                 if pending >= 50:  # a long batch that is interrupted keeps what it did
                     self.db.commit()
@@ -486,7 +489,34 @@ class Catalog:
         rep.seconds = time.perf_counter() - t_start
         return rep
 
-    def _store(self, p: Path, res: dict, known: dict, rep: UpdateReport, now: str, moved_from: set):
+    def _moves(self, gone: list, new: list, known: dict, found: dict, rep: UpdateReport) -> set:
+        """Entries of vanished files whose content is now at a new path: moved, not re-read.
+
+        Only when files vanished; the new files are hashed here (threads:
+        hashing releases the GIL), which costs a read, not an analysis.
+        """
+        if not gone or not new:
+            return set()
+        from concurrent.futures import ThreadPoolExecutor
+
+        orphans: dict[str, Path] = {}
+        for p in gone:
+            orphans.setdefault(known[p][2], p)
+        moved_from = set()
+        with ThreadPoolExecutor(4) as pool, self.db:
+            for p, digest in zip(new, pool.map(_hash_or_none, new)):
+                old = orphans.pop(digest, None)
+                if old is None:
+                    continue
+                st, key = found[p], self._key(p)
+                self.db.execute("UPDATE runs SET path=?, size=?, mtime_ns=? WHERE path=?",
+                                (key, st.st_size, st.st_mtime_ns, self._key(old)))
+                self.db.execute("DELETE FROM problems WHERE path=?", (key,))
+                moved_from.add(str(old))
+                rep.moved.append((str(old), str(p)))
+        return moved_from
+
+    def _store(self, p: Path, res: dict, known: dict, rep: UpdateReport, now: str):
         key, status = self._key(p), res["status"]
         db = self.db
         if status == "same":
@@ -496,19 +526,6 @@ class Catalog:
             db.execute("UPDATE runs SET size=?, mtime_ns=? WHERE path=?", (res["size"], res["mtime_ns"], key))
             rep.touched.append(str(p))
             return
-        if status == "moved":
-            old = res["from"]
-            if old in moved_from:  # two copies of one moved file: the second is new
-                res = inspect_file(str(p))
-                status = res["status"]
-            else:
-                moved_from.add(old)
-                db.execute("DELETE FROM runs WHERE path=?", (key,))
-                db.execute("UPDATE runs SET path=?, size=?, mtime_ns=? WHERE path=?",
-                           (key, res["size"], res["mtime_ns"], self._key(Path(old))))
-                db.execute("DELETE FROM problems WHERE path=?", (key,))
-                rep.moved.append((old, str(p)))
-                return
         rep.read.append(str(p))
         if status == "problem":
             db.execute("DELETE FROM runs WHERE path=?", (key,))

@@ -31,7 +31,8 @@ def add_query_arguments(p):
     q.add_argument("--where", "--query", action="append", default=[], metavar="COND", dest="where",
                    help='FIELD OP VALUE, OP one of = != < <= > >=, e.g. "c_star_efficiency>0.95", '
                         '"source=simulator", "test_id=KR100-*" (repeatable)')
-    q.add_argument("--sort", default="start_time_utc", metavar="FIELD", help="order by a field (--sort=-FIELD: descending; default: start time)")
+    q.add_argument("--sort", default="start_time_utc", metavar="FIELD",
+                   help="order by a field (--sort=-FIELD: descending; default: start time)")
     q.add_argument("--limit", type=int, metavar="N", help="at most N runs")
 
 

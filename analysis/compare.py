@@ -780,6 +780,12 @@ def figures(cmp: Comparison) -> dict[str, bytes]:
         t, traces = cmp.overlay(role)
         if not traces:
             continue
+        have = np.nonzero(np.any([np.isfinite(v) for v in traces.values()], axis=0))[0]
+        if not len(have):
+            continue
+        # the common window, less what no run with this role covers (a thrust curve's long burn)
+        keep = slice(max(0, have[0] - 1), have[-1] + 2)
+        t, traces = t[keep], {k: v[keep] for k, v in traces.items()}
         unit = next(s.traces[role].unit for s in cmp.subjects if role in s.traces)
         peak = max((np.nanmax(np.abs(v)) for v in traces.values() if np.isfinite(v).any()), default=float("nan"))
         f, shown = _scale(unit, peak)
@@ -903,8 +909,9 @@ def to_html(cmp: Comparison) -> str:
     p += [f"<th class='l'>{e(r)}</th>" for r in cmp.roles]
     p.append("</tr>")
     for s in cmp.subjects:
-        cells = "".join(f"<td class='l'>{e(_channel_text(s.traces[r])) if r in s.traces else '<span class=na>none</span>'}"
-                        "</td>" for r in cmp.roles)
+        none = "<span class='na'>none</span>"
+        cells = "".join(f"<td class='l'>{e(_channel_text(s.traces[r])) if r in s.traces else none}</td>"
+                        for r in cmp.roles)
         p.append(f"<tr><td class='l'>{e(s.label)}</td>{cells}</tr>")
     p.append("</table></div>")
 

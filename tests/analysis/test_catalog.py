@@ -192,3 +192,15 @@ def test_catalog_kept_beside_the_data_and_queried_from_the_command_line(folder, 
     assert row[0] == "KR-1" and float(row[2]) > 0 and row[3] == "smooth"
     assert main(["catalog", str(folder), "--no-update", "--where", "bogus>1"]) == 2
     assert "unknown field 'bogus'" in capsys.readouterr().err
+
+
+def test_a_moved_file_copied_twice_is_one_move_and_one_new_run(folder):
+    cat = Catalog.for_folder(folder)
+    cat.update([folder], engine=SERIAL)
+    src = folder / "LE-2.h5"
+    shutil.copy2(src, folder / "copy-a.h5")
+    src.rename(folder / "copy-b.h5")
+    rep = cat.update(engine=SERIAL)
+    assert len(rep.moved) == 1 and rep.moved[0][0] == str(src)
+    assert len(rep.added) == 1 and rep.read == rep.added and rep.removed == []
+    assert sorted(os.path.basename(e.path) for e in cat.query(test_id="LE-2")) == ["copy-a.h5", "copy-b.h5"]
