@@ -138,6 +138,7 @@ class Acquisition:
         self._stop = threading.Event()
         self._errors: list[BaseException] = []
         self._events: list[Event] = []
+        self._drained: set[int] = set()  # subscribers with nothing left to read
         self._ev_lock = threading.Lock()
         self._ev_cond = threading.Condition(self._ev_lock)
 
@@ -212,10 +213,18 @@ class Acquisition:
                     sub.on_events(evs)
                 moved = sub.poll()
                 if not producing and not moved:
+                    # Drained, but another subscriber may still post events from
+                    # the last rows (a redline in the final block): leave only once
+                    # every subscriber is drained and this one has seen every event.
+                    with self._ev_lock:
+                        self._drained.add(id(sub))
                     evs, cursor = self.events_since(cursor)
                     if evs:
                         sub.on_events(evs)
-                    if not sub.poll():
+                        continue
+                    with self._ev_lock:
+                        done = len(self._drained) == len(self.subscribers) and cursor == len(self._events)
+                    if done and not sub.poll():
                         break
                 if not moved:
                     time.sleep(0.005)
@@ -223,6 +232,9 @@ class Acquisition:
             self._errors.append(exc)
             self._stop.set()
             self.source.stop()
+        finally:
+            with self._ev_lock:
+                self._drained.add(id(sub))  # a failed subscriber must not hold the others
 
     def run(self, progress=None, progress_interval: float = 0.5) -> RunSummary:
         """Acquire until the source ends (or ``stop()``); subscribers drain everything.

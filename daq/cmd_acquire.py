@@ -5,6 +5,8 @@ import sys
 import threading
 
 from hotfire.daq.acquisition import Acquisition
+from hotfire.daq.limits import LimitChecker
+from hotfire.daq.publisher import DEFAULT_ADDRESS, Publisher
 from hotfire.daq.recorder import Recorder
 from hotfire.daq.rig import load_rig
 from hotfire.daq.sources import DRIVERS, open_source
@@ -44,6 +46,11 @@ def add_arguments(p):
     p.add_argument("--posttrigger", type=float, metavar="S",
                    help="with --trigger: stop this many seconds after the trigger")
     p.add_argument("--quiet", action="store_true", help="no progress display")
+    pub = p.add_mutually_exclusive_group()
+    pub.add_argument("--publish", default=DEFAULT_ADDRESS, metavar="ADDRESS",
+                     help=f"ZeroMQ address for live viewers (`hotfire view`) (default: {DEFAULT_ADDRESS})")
+    pub.add_argument("--no-publish", dest="publish", action="store_const", const=None,
+                     help="do not publish a live stream")
 
 
 def progress_printer(stream=sys.stderr):
@@ -79,21 +86,36 @@ def acquire(args, realtime: bool):
     elif driver != "hardware" or getattr(args, "start_trigger", None) or getattr(args, "ref_clock", None):
         raise HotfireError("--driver, --start-trigger and --ref-clock apply to the NI-DAQmx source, "
                            "not the simulator")
-    source = open_source(rig, args.source, scenario=scen, realtime=realtime, duration_s=args.duration, **options)
-    subscribers = []
-    trigger = None
-    if args.trigger:
-        trigger = Trigger(TriggerSpec.parse(args.trigger, rig), posttrigger_s=args.posttrigger)
-        subscribers.append(trigger)
-    recorder = Recorder(args.out, pretrigger_s=args.pretrigger if trigger else None)
-    subscribers.append(recorder)
-    # the rings must hold the pre-trigger history
-    ring_s = max(20.0, 2 * args.pretrigger) if trigger else 20.0
-    acq = Acquisition(rig, source, subscribers, test_id=args.test_id, notes=args.notes, ring_seconds=ring_s)
-    if trigger and trigger.spec.kind == "operator":
-        _operator_trigger_on_enter(acq)
+    # Bind the live stream first: a busy address fails before the hardware is touched.
+    address = getattr(args, "publish", None)
+    publisher = Publisher(address) if address else None
+    try:
+        source = open_source(rig, args.source, scenario=scen, realtime=realtime, duration_s=args.duration, **options)
+        subscribers = []
+        trigger = None
+        if args.trigger:
+            trigger = Trigger(TriggerSpec.parse(args.trigger, rig), posttrigger_s=args.posttrigger)
+            subscribers.append(trigger)
+        recorder = Recorder(args.out, pretrigger_s=args.pretrigger if trigger else None)
+        subscribers.append(recorder)
+        # Redlines are checked here, not in a viewer: every crossing is in the run file.
+        subscribers.append(LimitChecker())
+        if publisher:
+            subscribers.append(publisher)
+        # the rings must hold the pre-trigger history
+        ring_s = max(20.0, 2 * args.pretrigger) if trigger else 20.0
+        acq = Acquisition(rig, source, subscribers, test_id=args.test_id, notes=args.notes, ring_seconds=ring_s)
+        if trigger and trigger.spec.kind == "operator":
+            _operator_trigger_on_enter(acq)
+    except BaseException:
+        if publisher:
+            publisher.close()
+        raise
     print(f"hotfire: acquiring {rig.name} ({source.kind}) -> {recorder.out_dir / acq.test_id}.h5",
           file=sys.stderr)
+    if publisher:
+        print(f"hotfire: live stream on {publisher.address} (watch with: hotfire view --connect "
+              f"{publisher.address})", file=sys.stderr)
     summary = acq.run(progress=None if args.quiet else progress_printer())
     if not args.quiet:
         print(file=sys.stderr)

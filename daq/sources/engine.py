@@ -64,6 +64,8 @@ SCENARIOS = {
     "hard-start": Scenario(name="hard-start", hard_start_factor=0.9, ignition_delay_s=0.25),
     "unstable": Scenario(name="unstable", instability_hz=1850.0, instability_amplitude=0.08),
     "failed-sensor": Scenario(name="failed-sensor", failed_channel_role="fuel_injector_pressure"),
+    # Chamber overpressure to 1.45 x nominal for 0.4 s: crosses the Pc warning and redline.
+    "overpressure": Scenario(name="overpressure", throttle=((0.0, 1.0), (0.5, 1.0), (0.7, 1.45), (1.1, 1.45), (1.3, 1.0))),
 }
 
 

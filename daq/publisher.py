@@ -1,0 +1,247 @@
+"""The live publisher: a subscriber that streams the acquisition to viewers
+over ZeroMQ PUB/SUB.
+
+PUB never waits for a subscriber: each connected viewer has its own queue of
+at most ``hwm`` messages, and when a viewer is slow, frozen or gone, messages
+to it are dropped by ZeroMQ, not queued in acquisition. Viewers can connect
+and leave at any time, any number of them. The socket binds to loopback by
+default; a stand network is an explicit choice of address.
+
+Wire format (multipart messages, the first frame is the topic):
+
+``[b"meta", json]``
+    Run description: test id, rig config text, streams (rate, dtype,
+    channels), channels (stream, column, role, units, scaling, limits), and
+    the events so far. Sent at start and every ``meta_interval`` seconds, so
+    a viewer that joins late is complete within that time.
+``[b"data", json, bytes]``
+    Raw samples of one stream, exactly as acquired: header ``{"stream",
+    "first", "n", "nch", "dtype"}`` (``first`` is the absolute sample index
+    of the first row) and the C-ordered ``(n, nch)`` rows. Viewers scale to
+    engineering units with the meta's scaling, as the run-file reader does.
+``[b"events", json]``
+    A list of events (``Event.to_dict()``), as they are posted.
+``[b"health", json]``
+    Every ``health_interval`` s: per stream the measured rate, samples,
+    ring fill (the worst subscriber backlog as a fraction of the ring),
+    gaps and lost samples; the recording state; rows the publisher missed;
+    viewers connected.
+
+Raw blocks are sent at full rate: 32 channels of int16 at 10 kHz are
+640 kB/s, nothing for loopback. Viewers decimate for drawing (min/max, so
+peaks survive).
+"""
+from __future__ import annotations
+
+import json
+import time
+from collections import deque
+
+import numpy as np
+import zmq
+from zmq.utils.monitor import recv_monitor_message
+
+from hotfire.daq.acquisition import Subscriber
+from hotfire.errors import HotfireError
+
+DEFAULT_ADDRESS = "tcp://127.0.0.1:5555"
+#: seconds over which the health message measures each stream's rate
+RATE_WINDOW_S = 4.0
+#: kept in the meta for late joiners (T0 and cutoff are always kept)
+MAX_META_EVENTS = 500
+
+
+def channel_meta(rig, adc_overrides: dict | None = None) -> list[dict]:
+    """What a viewer needs to know about each channel (JSON-able)."""
+    out = []
+    for ch in rig.channels:
+        out.append({
+            "name": ch.name, "stream": ch.stream, "column": ch.column, "role": ch.role,
+            "units": ch.units, "range": list(ch.range),
+            "adc": (adc_overrides or {}).get(ch.name, ch.adc), "calibration": ch.calibration,
+            "redline": ch.redline.to_dict() if ch.redline else {},
+            "warning": ch.warning.to_dict() if ch.warning else {},
+        })
+    return out
+
+
+class Publisher(Subscriber):
+    """Publish the live stream on a ZeroMQ PUB socket.
+
+    The socket is bound here, before acquisition starts, so a bad or busy
+    address fails at once with a clear message.
+
+    Parameters
+    ----------
+    address : str
+        ZeroMQ endpoint to bind, e.g. ``tcp://127.0.0.1:5555``; port 0 picks
+        a free port (see :attr:`address` afterwards).
+    hwm : int
+        Send high-water mark: messages queued per viewer before ZeroMQ drops.
+    meta_interval, health_interval : float
+        Seconds between re-sent metadata and health messages.
+
+    Raises
+    ------
+    HotfireError
+        If the address cannot be bound.
+    """
+
+    name = "publisher"
+
+    def __init__(self, address: str = DEFAULT_ADDRESS, hwm: int = 256, meta_interval: float = 1.0,
+                 health_interval: float = 0.5):
+        self.meta_interval, self.health_interval = meta_interval, health_interval
+        self.ctx = zmq.Context()
+        self.sock = self.ctx.socket(zmq.PUB)
+        self.sock.setsockopt(zmq.SNDHWM, hwm)
+        self.sock.setsockopt(zmq.LINGER, 0)
+        try:
+            self.sock.bind(address)
+        except zmq.ZMQError as exc:
+            self.sock.close()
+            self.ctx.term()
+            raise HotfireError(f"cannot publish the live stream on {address}: {exc} "
+                               f"(choose another with --publish ADDRESS, or --no-publish)") from None
+        self.address = self.sock.getsockopt_string(zmq.LAST_ENDPOINT)
+        # Connection events only: how many viewers are attached (for health, and tests).
+        self._monitor = self.sock.get_monitor_socket(zmq.EVENT_ACCEPTED | zmq.EVENT_DISCONNECTED)
+        self.viewers = 0
+        self.viewers_max = 0
+        self.dropped = 0   # messages ZeroMQ refused (none with PUB; counted to be sure)
+        self.missed = {}   # rows this publisher fell behind on (viewers miss them, the run file does not)
+        self.sent = {}
+
+    # -- subscriber ------------------------------------------------------------
+    def open(self, acq):
+        super().open(acq)
+        self.readers = {name: ring.reader(start=0) for name, ring in acq.rings.items()}
+        # <= 256 kB per message: large enough to be cheap, small enough to interleave streams
+        self.bufs = {name: np.empty((max(1, min(ring.capacity, (1 << 18) // (ring.n_channels * ring.dtype.itemsize))),
+                                     ring.n_channels), ring.dtype) for name, ring in acq.rings.items()}
+        self.missed = {name: 0 for name in acq.rings}
+        self.sent = {name: 0 for name in acq.rings}
+        self.gaps = {name: 0 for name in acq.rings}
+        self.events: list[dict] = []
+        self._meta_static = {
+            "version": 1, "test_id": acq.test_id, "rig": acq.rig.name, "rig_config": acq.rig.text,
+            "start_time_utc": acq.start_time.isoformat(timespec="microseconds"), "source": acq.source.kind,
+            "pretrigger_s": acq.rig.sequence.pretrigger_s,
+            "streams": {name: {"rate_hz": s.rate_hz, "dtype": np.dtype(s.dtype).str, "channels": list(s.channels)}
+                        for name, s in acq.source.streams.items()},
+            "channels": channel_meta(acq.rig, acq.source_metadata.get("adc")),
+        }
+        self._last_meta = self._last_health = 0.0
+        # (time, rows written) samples for the measured rate: blocks arrive ~10 per
+        # second, so the rate is taken over a few seconds to read within a few %.
+        self._rate_hist = deque([(time.monotonic(), {name: 0 for name in acq.rings})], maxlen=64)
+        self._send_meta()
+
+    def poll(self) -> int:
+        moved = 0
+        for name, r in self.readers.items():
+            while r.available:
+                first, n, gap = r.read_into(self.bufs[name])
+                if gap is not None:
+                    self.missed[name] += gap.count
+                for sample0, off, count in self.acq.clocks[name].split(first, n):
+                    rows = self.bufs[name][off:off + count]
+                    head = {"stream": name, "first": sample0, "n": count, "nch": rows.shape[1],
+                            "dtype": rows.dtype.str}
+                    self._send([b"data", json.dumps(head).encode(), rows])
+                    self.sent[name] = sample0 + count
+                moved += n
+        self._count_viewers()
+        now = time.monotonic()
+        if now - self._last_meta >= self.meta_interval:
+            self._send_meta()
+        if now - self._last_health >= self.health_interval:
+            self._send_health(now)
+        return moved
+
+    def on_events(self, events):
+        dicts = [e.to_dict() for e in events]
+        for e in events:
+            if e.kind == "gap":
+                self.gaps[e.stream] = self.gaps.get(e.stream, 0) + 1
+        self.events.extend(dicts)
+        self._send([b"events", json.dumps(dicts).encode()])
+
+    def close(self):
+        """Send a last health message (``ended``) and release the socket."""
+        try:
+            if getattr(self, "acq", None) is not None:
+                self._send_health(time.monotonic(), ended=True)
+                self.sock.setsockopt(zmq.LINGER, 200)  # let the last health message leave
+        finally:
+            self._count_viewers()
+            self.sock.disable_monitor()
+            self._monitor.close(linger=0)
+            self.sock.close()
+            self.ctx.term()
+
+    def _count_viewers(self):
+        while True:
+            try:
+                ev = recv_monitor_message(self._monitor, flags=zmq.NOBLOCK)
+            except zmq.Again:
+                return
+            if ev["event"] == zmq.EVENT_ACCEPTED:
+                self.viewers += 1
+                self.viewers_max = max(self.viewers_max, self.viewers)
+            elif ev["event"] == zmq.EVENT_DISCONNECTED:
+                self.viewers = max(0, self.viewers - 1)
+
+    # -- messages ----------------------------------------------------------------
+    def _send(self, frames) -> None:
+        try:
+            self.sock.send_multipart(frames, flags=zmq.NOBLOCK)
+        except zmq.Again:
+            self.dropped += 1
+
+    def _send_meta(self):
+        events = self.events
+        if len(events) > MAX_META_EVENTS:
+            keep = [e for e in events[:-MAX_META_EVENTS] if e["kind"] in ("T0", "cutoff")]
+            events = keep + events[-MAX_META_EVENTS:]
+        self._send([b"meta", json.dumps({**self._meta_static, "events": events}).encode()])
+        self._last_meta = time.monotonic()
+
+    def health(self, now: float | None = None, ended: bool = False) -> dict:
+        """The health message: rates, ring fill, gaps, recording state."""
+        acq = self.acq
+        now = time.monotonic() if now is None else now
+        written = {name: ring.written for name, ring in acq.rings.items()}
+        hist = self._rate_hist
+        hist.append((now, written))
+        while len(hist) > 2 and now - hist[1][0] >= RATE_WINDOW_S:
+            hist.popleft()
+        t_ref, w_ref = hist[0]
+        rates = {n: (written[n] - w_ref[n]) / (now - t_ref) if now > t_ref else 0.0 for n in written}
+        recorder = next((s for s in acq.subscribers if getattr(s, "path", None) is not None), None)
+        streams = {}
+        for name, ring in acq.rings.items():
+            # Worst backlog among subscribers that read the ring (the recorder's matters most).
+            backlog = [ring.written - rd.position for s in acq.subscribers
+                       for n2, rd in (getattr(s, "readers", None) or {}).items() if n2 == name]
+            streams[name] = {
+                "rate_hz": rates[name], "nominal_hz": acq.source.streams[name].rate_hz,
+                "samples": acq.clocks[name].sample(written[name]) if written[name] else 0,
+                "fill": max(backlog, default=0) / ring.capacity,
+                "gaps": self.gaps.get(name, 0),
+                "lost": int((getattr(recorder, "lost", None) or {}).get(name, 0)),
+                "viewer_missed": self.missed.get(name, 0),
+            }
+        # An armed recorder (``--trigger``) has no readers until the trigger fires.
+        armed = recorder is not None and getattr(recorder, "pretrigger_s", None) is not None \
+            and not getattr(recorder, "readers", None)
+        return {
+            "test_id": acq.test_id, "ended": ended, "producing": acq.producing, "streams": streams,
+            "recording": {"active": recorder is not None and not ended and not armed, "armed": armed and not ended,
+                          "path": str(recorder.path) if recorder is not None else ""},
+            "viewers": self.viewers,
+        }
+
+    def _send_health(self, now, ended=False):
+        self._send([b"health", json.dumps(self.health(now, ended)).encode()])
+        self._last_health = now

@@ -1,0 +1,171 @@
+"""Replay of a run file: the same panels, driven by a playhead.
+
+Level 1 (min/max buckets) is computed for the whole run when the file is
+opened, in one chunked pass; full-rate samples for short windows are read
+from the file on demand, with a cache around the playhead. Gaps in the file
+(segments) stay gaps: NaN, drawn as breaks.
+"""
+from __future__ import annotations
+
+import time
+
+import numpy as np
+
+from hotfire.analysis.run import open_run
+from hotfire.gui.decimate import minmax
+from hotfire.gui.eventlog import EventLog
+from hotfire.gui.meta import RunMeta
+from hotfire.gui.model import MAX_BUCKETS, StreamStore, pow2, scale_block
+
+SPEEDS = (0.1, 0.25, 0.5, 1.0, 2.0, 5.0, 10.0)
+
+
+class FileStore(StreamStore):
+    """One stream of a run file, for drawing.
+
+    Parameters
+    ----------
+    run : Run
+    meta : StreamMeta
+    channels : list of ChannelMeta
+        The stream's channels, in column order.
+    """
+
+    def __init__(self, run, meta, channels, seconds0: float = 10.0):
+        self.meta = meta
+        self.ds = run.f["streams"][meta.name]["raw"]
+        self.segments = run.streams[meta.name].segments
+        self.scalings = [c.scaling for c in channels]
+        self.lo, self.hi = run.sample_range(meta.name)
+        self.k1 = max(1, pow2(max(1024, meta.rate_hz * seconds0)) // (MAX_BUCKETS // 2))
+        self._cache = (0, 0, None)
+        # Level 1 for the whole run, chunk by chunk (aligned to k1).
+        self.j0 = self.lo // self.k1
+        nb = max(0, -(-self.hi // self.k1) - self.j0)
+        n = len(channels)
+        self.l1_lo = np.full((n, nb), np.nan, np.float32)
+        self.l1_hi = np.full((n, nb), np.nan, np.float32)
+        step = self.k1 * 8192
+        for a in range(self.j0 * self.k1, self.hi, step):
+            y = self._read(a, min(a + step, self.hi))
+            b0, mn, mx = minmax(y, y, a, self.k1)
+            self.l1_lo[:, b0 - self.j0:b0 - self.j0 + mn.shape[1]] = mn
+            self.l1_hi[:, b0 - self.j0:b0 - self.j0 + mx.shape[1]] = mx
+
+    def span(self):
+        return self.lo, self.hi
+
+    def _read(self, i0: int, i1: int) -> np.ndarray:
+        """Samples [i0, i1) from the file in EU, NaN where the file has none."""
+        out = np.full((len(self.scalings), max(0, i1 - i0)), np.nan, np.float32)
+        for s0, r0, n in self.segments:
+            a, b = max(i0, int(s0)), min(i1, int(s0 + n))
+            if a < b:
+                raw = self.ds[int(r0) + a - int(s0): int(r0) + b - int(s0), :]
+                out[:, a - i0:b - i0] = scale_block(raw, self.scalings)
+        return out
+
+    def full(self, i0, i1):
+        c0, c1, data = self._cache
+        if data is None or i0 < c0 or i1 > c1:
+            # Read a margin around the request, so a playing window reuses it for a while.
+            pad = max(i1 - i0, int(self.meta.rate_hz))
+            c0, c1 = i0 - pad, i1 + pad
+            data = self._read(c0, c1)
+            self._cache = (c0, c1, data)
+        return data[:, i0 - c0:i1 - c0]
+
+    def level1(self, j0, j1):
+        nb = self.l1_lo.shape[1]
+        a, b = j0 - self.j0, j1 - self.j0
+        if 0 <= a and b <= nb:
+            return self.l1_lo[:, a:b], self.l1_hi[:, a:b]
+        lo = np.full((self.l1_lo.shape[0], j1 - j0), np.nan, np.float32)
+        hi = lo.copy()
+        ca, cb = max(a, 0), min(b, nb)
+        if ca < cb:
+            lo[:, ca - a:cb - a] = self.l1_lo[:, ca:cb]
+            hi[:, ca - a:cb - a] = self.l1_hi[:, ca:cb]
+        return lo, hi
+
+
+class ReplayFeed:
+    """Play a run file back: a playhead that moves at ``speed`` times real time.
+
+    Parameters
+    ----------
+    path : str or Path
+        A run file.
+
+    Raises
+    ------
+    RunFileError
+        If the file is not a readable run file.
+    """
+
+    live = False
+    version = 0  # the file does not change
+
+    def __init__(self, path):
+        self.run = open_run(path)
+        self.meta = RunMeta.from_run(self.run)
+        self.generation = 1
+        self.stores = {name: FileStore(self.run, s, self.meta.stream_channels(name))
+                       for name, s in self.meta.streams.items()}
+        self.events = EventLog(self.meta)
+        self.events.add(self.run.events)
+        spans = [(st.meta.time(st.lo), st.meta.time(st.hi)) for st in self.stores.values() if st.hi > st.lo]
+        self.start_s = min((a for a, _ in spans), default=0.0)
+        self.end_s = max((b for _, b in spans), default=0.0)
+        self.playhead = self.end_s  # opens on the whole end of the run, paused
+        self.playing = False
+        self.speed = 1.0
+        self._wall = time.monotonic()
+
+    # -- playback ----------------------------------------------------------------
+    def play(self):
+        if self.playhead >= self.end_s:
+            self.playhead = self.start_s
+        self.playing = True
+        self._wall = time.monotonic()
+
+    def pause(self):
+        self.playing = False
+
+    def seek(self, t: float):
+        """Move the playhead to acquisition time ``t`` (clamped to the run)."""
+        self.playhead = min(max(t, self.start_s), self.end_s)
+
+    def pump(self) -> bool:
+        now = time.monotonic()
+        dt, self._wall = now - self._wall, now
+        if not self.playing:
+            return False
+        self.seek(self.playhead + dt * self.speed)
+        if self.playhead >= self.end_s:
+            self.playing = False
+        return True
+
+    # -- what the window asks ----------------------------------------------------
+    def data_time(self):
+        return self.playhead
+
+    def display_time(self):
+        return self.playhead
+
+    def event_horizon(self) -> float:
+        return self.playhead
+
+    stale = False
+
+    def health_view(self) -> dict:
+        streams = []
+        for name, st in self.run.streams.items():
+            gaps = st.gaps
+            streams.append({"name": name, "nominal_hz": st.rate_hz, "rate_hz": None, "gaps": len(gaps),
+                            "lost": sum(n for _, n in gaps), "fill": None})
+        return {"mode": "replay", "streams": streams, "recording": f"replay of {self.run.path}",
+                "viewer": f"{'playing' if self.playing else 'paused'} at {self.speed:g}×"}
+
+    def close(self):
+        self.run.close()

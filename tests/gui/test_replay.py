@@ -1,0 +1,130 @@
+"""Replay of a run file: slider, playback, the same panels and alarms as live."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+from hotfire.daq.acquisition import Acquisition
+from hotfire.daq.limits import LimitChecker
+from hotfire.daq.recorder import Recorder
+from hotfire.daq.rig import load_rig
+from hotfire.daq.sources import open_source
+from hotfire.daq.sources.engine import scenario
+
+
+@pytest.fixture(scope="module")
+def run_file(tmp_path_factory):
+    """An unstable firing (1850 Hz on the dynamic Pc) with an overpressure, recorded with limit checks."""
+    rig = load_rig("lox-ethanol-5kN")
+    scen = scenario("overpressure", pretrigger_s=1.0, burn_s=2.5, posttrigger_s=0.5, instability_hz=1850.0,
+                    instability_amplitude=0.08, instability_start_s=0.2)
+    out = tmp_path_factory.mktemp("replay")
+    summary = Acquisition(rig, open_source(rig, "simulator", scenario=scen),
+                          [Recorder(out), LimitChecker()], test_id="replay").run()
+    assert summary.error is None
+    return summary.path
+
+
+def test_replay_scrubs_plays_and_shows_alarms(app, qtbot, run_file, screens, px):
+    from hotfire.gui.replay import ReplayFeed
+    from hotfire.gui.theme import DARK
+    from hotfire.gui.window import MainWindow
+
+    feed = ReplayFeed(run_file)
+    win = MainWindow(feed, DARK, window_s=5)
+    qtbot.addWidget(win)
+    win.resize(1600, 1000)
+    win.show()
+    win.timer.stop()  # frames by hand: the test moves the playhead
+    win.tick()
+    t0 = feed.events.t0()
+    red = next(e for e in feed.events.events if e.kind == "redline" and e.channel == "PC")
+
+    # Opens at the end of the run: everything drawn, the (past) redline latched in the banner.
+    assert min(win.charts.curve_points().values()) > 10
+    assert win.banner.isVisible() and win.readouts.levels.get("PC", 0) == 0
+
+    # Before T0: no alarm yet, the clock counts down.
+    feed.seek(t0 - 0.5)
+    win.tick()
+    assert not win.banner.isVisible() and win.clock.text().startswith("T-00:00.5")
+
+    # In the overpressure: PC red, banner up, markers at T0 and the redline; the spectrum finds 1850 Hz.
+    feed.seek(red.time_s + 0.15)
+    win.tick()
+    qtbot.wait(50)
+    win.tick()
+    img = screens(win, "replay-redline")
+    assert win.readouts.levels["PC"] == 2 and win.banner.isVisible()
+    value = win.readouts.rows["PC"][1]
+    assert px.dominant_colour(value.grab().toImage()) == tuple(int(DARK.redline[i:i + 2], 16) for i in (1, 3, 5))
+    assert win.charts.marker_count("T0") >= 1 and win.charts.marker_count("redline") >= 1
+    assert win.spectrum.peak_hz == pytest.approx(1850, abs=15)
+    assert px.count_colour(img, DARK.curves[0], tol=16) > 3000
+
+    # Acknowledged, it stays down when the playhead moves on.
+    win.acknowledge()
+    feed.seek(feed.end_s)
+    win.tick()
+    assert not win.banner.isVisible()
+
+    # Playback at 10x runs through the firing to the end.
+    win.speed_box.setCurrentIndex(win.speed_box.findData(10.0))
+    win.toggle_play()
+    assert feed.playing and feed.playhead == feed.start_s
+    qtbot.waitUntil(lambda: (win.tick(), not feed.playing)[1], timeout=5000)
+    assert feed.playhead == feed.end_s
+    assert win.slider.value() == int(feed.end_s * 1000)
+
+    # The slider seeks; the time window can be changed.
+    win.slider.setValue(int((t0 + 1.0) * 1000))
+    win.set_window(30)
+    win.tick()
+    (x0, x1), _ = win.charts.plots[0].item.vb.viewRange()
+    assert x1 == pytest.approx(1.0, abs=0.01) and x1 - x0 == pytest.approx(30, abs=0.01)
+    feed.close()
+
+
+def test_peaks_survive_decimation_in_a_long_window(app, qtbot, run_file):
+    """5-minute window: one sample of every bucket's extreme reaches the screen."""
+    from hotfire.gui.replay import ReplayFeed
+    from hotfire.gui.theme import DARK
+    from hotfire.gui.window import MainWindow
+
+    feed = ReplayFeed(run_file)
+    win = MainWindow(feed, DARK, window_s=300)
+    qtbot.addWidget(win)
+    win.timer.stop()
+    win.tick()
+    dyn = feed.run.channel("PC-DYN")
+    plot = win.charts.by_channel["PC-DYN"]
+    _, y = dict((c.name, cu) for c, cu in plot.curves)["PC-DYN"].getData()
+    assert np.nanmax(y) == pytest.approx(dyn.values.max(), abs=1e-3)
+    assert np.nanmin(y) == pytest.approx(dyn.values.min(), abs=1e-3)
+    assert len(y) < len(dyn.values) / 50
+    feed.close()
+
+
+def test_cli_replays_a_file_to_a_screenshot(run_file, tmp_path):
+    png = tmp_path / "cli.png"
+    env = dict(os.environ, QT_QPA_PLATFORM="offscreen")
+    r = subprocess.run([sys.executable, "-m", "hotfire", "view", str(run_file), "--large", "--quit-after", "1.5",
+                        "--screenshot", str(png)], env=env, capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+    assert png.stat().st_size > 20_000
+    if os.environ.get("HOTFIRE_SCREENS"):
+        import shutil
+
+        shutil.copy(png, os.path.join(os.environ["HOTFIRE_SCREENS"], "replay-cli-large.png"))
+
+
+
+def test_cli_reports_a_missing_file_before_any_window(tmp_path, capsys):
+    from hotfire.cli import main
+
+    assert main(["view", str(tmp_path / "missing.h5")]) == 2
+    assert "no such file" in capsys.readouterr().err
