@@ -56,6 +56,8 @@ setup(
         # analysis: report plots (PNG, Agg) and NI TDMS import
         "matplotlib>=3.8,<4",
         "npTDMS>=1.7,<2",
+        # batch analysis and the run catalog (analysis/batch.py, catalog.py)
+        "dask[distributed]>=2024.1",
     ],
     extras_require={
         "test": ["pytest>=8", "pytest-qt>=4.4"],
