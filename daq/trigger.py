@@ -118,8 +118,12 @@ class Trigger(Subscriber):
                     self.fire(self._stream, self.acq.sample_index(self._stream, k),
                               f"{self.spec.channel} {op} {self.spec.value:g}")
         if self._stop_at is not None:
-            stream, sample = self._stop_at
-            if self.acq.rings[stream].written >= sample:
+            # Stop once every stream has acquired up to its end: streams run at
+            # different speeds (a fast source, a loaded machine), and stopping
+            # on the trigger's stream alone could cut another short.
+            acq = self.acq
+            if all(ring.written > 0 and acq.sample_index(name, ring.written - 1) + 1 >= acq.record_stop[name]
+                   for name, ring in acq.rings.items() if name in acq.record_stop):
                 self._stop_at = None
-                self.acq.stop()
+                acq.stop()
         return moved
