@@ -18,14 +18,12 @@ over the data.
 """
 from __future__ import annotations
 
-import threading
-import time
 import zlib
 
 import numpy as np
 
 from hotfire.daq.events import Event
-from hotfire.daq.sources.base import Block, Source, StreamSpec
+from hotfire.daq.sources.base import ClockedSource
 
 __all__ = ["PatternSource", "pattern", "check_pattern", "synthetic_rig_text"]
 
@@ -91,7 +89,7 @@ def check_pattern(stream: str, rows: np.ndarray, index: np.ndarray) -> np.ndarra
     return out
 
 
-class PatternSource(Source):
+class PatternSource(ClockedSource):
     """Every stream of ``rig`` filled with the counter pattern.
 
     Parameters
@@ -120,17 +118,15 @@ class PatternSource(Source):
 
     def __init__(self, rig, realtime: bool = False, duration_s: float | None = None, block_s: float = 0.1,
                  events: bool = True, scenario=None):
-        self.rig = rig
-        self.realtime, self.block_s = realtime, block_s
-        self.streams = {s.name: StreamSpec(s.name, s.rate_hz, np.dtype(s.dtype), s.channels)
-                        for s in rig.streams.values()}
         seq = rig.sequence
         dur = seq.pretrigger_s + seq.burn_s + seq.posttrigger_s if duration_s is None else duration_s
-        self.duration_s = dur
-        self._total = {s: (np.inf if dur == np.inf else int(round(dur * st.rate_hz)))
-                       for s, st in self.streams.items()}
-        self._next = dict.fromkeys(self.streams, 0)
-        self._block = {s: max(1, int(round(block_s * st.rate_hz))) for s, st in self.streams.items()}
+        ref = max(rig.streams.values(), key=lambda st: st.rate_hz)
+        marks = []
+        if events:
+            marks = [Event("T0", ref.name, int(round(seq.pretrigger_s * ref.rate_hz)), "T0 (pattern source)"),
+                     Event("cutoff", ref.name, int(round((seq.pretrigger_s + seq.burn_s) * ref.rate_hz)),
+                           "cutoff (pattern source)")]
+        super().__init__(rig, dur, block_s, realtime, ref.name, marks)
         self._template, self._step, self._buf = {}, {}, {}
         for s, st in self.streams.items():
             n, nch = self._block[s], st.n_channels
@@ -139,18 +135,6 @@ class PatternSource(Source):
                 self._template[s] = pattern(s, st.dtype, nch, 0, n)
                 self._step[s] = np.arange(nch, dtype=np.int64) * 2 + 1
             self._buf[s] = np.empty((n, nch), st.dtype)
-        ref = max(self.streams.values(), key=lambda st: st.rate_hz).name
-        self._pending = []
-        if events:
-            rate = self.streams[ref].rate_hz
-            self._pending = [Event("T0", ref, int(round(seq.pretrigger_s * rate)), "T0 (pattern source)"),
-                             Event("cutoff", ref, int(round((seq.pretrigger_s + seq.burn_s) * rate)),
-                                   "cutoff (pattern source)")]
-        self._ref = ref
-        self._lock = threading.Lock()
-        self._released: list[Event] = []
-        self._t_start = None
-        self._stopped = threading.Event()
 
     def _make(self, stream: str, first: int, n: int) -> np.ndarray:
         st = self.streams[stream]
@@ -166,40 +150,6 @@ class PatternSource(Source):
         else:
             np.add(tmpl[:n], (first * self._step[stream]).astype(np.float64), out=out)
         return out
-
-    def start(self):
-        if self._t_start is None:
-            self._t_start = time.monotonic()
-
-    def read(self, stream: str, timeout: float = 1.0) -> Block | None:
-        if self._t_start is None:
-            self.start()
-        first = self._next[stream]
-        left = self._total[stream] - first
-        n = int(min(self._block[stream], left))
-        if n <= 0 or self._stopped.is_set():
-            return None
-        if self.realtime:
-            due = self._t_start + (first + n) / self.streams[stream].rate_hz
-            delay = due - time.monotonic()
-            if delay > 0 and self._stopped.wait(delay):
-                return None
-        data = self._make(stream, first, n)
-        self._next[stream] = first + n
-        if stream == self._ref and self._pending:
-            with self._lock:
-                due = [e for e in self._pending if e.sample < first + n]
-                self._pending = [e for e in self._pending if e.sample >= first + n]
-                self._released.extend(due)
-        return Block(first, data)
-
-    def events(self):
-        with self._lock:
-            out, self._released = self._released, []
-        return out
-
-    def stop(self):
-        self._stopped.set()
 
     def metadata(self) -> dict:
         return {"pattern": {"version": 1, "formula": "k = i*(2c+1) + 1009c + crc32(stream) % 4096; "

@@ -12,8 +12,6 @@ boundaries give bit-identical data: a run can be regenerated exactly.
 """
 from __future__ import annotations
 
-import threading
-import time
 import zlib
 
 import numpy as np
@@ -21,7 +19,7 @@ import numpy as np
 from hotfire.daq import units as U
 from hotfire.daq.events import Event
 from hotfire.daq.scaling import ADC_BITS, Calibration
-from hotfire.daq.sources.base import Block, Source, StreamSpec
+from hotfire.daq.sources.base import ClockedSource
 from hotfire.daq.sources.engine import EngineModel, Scenario
 
 _NOISE_BITS = 21
@@ -169,7 +167,7 @@ def reference_stream(rig) -> str:
     return max(rig.streams.values(), key=lambda s: s.rate_hz).name
 
 
-class SimulatedSource(Source):
+class SimulatedSource(ClockedSource):
     """The simulator as a source: blocks of every stream, optionally in real time.
 
     Parameters
@@ -188,57 +186,17 @@ class SimulatedSource(Source):
 
     def __init__(self, rig, scen: Scenario | None = None, block_s: float = 0.1,
                  realtime: bool = False, duration_s: float | None = None):
-        self.rig = rig
         self.gen = SignalGenerator(rig, scen)
-        self.block_s, self.realtime = block_s, realtime
-        self.streams = {
-            s.name: StreamSpec(s.name, s.rate_hz, np.dtype(s.dtype), s.channels) for s in rig.streams.values()
-        }
-        dur = self.gen.model.duration if duration_s is None else duration_s
-        self._total = {s: int(round(dur * st.rate_hz)) for s, st in self.streams.items()}
-        self._next = {s: 0 for s in self.streams}
-        self._ref = reference_stream(rig)
-        self._pending = [e for e in self.gen.sequence_events(self._ref) if e.sample < self._total[self._ref]]
-        self._lock = threading.Lock()
-        self._released: list[Event] = []
-        self._t_start = None
-        self._stopped = threading.Event()
+        ref = reference_stream(rig)
+        super().__init__(rig, self.gen.model.duration if duration_s is None else duration_s, block_s,
+                         realtime, ref, self.gen.sequence_events(ref))
 
     @property
     def truth(self):
         return self.gen.model.truth
 
-    def start(self):
-        self._t_start = time.monotonic()
-
-    def read(self, stream: str, timeout: float = 1.0) -> Block | None:
-        if self._t_start is None:
-            self.start()
-        first = self._next[stream]
-        n = min(max(1, int(round(self.block_s * self.streams[stream].rate_hz))), self._total[stream] - first)
-        if n <= 0 or self._stopped.is_set():
-            return None
-        if self.realtime:
-            due = self._t_start + (first + n) / self.streams[stream].rate_hz
-            delay = due - time.monotonic()
-            if delay > 0 and self._stopped.wait(delay):
-                return None
-        data = self.gen.raw(stream, first, n)
-        self._next[stream] = first + n
-        if stream == self._ref:
-            with self._lock:
-                due = [e for e in self._pending if e.sample < first + n]
-                self._pending = [e for e in self._pending if e.sample >= first + n]
-                self._released.extend(due)
-        return Block(first, data)
-
-    def events(self):
-        with self._lock:
-            out, self._released = self._released, []
-        return out
-
-    def stop(self):
-        self._stopped.set()
+    def _make(self, stream, first, n):
+        return self.gen.raw(stream, first, n)
 
     def metadata(self) -> dict:
         return {"scenario": self.gen.scenario.to_dict(), "truth": self.truth.to_dict()}
