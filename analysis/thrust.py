@@ -210,6 +210,12 @@ def analyze_thrust(run, settings: ThrustSettings | None = None, health=None, pc=
     imp_win = _refined(t, Fs, Fp, s.impulse_threshold * steady_F, s.smooth_s)
     impulse = integrate(t, F, *imp_win)
     burn_imp = integrate(t, F, *burn)
+    # A recording that ends (or starts) mid-burn gives a truncated burn time and
+    # impulse; say so rather than report them as the firing's.
+    if burn[1] >= t[-1] - 2 * s.smooth_s:
+        notes.append("the recording ends during the burn: burn time and impulse cover only what was recorded")
+    if burn[0] <= t[0] + 2 * s.smooth_s:
+        notes.append("the recording starts during the burn: burn time and impulse cover only what was recorded")
     r = ThrustResult(
         channels=names, tare_N=tare, tared=tared,
         thresholds={
