@@ -1311,11 +1311,11 @@ def stream_rows(source, stream: str) -> StreamRows:
     pos = 0
     for first, count in runs:
         if first > pos:
-            gaps.extend(_explain(pos, first, declared))
+            gaps.extend(explain_missing(pos, first, declared))
         pos = first + count
     tail = max((f + c for f, c, _ in declared), default=0)
     if tail > pos:  # declared gaps after the last row (e.g. an overrun at the end)
-        gaps.extend(_explain(pos, tail, declared))
+        gaps.extend(explain_missing(pos, tail, declared))
     nch = spec["n_channels"]
     rows = np.concatenate([p for _, p in pieces]) if pieces else np.empty((0, nch), dt)
     index = (np.concatenate([np.arange(f, f + len(p), dtype=np.int64) for f, p in pieces])
@@ -1330,10 +1330,10 @@ def _rows_at(pieces, runs, first, k) -> np.ndarray:
     raise AssertionError("overlap outside the assembled rows")
 
 
-def _explain(lo: int, hi: int, declared) -> list:
+def explain_missing(lo: int, hi: int, declared) -> list:
     """Split the missing range [lo, hi) into declared GAP reasons and 'not in journal'."""
     out, pos = [], lo
-    for first, count, reason in declared:
+    for first, count, reason in sorted(declared):
         a, b = max(first, pos), min(first + count, hi)
         if a >= b:
             continue

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import h5py
 
-from hotfire.daq.journal import JournalFormatError, MetaRecord, read_journal
+from hotfire.daq.journal import JournalFormatError, MetaRecord, explain_missing, read_journal
 from hotfire.daq.runbuild import JOURNAL_SUFFIX, LIVE_SUFFIX, RunBuilder
 from hotfire.errors import HotfireError
 
@@ -69,26 +69,11 @@ def _gaps(segs, first_sample: int, declared) -> list[tuple[int, int, str]]:
     pos = first_sample
     for s0, _, n in segs:
         if s0 > pos:
-            out.extend(_explain(pos, s0, declared))
+            out.extend(explain_missing(pos, s0, declared))
         pos = max(pos, s0 + n)
     tail = max((f + c for f, c, _ in declared), default=0)
     if tail > pos:
-        out.extend(_explain(pos, tail, declared))
-    return out
-
-
-def _explain(lo, hi, declared):
-    out, pos = [], lo
-    for first, count, reason in sorted(declared):
-        a, b = max(first, pos), min(first + count, hi)
-        if a >= b:
-            continue
-        if a > pos:
-            out.append((pos, a - pos, "not in journal"))
-        out.append((a, b - a, reason))
-        pos = b
-    if pos < hi:
-        out.append((pos, hi - pos, "not in journal"))
+        out.extend(explain_missing(pos, tail, declared))
     return out
 
 
