@@ -455,11 +455,7 @@ class JournalWriter:
         int
             The record's sequence number.
         """
-        if not isinstance(event, dict):
-            raise TypeError(f"event: expected a dict, got {type(event).__name__}")
-        seq = self._write(EVENT, 0, NO_STREAM, 0, 0, 0, _dumps(event))
-        self._maybe_sync()
-        return seq
+        return self._json_record(EVENT, "event", event)
 
     def meta(self, meta: dict) -> int:
         """Write a META record (JSON: end of run, final counts, operator notes, ...).
@@ -469,9 +465,12 @@ class JournalWriter:
         int
             The record's sequence number.
         """
-        if not isinstance(meta, dict):
-            raise TypeError(f"meta: expected a dict, got {type(meta).__name__}")
-        seq = self._write(META, 0, NO_STREAM, 0, 0, 0, _dumps(meta))
+        return self._json_record(META, "meta", meta)
+
+    def _json_record(self, rtype: int, what: str, obj: dict) -> int:
+        if not isinstance(obj, dict):
+            raise TypeError(f"{what}: expected a dict, got {type(obj).__name__}")
+        seq = self._write(rtype, 0, NO_STREAM, 0, 0, 0, _dumps(obj))
         self._maybe_sync()
         return seq
 
