@@ -29,12 +29,14 @@ Examples
 """
 from __future__ import annotations
 
+import ctypes
 import errno as _errno
 import hashlib
 import json
 import os
 import re
 import struct
+import sys
 import threading
 import time
 import uuid
@@ -108,6 +110,30 @@ assert HEADER_SIZE == 64
 _SEG = struct.Struct("<8sHHI32sII")
 
 _SEGMENT_RE = re.compile(r"^journal-(\d{6,})\.hfj$")
+
+#: drop synced journal pages from the page cache (Linux, most Unixes); None where unsupported
+_FADV_DONTNEED = getattr(os, "POSIX_FADV_DONTNEED", None) if hasattr(os, "posix_fadvise") else None
+
+
+def _sync_file_range_fn():
+    """Linux ``sync_file_range(fd, offset, nbytes, SYNC_FILE_RANGE_WRITE)`` (start writeback, do not
+    wait), or None elsewhere. Python has no binding; ctypes releases the GIL during the call."""
+    if not sys.platform.startswith("linux"):
+        return None
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        fn = libc.sync_file_range
+    except (OSError, AttributeError):
+        return None
+    fn.argtypes = (ctypes.c_int, ctypes.c_int64, ctypes.c_int64, ctypes.c_uint)
+    fn.restype = ctypes.c_int
+    return lambda fd, offset, nbytes: fn(fd, offset, nbytes, 2)  # 2: SYNC_FILE_RANGE_WRITE
+
+
+_start_writeback = _sync_file_range_fn()
+#: start writing back once this many bytes of whole pages are written and not yet started
+_WRITEBACK_BYTES = 1 << 20
+_PAGE = 4096
 
 # A valid record never claims more than this; a larger length is corruption
 # (and would otherwise make the reader try to allocate it).
@@ -303,6 +329,7 @@ class JournalWriter:
         self._written: dict[str, int] = {}   # stream -> highest end index of a DATA record
         self._synced: dict[str, int] = {}
         self._synced_seq = 0                 # records [0, _synced_seq) are durable
+        self._dropped_path, self._dropped_to = "", 0  # page cache dropped up to here (synced)
         self._dirty = False
         self._last_sync = time.monotonic()
         self._pending: JournalWriteError | None = None  # from the timer thread
@@ -566,7 +593,23 @@ class JournalWriter:
             self._dirty = True
             if stream is not None and end > self._written.get(stream, -1):
                 self._written[stream] = end
+            self._writeback()
             return seq
+
+    def _writeback(self) -> None:
+        """Have the kernel start writing out the whole pages written since the last call (no wait).
+
+        The disk then writes the journal as it grows instead of in a burst
+        at each ``fdatasync`` (which still decides what counts as durable):
+        measured here (1 GiB in 1-8 MiB records, ``fdatasync`` every 0.1 s),
+        0.7-0.8 s instead of 1.0-1.2 s from the first write to the end of
+        the final ``fsync``. Caller holds the lock.
+        """
+        end = self._offset & ~(_PAGE - 1)
+        if _start_writeback is None or end - self._wb_from < _WRITEBACK_BYTES:
+            return
+        _start_writeback(self._fd, self._wb_from, end - self._wb_from)  # an optimisation: errors ignored
+        self._wb_from = end
 
     def _write_all(self, header: bytes, payload, total: int) -> None:
         n = os.writev(self._fd, [header, payload])
@@ -605,6 +648,11 @@ class JournalWriter:
                                         self._path, self._offset, "fdatasync") from exc
             self._synced.update(self._written)  # _written only grows
             self._synced_seq = self._seq
+            if _FADV_DONTNEED is not None:
+                try:  # all of it is on stable storage now: see _drop_synced
+                    os.posix_fadvise(self._fd, 0, 0, _FADV_DONTNEED)
+                except OSError:
+                    pass
             os.close(self._fd)
             self._fd = None
             self._tail_dirty = False
@@ -647,6 +695,7 @@ class JournalWriter:
                                     path, 0, "create") from exc
         self._fd, self._path, self._segment = fd, path, number
         self._offset = len(record)
+        self._wb_from = 0
         self._segment_first_seq = self._seq
         self._seq += 1
 
@@ -706,6 +755,8 @@ class JournalWriter:
                 self._last_sync = started  # retry after one interval, not at once
             raise JournalWriteError(exc.errno or _errno.EIO, exc.strerror or str(exc),
                                     path, offset, "fdatasync") from exc
+        else:
+            self._drop_synced(fd, path, offset)
         finally:
             os.close(fd)
         with self._lock:
@@ -715,6 +766,25 @@ class JournalWriter:
                 for k, v in target.items():
                     if v > self._synced.get(k, -1):
                         self._synced[k] = v
+
+    def _drop_synced(self, fd: int, path: str, offset: int) -> None:
+        """Drop the page cache of ``path`` up to ``offset``, now on stable storage; caller holds _sync_lock.
+
+        Only clean pages are dropped, so nothing unsynced is affected. The
+        journal is never read back while it is written (but for the rare
+        record the run-file thread could not get from memory), and a page
+        cache that grows by the run's whole size costs more than the disk:
+        on a VM that hands freed memory back to its host, every new page is
+        a host page fault (measured here: ~1-3 s of system time per GiB,
+        against ~0.4 s when the same pages are recycled).
+        """
+        start = self._dropped_to if self._dropped_path == path else 0
+        if offset > start and _FADV_DONTNEED is not None:
+            try:
+                os.posix_fadvise(fd, start, offset - start, _FADV_DONTNEED)
+            except OSError:
+                return  # only an optimisation
+        self._dropped_path, self._dropped_to = path, max(start, offset)
 
     def _timer_tick(self) -> float:
         """Sync if due; return seconds until the next check."""
