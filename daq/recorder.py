@@ -46,9 +46,13 @@ from hotfire.daq.runbuild import JOURNAL_SUFFIX, LIVE_SUFFIX, RunBuilder, run_me
 from hotfire.errors import HotfireError
 
 
-#: batch buffers per stream the recorder may lend to the run-file thread
-#: (besides its own, which it never lends): memory of ~POOL x batch_bytes per stream
+#: batch buffers per stream the recorder may lend to the run-file thread (besides
+#: its own, which it never lends): at least _POOL, more up to _POOL_BYTES per stream.
+#: A record written from the recorder's own buffer is read back from the journal,
+#: whose pages are dropped once synced: from the disk, so the pool must cover the
+#: run file's usual lag (measured: up to ~8 records of 8 MiB behind at 1 GB/s).
 _POOL = 3
+_POOL_BYTES = 128 << 20
 
 
 class _Batch:
@@ -105,7 +109,7 @@ class Recorder(Subscriber):
 
     def __init__(self, out_dir, flush_interval: float = 1.0, pretrigger_s: float | None = None, *,
                  sync_interval: float = 0.1, segment_bytes: int = 256 << 20, status_file=None,
-                 retry_interval: float = 0.25, close_timeout: float = 10.0, batch_bytes: int = 8 << 20,
+                 retry_interval: float = 0.25, close_timeout: float = 10.0, batch_bytes: int = 2 << 20,
                  hdf5_reserve_bytes: int | None = None, hdf5_retry_interval: float = 2.0):
         self.out_dir = Path(out_dir)
         self.flush_interval = flush_interval
@@ -148,13 +152,15 @@ class Recorder(Subscriber):
             name: ring.reader(start=0) for name, ring in acq.rings.items()}
         self.bufs = {}      # per stream: the recorder's own batch buffer, never lent
         self._pool = {}     # per stream: free buffers that can be lent to the run-file thread
-        self._pooled = {}   # per stream: pool buffers allocated so far (at most _POOL)
+        self._pooled = {}   # per stream: pool buffers allocated so far (at most _pool_max)
+        self._pool_max = {}
         for name, ring in acq.rings.items():
             row = ring.n_channels * np.dtype(ring.dtype).itemsize
             rows = max(1, min(ring.capacity // 4, self.batch_bytes // row))
             self.bufs[name] = np.empty((rows, ring.n_channels), ring.dtype)
             self._pool[name] = collections.deque()
             self._pooled[name] = 0
+            self._pool_max[name] = max(_POOL, _POOL_BYTES // self.bufs[name].nbytes)
         self.lost = {name: 0 for name in acq.rings}
         self.recorded = {name: 0 for name in acq.rings}
         self._journal_rows = {name: 0 for name in acq.rings}
@@ -249,11 +255,12 @@ class Recorder(Subscriber):
         self._ops.append(("meta", {"first_sample": firsts}))
 
     def _lendable(self, name):
-        """A free pool buffer of ``name`` (allocated up to _POOL), or None: all are with the builder."""
+        """A free pool buffer of ``name`` (allocated as needed, up to its maximum), or None: all are
+        with the builder."""
         pool = self._pool[name]
         if pool:
             return pool.popleft()
-        if self._pooled[name] < _POOL:
+        if self._pooled[name] < self._pool_max[name]:
             self._pooled[name] += 1
             return np.empty_like(self.bufs[name])
         return None
