@@ -108,7 +108,7 @@ def settle(path: str = "/tmp", warm_bytes: int = 0) -> None:
 
 def bench_raw(d: str, total: int, bl: list[np.ndarray]) -> float:
     n = max(1, total // bl[0].nbytes)
-    settle(d, WARM * total)
+    settle(d, int(WARM * total))
     path = os.path.join(d, "raw.bin")
     t0 = time.perf_counter()
     with open(path, "wb", buffering=0) as f:
@@ -126,7 +126,7 @@ def bench_journal(d: str, total: int, bl: list[np.ndarray]) -> float:
     meta = {"test_id": "bench", "streams": {"fast": {"n_channels": nch, "dtype": bl[0].dtype.name,
                                                      "rate_hz": FAST[0]}}}
     n = max(1, total // bl[0].nbytes)
-    settle(d, WARM * total)
+    settle(d, int(WARM * total))
     t0 = time.perf_counter()
     with JournalWriter(run, meta, "# bench\n") as w:
         for i in range(n):
@@ -162,7 +162,7 @@ def bench_recorder(d: str, total: int, dtype: str) -> tuple[float, float, int, f
     rec = Recorder(out)
     acq = Acquisition(rig, src, [rec], test_id="bench", ring_seconds=1.0)
     src.attach(acq, rec)
-    settle(d, WARM * total)
+    settle(d, int(WARM * total))
     t0 = time.perf_counter()
     summary = acq.run()
     dt = time.perf_counter() - t0
@@ -201,6 +201,7 @@ def main(argv=None) -> int:
     ap.add_argument("--rounds", type=int, default=5, help="rounds; medians are shown (default 5)")
     ap.add_argument("--sustain", type=float, default=10.0, help="seconds of the paced 105 MS/s run (0: skip)")
     ap.add_argument("--dir", default=os.environ.get("HOTFIRE_BENCH_DIR", "/tmp"))
+    ap.add_argument("--verbose", "-v", action="store_true", help="print every round")
     args = ap.parse_args(argv)
     total = args.mib * MiB
     d = tempfile.mkdtemp(prefix="hotfire-bench-rec-", dir=args.dir)
@@ -226,6 +227,9 @@ def main(argv=None) -> int:
                 lost += g
                 rj.append(jnl[-1] / raw[-1])
                 rr.append(b / raw[-1])
+                if args.verbose:
+                    print(f"  round: raw {raw[-1] / 1e6:.0f} MB/s, journal {jnl[-1] / 1e6:.0f}, journal+HDF5 "
+                          f"{b / 1e6:.0f} ({rr[-1]:.2f}x), load {os.getloadavg()[0]:.1f}", flush=True)
             med = statistics.median
             print(f"{dtype:8s} {med(raw) / 1e6:9.0f} {med(jnl) / 1e6:9.0f} {med(rj):6.2f} {med(rec) / 1e6:12.0f} "
                   f"{med(rr):6.2f} {f'({min(rr):.2f}-{max(rr):.2f})':>11s} {med(ms) / 1e6:7.1f} {lost:5d}")
