@@ -330,6 +330,9 @@ class JournalWriter:
         self._synced: dict[str, int] = {}
         self._synced_seq = 0                 # records [0, _synced_seq) are durable
         self._dropped_path, self._dropped_to = "", 0  # page cache dropped up to here (synced)
+        #: (segment path, offset) from which a reader still needs the records (the recorder's
+        #: run file, when it lags): synced pages from there on stay in the page cache
+        self.keep_cached_from: tuple[str, int] | None = None
         self._dirty = False
         self._last_sync = time.monotonic()
         self._pending: JournalWriteError | None = None  # from the timer thread
@@ -648,7 +651,8 @@ class JournalWriter:
                                         self._path, self._offset, "fdatasync") from exc
             self._synced.update(self._written)  # _written only grows
             self._synced_seq = self._seq
-            if _FADV_DONTNEED is not None:
+            keep = self.keep_cached_from
+            if _FADV_DONTNEED is not None and (keep is None or keep[0] != self._path):
                 try:  # all of it is on stable storage now: see _drop_synced
                     os.posix_fadvise(self._fd, 0, 0, _FADV_DONTNEED)
                 except OSError:
@@ -770,15 +774,20 @@ class JournalWriter:
     def _drop_synced(self, fd: int, path: str, offset: int) -> None:
         """Drop the page cache of ``path`` up to ``offset``, now on stable storage; caller holds _sync_lock.
 
-        Only clean pages are dropped, so nothing unsynced is affected. The
-        journal is never read back while it is written (but for the rare
-        record the run-file thread could not get from memory), and a page
+        Only clean pages are dropped, so nothing unsynced is affected, and
+        none from :attr:`keep_cached_from` on. The journal is rarely read
+        back while it is written (records the run file could not get from
+        memory, a rebuild of the run file), and a page
         cache that grows by the run's whole size costs more than the disk:
         on a VM that hands freed memory back to its host, every new page is
         a host page fault (measured here: ~1-3 s of system time per GiB,
         against ~0.4 s when the same pages are recycled).
         """
         start = self._dropped_to if self._dropped_path == path else 0
+        keep = self.keep_cached_from
+        if keep is not None:
+            # a reader is still behind: keep what it will read (an older segment: all of this one)
+            offset = min(offset, keep[1]) if keep[0] == path else start
         if offset > start and _FADV_DONTNEED is not None:
             try:
                 os.posix_fadvise(fd, start, offset - start, _FADV_DONTNEED)

@@ -183,6 +183,7 @@ class Recorder(Subscriber):
         self._closing = False
         self._builder: RunBuilder | None = None
         self._built = 0                      # records of _index applied to the run file
+        self._keep_idx = None                # the first unbuilt record to read back (the journal keeps it cached)
         self._hdf5_failing = False
         self._hdf5_retry_at = 0.0
         self._next_flush = time.monotonic() + self.flush_interval
@@ -309,6 +310,8 @@ class Recorder(Subscriber):
                 entry = _Entry(loc)
             with self._cond:
                 self._index.append(entry)
+                if entry.rows is None and self._keep_idx is None:
+                    self._keep(len(self._index) - 1)  # the run file reads this one back
                 self._cond.notify()
         if self._failing is not None:
             # Resumed only once what is written is durable again (a failing
@@ -406,6 +409,8 @@ class Recorder(Subscriber):
                                            self.journal_dir.name, self.journal.journal_id, live=True,
                                            rig=self.acq.rig)
                 self._built = 0
+                with self._cond:
+                    self._keep_from(0)  # a rebuild reads back what is not in memory
             except Exception as exc:  # noqa: BLE001 - any failure of the file: retry from the journal
                 self._hdf5_failed(exc)
                 return False
@@ -431,6 +436,9 @@ class Recorder(Subscriber):
                                                   f"expected {loc.seq}", loc.path)
                     self._builder.add(rec)
                 self._built += 1
+                if self._keep_idx is not None and self._built > self._keep_idx:
+                    with self._cond:
+                        self._keep_from(self._built)
                 if not final and time.monotonic() >= self._next_flush:
                     break
             if final or time.monotonic() >= self._next_flush:
@@ -445,6 +453,20 @@ class Recorder(Subscriber):
             self._alarm(stream, self.recorded[stream], f"run file rebuilt from the journal: {self.live_path}",
                         kind="note")
         return self._built == len(self._index)
+
+    def _keep(self, i):
+        """Have the journal keep its synced pages cached from record ``_index[i]`` on (None: from
+        none), the first the run file must read back from it. Caller holds ``_cond``."""
+        self._keep_idx = i
+        self.journal.keep_cached_from = None if i is None else (self._index[i].loc.path, self._index[i].loc.offset)
+
+    def _keep_from(self, i):
+        """:meth:`_keep` the first record from ``_index[i]`` on whose rows are not in memory. Caller holds
+        ``_cond``."""
+        idx = self._index
+        while i < len(idx) and idx[i].rows is not None:
+            i += 1
+        self._keep(i if i < len(idx) else None)
 
     def _release(self, e):
         """Drop an entry's rows; the last record of a lent buffer gives it back to the pool."""

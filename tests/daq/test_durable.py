@@ -311,6 +311,46 @@ def test_run_file_failure_costs_no_journal_data_and_is_rebuilt(tmp_path, monkeyp
         assert [e["kind"] for e in run.events].count("alarm") == 1
 
 
+def test_lagging_run_file_reads_back_from_a_cached_journal(tmp_path, monkeypatch):
+    """With the lending pool exhausted, records are read back from the journal, whose synced
+    pages the recorder keeps cached from the first such record on; the file is still exact."""
+    import hotfire.daq.recorder as recorder_mod
+
+    monkeypatch.setattr(recorder_mod, "_POOL_BYTES", 0)  # only _POOL buffers: a slow run file runs out
+    read_back, kept = [], []
+    real_read = recorder_mod.read_record
+
+    def counting_read(path, offset, streams, fd=None):
+        rec = real_read(path, offset, streams, fd=fd)
+        if isinstance(rec, journal_mod.DataRecord):
+            read_back.append((str(path), offset))
+        return rec
+    monkeypatch.setattr(recorder_mod, "read_record", counting_read)
+    real_keep = Recorder._keep
+
+    def spy(self, i):
+        real_keep(self, i)
+        if self.journal.keep_cached_from is not None:
+            kept.append(self.journal.keep_cached_from)
+    monkeypatch.setattr(Recorder, "_keep", spy)
+    real_add = RunBuilder.add
+
+    def slow_add(self, rec):
+        time.sleep(0.003)
+        return real_add(self, rec)
+    monkeypatch.setattr(RunBuilder, "add", slow_add)
+    acq, rec = run_acq(tmp_path, fast_rig(), 1.0, realtime=False, batch_bytes=64 << 10, flush_interval=0.2)
+    summary = acq.run()
+    assert summary.error is None and rec.sealed
+    assert read_back, "the pool of 3 buffers should have run out"
+    for path, offset in read_back:  # each read-back record was behind a kept mark in its segment
+        assert any(kp == path and ko <= offset for kp, ko in kept), (path, offset)
+    assert rec.journal.keep_cached_from is None  # caught up at the end
+    counts = check_file(rec.path)
+    for s, (n, _) in counts.items():
+        assert n == summary.samples[s]
+
+
 # ------------------------------------------------ recovery of damaged journals
 
 

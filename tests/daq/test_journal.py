@@ -574,6 +574,52 @@ def test_torn_tail_left_when_truncate_fails_too(tmp_path, monkeypatch):
     assert sr.contiguous and np.array_equal(sr.rows, np.concatenate([block("counts", 0, 8), block("counts", 8, 8)]))
 
 
+def test_writeback_and_page_cache_drops_follow_what_is_synced(tmp_path, monkeypatch):
+    """Writeback starts on whole pages as records are written; only synced bytes leave the page
+    cache, and none from ``keep_cached_from`` on; a failed sync drops nothing."""
+    starts, drops = [], []
+    monkeypatch.setattr(J, "_start_writeback", lambda fd, off, n: starts.append((off, n)))
+    monkeypatch.setattr(J, "_FADV_DONTNEED", os.POSIX_FADV_DONTNEED)
+    real_fadvise = os.posix_fadvise
+
+    def fadvise(fd, off, n, advice):
+        drops.append((os.readlink(f"/proc/self/fd/{fd}"), off, n))
+        return real_fadvise(fd, off, n, advice)
+
+    monkeypatch.setattr(os, "posix_fadvise", fadvise)
+    w = JournalWriter(tmp_path / "r", META, RIG, sync_interval=None)
+    big = np.zeros((200_000, 3), np.int16)  # 1.2 MB: past the writeback threshold
+    w.append("fast", 0, big)
+    end1 = w.last_record.offset + w.last_record.size
+    assert starts == [(0, end1 & ~4095)]
+    assert drops == []  # nothing is synced yet
+    w.sync()
+    assert drops == [(w.path, 0, end1)]
+    # A reader still needs the third record: it is synced but stays cached.
+    w.append("fast", 200_000, big)
+    w.append("fast", 400_000, big)
+    third = w.last_record
+    end3 = third.offset + third.size
+    assert starts[-1][0] + starts[-1][1] == end3 & ~4095
+    assert all(a[0] + a[1] == b[0] for a, b in zip(starts, starts[1:]))  # contiguous, never twice
+    w.keep_cached_from = (third.path, third.offset)
+    w.sync()
+    assert drops[-1] == (w.path, end1, third.offset - end1)
+    w.keep_cached_from = None
+    f = Faults(monkeypatch)
+    f.sync_errno = errno.EIO
+    w.append("fast", 600_000, big)
+    with pytest.raises(JournalWriteError):
+        w.sync()
+    n = len(drops)
+    f.clear()
+    w.sync()
+    assert len(drops) == n + 1 and drops[-1][1] == third.offset
+    assert drops[-1][1] + drops[-1][2] == w.last_record.offset + w.last_record.size
+    w.close()
+    assert stream_rows(tmp_path / "r", "fast").rows.shape == (800_000, 3)
+
+
 def test_eio_on_fdatasync(tmp_path, monkeypatch):
     w = JournalWriter(tmp_path / "r", META, RIG, sync_interval=None)
     w.append("fast", 0, block("fast", 0, 4))
