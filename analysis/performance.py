@@ -33,6 +33,7 @@ from scipy.ndimage import uniform_filter1d
 from hotfire.analysis import health as _health
 from hotfire.analysis.theory import G0, theoretical
 from hotfire.analysis.thrust import ThrustResult, ThrustSettings, Unavailable, analyze_thrust, integrate  # noqa: F401 (Unavailable: raised by analyze)
+from hotfire.daq import units as U
 
 THEORY_FIELDS = ("fuel", "oxidizer", "fuel_temperature_K", "oxidizer_temperature_K", "expansion_ratio")
 
@@ -170,7 +171,7 @@ def _jsonable(x):
 def find_plateaus(t, pc, burn, settings: Settings | None = None) -> list[tuple[float, float]]:
     """Steady windows of the chamber pressure inside ``burn`` (see module doc)."""
     s = settings or Settings()
-    rate = 1.0 / float(np.median(np.diff(t)))
+    rate = 1.0 / float(np.median(np.diff(t[:1001])))
     sm = uniform_filter1d(pc, max(1, int(s.steady_smooth_s * rate)))
     # the slope on a <= 1 kHz grid: at high rates, differences of adjacent samples are noise
     step = max(1, int(rate // 1000))
@@ -222,7 +223,7 @@ class _Picker:
 
 def _mean(run, name, window):
     sig = run.channel(name, t=window).slice(*window)
-    return float(sig.si().mean())
+    return float(U.to_si(sig.values.mean(), sig.units))  # SI is affine in EU: convert the mean only
 
 
 def _tank_flow(run, name, window):
@@ -352,7 +353,13 @@ def _series(run, s: Settings, thrust_sig, tr: ThrustResult, picker, flow_source,
 
 
 def _theory_grid(article, pc_bar, of, mask):
-    """CEA c* and Isp at each point, interpolated on a small Pc x O/F grid."""
+    """CEA c* and Isp at each point, interpolated on a small Pc x O/F grid.
+
+    The grid spans the burn's Pc and O/F (1st-99th percentiles) with as few
+    CEA solves as keep linear interpolation within ~0.05 % of c*: a node per
+    25 % of Pc (c* varies with log Pc, weakly) and per 0.1 of O/F (c* is
+    curved in O/F), 2 to 5 nodes each. A steady burn needs 2 x 2.
+    """
     n = len(pc_bar)
     cs, isp = np.full(n, np.nan), np.full(n, np.nan)
     ok = mask & np.isfinite(pc_bar) & np.isfinite(of) & (pc_bar > 1.5 * article.ambient_pressure_bar) & (of > 0)
@@ -361,10 +368,12 @@ def _theory_grid(article, pc_bar, of, mask):
     p_lo, p_hi = np.percentile(pc_bar[ok], [1, 99])
     o_lo, o_hi = np.percentile(of[ok], [1, 99])
     p_lo, o_lo = max(p_lo, 1.5 * article.ambient_pressure_bar), max(o_lo, 0.05)
-    pg = np.linspace(p_lo, max(p_hi, p_lo * 1.001), 5)
-    og = np.linspace(o_lo, max(o_hi, o_lo * 1.001), 5)
-    C = np.empty((5, 5))
-    I = np.empty((5, 5))
+    p_hi, o_hi = max(p_hi, p_lo * 1.001), max(o_hi, o_lo * 1.001)
+    n_p = int(np.clip(np.ceil(np.log(p_hi / p_lo) / np.log(1.25)) + 1, 2, 5))
+    n_o = int(np.clip(np.ceil((o_hi - o_lo) / 0.1) + 1, 2, 5))
+    pg, og = np.linspace(p_lo, p_hi, n_p), np.linspace(o_lo, o_hi, n_o)
+    C = np.empty((n_p, n_o))
+    I = np.empty((n_p, n_o))
     for i, p in enumerate(pg):
         for j, o in enumerate(og):
             th = _theory(article, p, o)

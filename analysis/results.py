@@ -19,6 +19,11 @@ from hotfire.analysis.stability import Stability, analyze_stability
 from hotfire.analysis.thrust import Unavailable
 
 
+#: roles the thrust and performance analyses read whole (converted together: one pass per stream)
+_ANALYSED_ROLES = {"thrust", "chamber_pressure", "ox_mass_flow", "fuel_mass_flow", "ox_tank_mass",
+                   "fuel_tank_mass", "ox_injector_pressure", "fuel_injector_pressure"}
+
+
 @dataclass
 class Results:
     test_id: str
@@ -67,6 +72,7 @@ def analyze_run(run, settings: Settings | None = None, stability: bool = True,
         lap("sensor health")
         res = Results(run.test_id, run.rig_name, run.path, None, None, health=health, truth=run.truth,
                       imported=run.imported)
+        run.convert([c.name for c in run.channels if c.role in _ANALYSED_ROLES])
         try:
             perf = analyze(run, s, health)
         except Unavailable as exc:

@@ -79,3 +79,13 @@ def test_stability_uses_cea_sound_speed(firings):
         th = theoretical(a.fuel, a.oxidizer, f.perf.pc_bar, f.perf.of, a.expansion_ratio)
     assert pm["sound_speed_m_s"] == pytest.approx(th.sound_speed, rel=1e-3)
     assert 900 < pm["sound_speed_m_s"] < 1500
+
+
+@pytest.mark.parametrize("rig,hz,amp", [("lox-ethanol-5kN", 1234.56, 0.03), ("lox-rp1-100kN", 3456.7, 0.02)])
+def test_an_oscillation_between_spectral_bins_is_measured(firings, rig, hz, amp):
+    # 1850 Hz (the unstable scenario) sits on a 12.5 Hz bin of both rigs; these do not
+    f = firings.get(rig, "unstable", instability_hz=hz, instability_amplitude=amp)
+    md = f.stability.modes[0]
+    assert md.frequency_hz == pytest.approx(hz, abs=2.0)
+    assert md.amplitude_percent == pytest.approx(amp * 100, rel=0.05)
+    assert md.onset_s == pytest.approx(f.truth["instability_onset_s"], abs=0.03)
