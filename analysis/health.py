@@ -77,7 +77,7 @@ def _runs(mask: np.ndarray, min_len: int) -> list[tuple[int, int]]:
     """[start, stop) of runs of True at least ``min_len`` long."""
     if not mask.any():
         return []
-    edges = np.diff(np.concatenate(([0], mask.view(np.int8), [0])))
+    edges = np.diff(np.concatenate((np.zeros(1, np.int8), mask.view(np.int8), np.zeros(1, np.int8))))
     starts, stops = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
     keep = stops - starts >= min_len
     return list(zip(starts[keep].tolist(), stops[keep].tolist()))
@@ -105,9 +105,14 @@ def check_block(run, stream: str, idx: np.ndarray, raw: np.ndarray, min_s: float
     imported = run.imported is not None
     suspects = _screen(run, st, raw, flat_len, imported)
     if suspects.any():  # a closer look: sample times, and the suspect columns in one strided pass
-        t = run.times(stream, idx)
+        which = np.nonzero(suspects)[0].tolist()
+        if run.is_block(stream, raw):  # preloaded: shared with the analyses
+            t = run.block_times(stream)
+            cols = dict(zip(which, run.block_columns(stream, which)))
+        else:
+            t = run.times(stream, idx)
+            cols = dict(zip(which, _signal.take_columns(np.ascontiguousarray(raw), which)))
         rest = _rest_rows(t)
-        cols = dict(zip(np.nonzero(suspects)[0].tolist(), np.ascontiguousarray(raw[:, suspects].T)))
     out = []
     for j, name in enumerate(st.channels):
         info = run.channel_info(name)

@@ -10,12 +10,13 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from hotfire.analysis import health as _health
 from hotfire.analysis import uncertainty as _unc
 from hotfire.analysis.performance import Performance, Settings, _jsonable, analyze
-from hotfire.analysis.stability import Stability, analyze_stability
+from hotfire.analysis.stability import Stability, analyze_stability, prepare
 from hotfire.analysis.thrust import Unavailable
 
 
@@ -52,9 +53,14 @@ def analyze_run(run, settings: Settings | None = None, stability: bool = True,
                 uncertainty: bool = True, timings: dict | None = None) -> Results:
     """Health, thrust, performance, stability and uncertainty of a run.
 
-    Reads each stream of the file once (``Run.preload``). Results that
-    cannot be computed are None, and ``notes`` says why. ``timings``, when
-    given, receives the seconds spent in each phase.
+    Reads each stream of the file once (``Run.preload``). The costly part
+    of the stability analysis (the high-rate Pc converted, detrended and
+    transformed, :func:`hotfire.analysis.stability.prepare`) runs in a
+    thread beside health, thrust and performance: it releases the GIL for
+    nearly all its time, so two cores share the work. Results that cannot
+    be computed are None, and ``notes`` says why. ``timings``, when given,
+    receives the seconds spent in each phase (the thread's work overlaps
+    the phases after "read").
     """
     clock = [time.perf_counter()]
 
@@ -66,13 +72,23 @@ def analyze_run(run, settings: Settings | None = None, stability: bool = True,
 
     run.preload()
     lap("read")
+    s = settings or Settings()
+    dynamic = [c for c in run.channels if c.role == "chamber_pressure_dynamic"]
+    dyn_streams = list(dict.fromkeys(c.stream for c in dynamic))
+    pool = ThreadPoolExecutor(1, thread_name_prefix="hotfire-stability")
     try:
-        s = settings or Settings()
-        health = _health.check_run(run) if s.check_health else {}
+        dyn_health = pool.submit(_health.check_run, run, dyn_streams) if s.check_health and dyn_streams else None
+        prepared = pool.submit(_prepare_stability, run, dynamic, dyn_health) if stability and dynamic else None
+        run.convert([c.name for c in run.channels if c.role in _ANALYSED_ROLES])
+        health = {}
+        if s.check_health:
+            health = _health.check_run(run, [st for st in run.streams if st not in dyn_streams])
+            if dyn_health is not None:
+                health.update(dyn_health.result())
+            health = {c.name: health[c.name] for c in run.channels if c.name in health}  # the rig's order
         lap("sensor health")
         res = Results(run.test_id, run.rig_name, run.path, None, None, health=health, truth=run.truth,
                       imported=run.imported)
-        run.convert([c.name for c in run.channels if c.role in _ANALYSED_ROLES])
         try:
             perf = analyze(run, s, health)
         except Unavailable as exc:
@@ -86,7 +102,8 @@ def analyze_run(run, settings: Settings | None = None, stability: bool = True,
             _unc.propagate(run, perf)
         lap("uncertainty")
         if stability:
-            st = analyze_stability(run, (perf.burn_start_s, perf.burn_end_s), perf.pc_bar, perf.of, health)
+            st = analyze_stability(run, (perf.burn_start_s, perf.burn_end_s), perf.pc_bar, perf.of, health,
+                                   prepared=prepared.result() if prepared is not None else None)
             lap("stability")
             res.stability = st
             if st is None:
@@ -94,4 +111,15 @@ def analyze_run(run, settings: Settings | None = None, stability: bool = True,
                                  "stability not analysed")
         return res
     finally:
+        pool.shutdown(wait=True, cancel_futures=True)
         run.release()
+
+
+def _prepare_stability(run, dynamic, dyn_health):
+    """Stability's costly part on the first dynamic Pc channel healthy over the whole record, or None."""
+    health = dyn_health.result() if dyn_health is not None else {}
+    for c in dynamic:
+        h = health.get(c.name)
+        if h is None or h.usable():
+            return prepare(run, c.name)
+    return None

@@ -20,6 +20,7 @@ from hotfire.daq import units as U
 from hotfire.daq.runfile import SCHEMA, VERSION
 from hotfire.daq.scaling import Scaling
 from hotfire.errors import HotfireError
+from hotfire.ext import _signal
 
 SUPPORTED_MAJOR = int(VERSION.split(".")[0])
 
@@ -144,6 +145,7 @@ class Run:
         self._blocks: dict[str, tuple[np.ndarray, np.ndarray]] = {}
         self._eu: dict[str, Signal] = {}
         self._times: dict[str, np.ndarray] = {}  # preloaded streams' sample times
+        self._columns: dict[str, dict[int, np.ndarray]] = {}  # contiguous raw columns of preloaded streams
         self._rig = None
         self.events = self._events()
         t0 = [e for e in self.events if e["kind"] == "T0"]
@@ -320,15 +322,36 @@ class Run:
             if n not in self._eu and info.stream in self._blocks:
                 by_stream.setdefault(info.stream, []).append(info)
         for stream, infos in by_stream.items():
-            idx, rows = self._blocks[stream]
             st = self.streams[stream]
-            if stream not in self._times:
-                self._times[stream] = idx / st.rate_hz + (st.start_offset_s - self.t0)
-            times = self._times[stream]
-            cols = np.ascontiguousarray(rows[:, [i.column for i in infos]].T)
+            times = self.block_times(stream)
+            cols = self.block_columns(stream, [i.column for i in infos])
             for info, raw in zip(infos, cols):
                 values = np.asarray(Scaling(info.adc, info.calibration).to_eu(raw), dtype=float)
                 self._eu[info.name] = Signal(info.name, info.role, info.units, times, values, st.rate_hz)
+
+    def block_columns(self, stream: str, columns) -> list[np.ndarray]:
+        """Contiguous copies of columns of a preloaded stream's raw block, kept until :meth:`release`.
+
+        The columns not taken yet are copied together, in one pass over the
+        block (each column alone would cost a pass).
+        """
+        cache = self._columns.setdefault(stream, {})
+        todo = [c for c in dict.fromkeys(int(c) for c in columns) if c not in cache]
+        if todo:
+            cache.update(zip(todo, _signal.take_columns(self._blocks[stream][1], todo)))
+        return [cache[int(c)] for c in columns]
+
+    def is_block(self, stream: str, rows: np.ndarray) -> bool:
+        """Whether ``rows`` is the whole preloaded block of ``stream`` (a view of it included)."""
+        blk = self._blocks.get(stream)
+        return (blk is not None and rows.shape == blk[1].shape
+                and rows.__array_interface__["data"][0] == blk[1].__array_interface__["data"][0])
+
+    def block_times(self, stream: str) -> np.ndarray:
+        """Seconds from T0 of every sample of a preloaded stream's block, computed once."""
+        if stream not in self._times:
+            self._times[stream] = self.times(stream, self._blocks[stream][0])
+        return self._times[stream]
 
     def _convert(self, info, t, calibration) -> Signal:
         raw, idx = self.raw(info.name, t)
@@ -405,6 +428,7 @@ class Run:
         self._blocks.clear()
         self._eu.clear()
         self._times.clear()
+        self._columns.clear()
 
     def times(self, stream: str, idx: np.ndarray) -> np.ndarray:
         """Seconds from T0 of absolute sample indices of ``stream``."""

@@ -34,6 +34,7 @@ from scipy import signal as sps
 from scipy.ndimage import median_filter
 
 from hotfire.daq import units as U
+from hotfire.daq.scaling import Scaling
 from hotfire.ext import _signal
 
 SMOOTH_BOUND_PERCENT = 5.0
@@ -137,9 +138,65 @@ def predicted_modes(article, sound_speed: float) -> dict:
     return out
 
 
+def _nseg(fs: float) -> int:
+    """Spectrogram segment length: a power of two giving ~12.5 Hz resolution."""
+    return int(2 ** math.ceil(math.log2(max(256, fs / 12.5))))
+
+
+@dataclass
+class Prepared:
+    """The costly part of a stability analysis, done before the burn is known.
+
+    The pressure of one channel over a span of the record, its slow part
+    (the moving average), the fluctuation, and the spectrogram of the
+    fluctuation on half-overlapping segments from the span's first sample.
+    :func:`analyze_stability` takes what lies in the burn from it.
+    """
+
+    name: str
+    stream: str
+    rate_hz: float
+    idx: np.ndarray  # absolute sample index of each sample
+    slow: np.ndarray  # Pa, float64
+    fluct: np.ndarray  # Pa, float32
+    nseg: int
+    f: np.ndarray  # Hz
+    S: np.ndarray  # (f, segments) Pa^2/Hz, float32
+
+    def covers(self, run, t) -> bool:
+        lo, hi = run.sample_range(self.stream, t)
+        return len(self.idx) > 0 and self.idx[0] <= lo and hi <= self.idx[-1] + 1
+
+
+def prepare(run, name: str, t=None, detrend_s: float = 0.01) -> Prepared:
+    """Convert, detrend and transform channel ``name`` over ``t`` (seconds from T0; default the record).
+
+    The fluctuation is the pressure minus its ``detrend_s`` centred moving
+    average. Releases the GIL for nearly all of its time, so it can run in a
+    thread beside the other analyses.
+    """
+    info = run.channel_info(name)
+    raw, idx = run.raw(name, t)
+    fs = run.streams[info.stream].rate_hz
+    k = max(3, int(round(detrend_s * fs)) | 1)
+    eu = Scaling(info.adc, info.calibration).affine()
+    if eu is not None:  # raw -> Pa folded into the detrending pass
+        us, uo = U.affine(info.units)
+        slow, fl = _signal.detrend(raw, k, eu[0] * us, eu[1] * us + uo)
+    else:
+        slow, fl = _signal.detrend(U.to_si(run.eu(name, raw), info.units), k)
+    nseg = min(_nseg(fs), int(2 ** math.floor(math.log2(max(2, len(fl))))))
+    if len(fl) >= nseg >= 16:
+        f, _, S, _ = spectra(fl, fs, nseg)
+    else:
+        f, S = np.fft.rfftfreq(nseg, 1.0 / fs), np.empty((nseg // 2 + 1, 0), np.float32)
+    return Prepared(name, info.stream, fs, idx, slow, fl, nseg, f, S)
+
+
 def analyze_stability(run, burn: tuple[float, float], pc_bar: float | None = None, of: float | None = None,
                       health: dict | None = None, window_s: float = 0.1, settle_s: float = 0.2,
-                      detrend_s: float = 0.01, max_modes: int = 5) -> Stability | None:
+                      detrend_s: float = 0.01, max_modes: int = 5,
+                      prepared: Prepared | None = None) -> Stability | None:
     """Stability of the burn on the first healthy ``chamber_pressure_dynamic`` channel.
 
     Parameters
@@ -150,6 +207,9 @@ def analyze_stability(run, burn: tuple[float, float], pc_bar: float | None = Non
     pc_bar, of : float, optional
         Measured steady Pc and O/F, for the CEA sound speed (nominal when not given).
     health : dict of ChannelHealth, optional
+    prepared : Prepared, optional
+        :func:`prepare` done beforehand (e.g. in a thread while the burn was
+        being found); used when it is of the chosen channel and covers the burn.
 
     Returns
     -------
@@ -167,19 +227,18 @@ def analyze_stability(run, burn: tuple[float, float], pc_bar: float | None = Non
         notes.append(f"{n} not used: {'; '.join(h.problems)}")
     if name is None:
         return None
-    info = run.channel_info(name)
-    raw, idx = run.raw(name, t=(burn[0] - 0.05, burn[1] + 0.05))
-    fs = run.streams[info.stream].rate_hz
-    p = U.to_si(run.eu(name, raw), info.units)  # Pa, float64
-    k = max(3, int(round(detrend_s * fs)) | 1)
-    slow = moving_average(p, k)
-    lo, hi = run.sample_range(info.stream, (a, b))
-    i0, i1 = np.searchsorted(idx, [lo, hi])
+    span = (burn[0] - 0.05, burn[1] + 0.05)
+    pr = prepared
+    if pr is None or pr.name != name or pr.nseg != _nseg(pr.rate_hz) or not pr.covers(run, span):
+        pr = prepare(run, name, span, detrend_s)
+    fs = pr.rate_hz
+    lo, hi = run.sample_range(pr.stream, (a, b))
+    i0, i1 = (int(i) for i in np.searchsorted(pr.idx, [lo, hi]))
     if i1 - i0 < 16:
         return None
-    fls = np.subtract(p[i0:i1], slow[i0:i1], dtype=np.float32)  # the fluctuation
-    slows = slow[i0:i1]
-    tsel = run.times(info.stream, idx[[i0, i1 - 1]])
+    fls = pr.fluct[i0:i1]
+    slows = pr.slow[i0:i1]
+    tsel = run.times(pr.stream, pr.idx[[i0, i1 - 1]])
     mean_pc = float(slows.mean())
 
     # per-window statistics
@@ -189,8 +248,8 @@ def analyze_stability(run, burn: tuple[float, float], pc_bar: float | None = Non
     if m:
         F = fls[: m * n].reshape(m, n)
         S = slows[: m * n].reshape(m, n).mean(axis=1)
-        T = run.times(info.stream, idx[i0: i0 + m * n].reshape(m, n)[:, [0, -1]])
-        fmin, fmax = (e[:, 0].astype(float) for e in _signal.window_extremes(fls[: m * n, None], n))
+        T = run.times(pr.stream, pr.idx[i0: i0 + m * n].reshape(m, n)[:, [0, -1]])
+        fmin, fmax = (e[:, 0].astype(float) for e in _signal.window_extremes(np.ascontiguousarray(fls[: m * n, None]), n))
         pk = (fmax - fmin) / S * 100
         ms = np.einsum("ij,ij->i", F, F).astype(float) / n - (F.sum(axis=1, dtype=float) / n) ** 2
         rms = np.sqrt(np.maximum(ms, 0.0)) / S * 100
@@ -200,12 +259,20 @@ def analyze_stability(run, burn: tuple[float, float], pc_bar: float | None = Non
                                            float(rms[i]), float(exc[i]), bool(exc[i] <= SMOOTH_BOUND_PERCENT)))
     rough = [w for w in windows if not w.smooth]
 
-    # spectra: one pass gives the spectrogram and the Welch PSD (~12 Hz resolution at 100 kHz)
-    nseg = int(2 ** math.ceil(math.log2(max(256, fs / 12.5))))
-    nseg = min(nseg, int(2 ** math.floor(math.log2(len(fls)))))
-    fsg, tsg, Sxx, P = spectra(fls, fs, nseg)
+    # spectra: the prepared segments that lie in the burn give the spectrogram, their mean the
+    # Welch PSD (~12 Hz resolution); a burn shorter than a few segments gets shorter ones
+    hop = pr.nseg // 2
+    first = np.arange(pr.S.shape[1]) * hop
+    inside = (first >= i0) & (first + pr.nseg <= i1)
+    if inside.sum() >= 4:
+        nseg, fsg, Sxx = pr.nseg, pr.f, pr.S[:, inside]
+        P = Sxx.mean(axis=1, dtype=np.float64)
+        tsg = run.times(pr.stream, pr.idx[first[inside]]) + (nseg / 2) / fs
+    else:
+        nseg = min(pr.nseg, int(2 ** math.floor(math.log2(len(fls)))))
+        fsg, tsg, Sxx, P = spectra(fls, fs, nseg)
+        tsg = tsg + tsel[0]
     f = fsg
-    tsg = tsg + tsel[0]
     df = dfs = f[1] - f[0]
 
     # dominant frequencies: narrow peaks well above the broadband floor

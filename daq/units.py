@@ -54,6 +54,12 @@ def from_si(values, unit: str):
     return (np.asarray(values) - offset) / scale
 
 
+def affine(unit: str) -> tuple[float, float]:
+    """``(scale, offset)`` with ``si = value * scale + offset``."""
+    _, scale, offset = _TABLE.get(unit, (unit, 1.0, 0.0))
+    return scale, offset
+
+
 def scale_of(unit: str) -> float:
     """Multiplicative SI scale of ``unit`` (for uncertainties and differences)."""
     return _TABLE.get(unit, (unit, 1.0, 0.0))[1]

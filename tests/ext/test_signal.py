@@ -57,3 +57,32 @@ def test_window_extremes_rejects_what_it_cannot_scan():
         _signal.window_extremes(np.zeros((10, 4), np.int16), 0)
     lo, hi = _signal.window_extremes(np.zeros((3, 4), np.int16), 10)
     assert lo.shape == (0, 4)
+
+
+@pytest.mark.parametrize("dtype", [np.int16, np.int32, np.float32, np.float64])
+def test_detrend_scales_a_strided_column_and_splits_it(dtype):
+    rng = np.random.default_rng(3)
+    info = np.iinfo(dtype) if np.issubdtype(dtype, np.integer) else None
+    lim = 30000 if info is None else min(info.max, 2**30)
+    block = rng.integers(-lim, lim, size=(50_000, 8)).astype(dtype)
+    block[100, 2], block[101, 2] = (info.max, info.min) if info else (lim, -lim)  # no overflow in differences
+    col = block[:, 2]  # strided, as a channel of a stream block
+    scale, offset = 1.5e-3, 70.0
+    slow, rest = _signal.detrend(col, 101, scale, offset)
+    v = col.astype(float) * scale + offset
+    np.testing.assert_allclose(slow, reference_moving_average(v, 101), rtol=0, atol=1e-9 * np.abs(v).max())
+    assert rest.dtype == np.float32
+    np.testing.assert_allclose(rest, (v - slow).astype(np.float32), rtol=1e-6, atol=1e-6 * np.abs(v).max())
+    assert _signal.detrend(col, 101, residual=False)[1] is None
+
+
+@pytest.mark.parametrize("dtype", [np.int16, np.int32, np.float32, np.float64])
+def test_take_columns_copies_the_chosen_columns(dtype):
+    raw = np.arange(1000 * 64).reshape(1000, 64).astype(dtype)
+    cols = [5, 0, 63, 5]
+    got = _signal.take_columns(raw, cols)
+    assert got.shape == (4, 1000) and got.flags.c_contiguous and got.dtype == raw.dtype
+    np.testing.assert_array_equal(got, raw[:, cols].T)
+    assert _signal.take_columns(raw, []).shape == (0, 1000)
+    with pytest.raises(IndexError, match="out of range"):
+        _signal.take_columns(raw, [64])
