@@ -77,8 +77,9 @@ def _runs(mask: np.ndarray, min_len: int) -> list[tuple[int, int]]:
     """[start, stop) of runs of True at least ``min_len`` long."""
     if not mask.any():
         return []
-    edges = np.diff(np.concatenate((np.zeros(1, np.int8), mask.view(np.int8), np.zeros(1, np.int8))))
-    starts, stops = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
+    z = np.zeros(1, np.int8)
+    edges = np.flatnonzero(np.diff(np.concatenate((z, mask.view(np.int8), z))))  # rise, fall, rise, ...
+    starts, stops = edges[0::2], edges[1::2]
     keep = stops - starts >= min_len
     return list(zip(starts[keep].tolist(), stops[keep].tolist()))
 
@@ -271,7 +272,7 @@ def check_run(run, streams=None) -> dict[str, ChannelHealth]:
         Only these streams (default: all).
     """
     out = {}
-    for s in streams or list(run.streams):
+    for s in (list(run.streams) if streams is None else streams):
         idx, raw = run.stream_block(s)
         for h in check_block(run, s, idx, raw):
             out[h.name] = h

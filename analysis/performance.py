@@ -32,7 +32,7 @@ from scipy.ndimage import uniform_filter1d
 
 from hotfire.analysis import health as _health
 from hotfire.analysis.theory import G0, Linearized, theoretical
-from hotfire.analysis.thrust import ThrustResult, ThrustSettings, Unavailable, analyze_thrust, integrate  # noqa: F401 (Unavailable: raised by analyze)
+from hotfire.analysis.thrust import ThrustResult, ThrustSettings, Unavailable, analyze_thrust, integrate, smooth  # noqa: F401 (Unavailable: raised by analyze)
 from hotfire.daq import units as U
 
 THEORY_FIELDS = ("fuel", "oxidizer", "fuel_temperature_K", "oxidizer_temperature_K", "expansion_ratio")
@@ -172,7 +172,7 @@ def find_plateaus(t, pc, burn, settings: Settings | None = None) -> list[tuple[f
     """Steady windows of the chamber pressure inside ``burn`` (see module doc)."""
     s = settings or Settings()
     rate = 1.0 / float(np.median(np.diff(t[:1001])))
-    sm = uniform_filter1d(pc, max(1, int(s.steady_smooth_s * rate)))
+    sm = smooth(pc, rate, s.steady_smooth_s)
     # the slope on a <= 1 kHz grid: at high rates, differences of adjacent samples are noise
     step = max(1, int(rate // 1000))
     t, sm = t[::step], sm[::step]

@@ -70,22 +70,23 @@ def analyze_run(run, settings: Settings | None = None, stability: bool = True,
             timings[name] = now - clock[0]
         clock[0] = now
 
-    run.preload()
-    lap("read")
     s = settings or Settings()
     dynamic = [c for c in run.channels if c.role == "chamber_pressure_dynamic"]
     dyn_streams = list(dict.fromkeys(c.stream for c in dynamic))
     pool = ThreadPoolExecutor(1, thread_name_prefix="hotfire-stability")
     try:
-        dyn_health = pool.submit(_health.check_run, run, dyn_streams) if s.check_health and dyn_streams else None
+        # the thread reads the dynamic Pc's streams, checks them, and prepares the stability
+        # analysis; this thread reads the others (both reads release the GIL: analysis/chunkread.py)
+        dyn_health = pool.submit(_read_and_check, run, dyn_streams, s.check_health)
         prepared = pool.submit(_prepare_stability, run, dynamic, dyn_health) if stability and dynamic else None
+        run.preload([st for st in run.streams if st not in dyn_streams])
+        lap("read")
         run.convert([c.name for c in run.channels if c.role in _ANALYSED_ROLES])
         health = {}
         if s.check_health:
             health = _health.check_run(run, [st for st in run.streams if st not in dyn_streams])
-            if dyn_health is not None:
-                health.update(dyn_health.result())
-            health = {c.name: health[c.name] for c in run.channels if c.name in health}  # the rig's order
+        health.update(dyn_health.result())  # and the dynamic streams are read
+        health = {c.name: health[c.name] for c in run.channels if c.name in health}  # the rig's order
         lap("sensor health")
         res = Results(run.test_id, run.rig_name, run.path, None, None, health=health, truth=run.truth,
                       imported=run.imported)
@@ -115,9 +116,15 @@ def analyze_run(run, settings: Settings | None = None, stability: bool = True,
         run.release()
 
 
+def _read_and_check(run, streams, check_health: bool) -> dict:
+    """Preload ``streams`` and check their channels' health (when asked)."""
+    run.preload(streams)
+    return _health.check_run(run, streams) if check_health and streams else {}
+
+
 def _prepare_stability(run, dynamic, dyn_health):
     """Stability's costly part on the first dynamic Pc channel healthy over the whole record, or None."""
-    health = dyn_health.result() if dyn_health is not None else {}
+    health = dyn_health.result()
     for c in dynamic:
         h = health.get(c.name)
         if h is None or h.usable():

@@ -16,6 +16,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from hotfire.analysis.chunkread import read_rows
 from hotfire.daq import units as U
 from hotfire.daq.runfile import SCHEMA, VERSION
 from hotfire.daq.scaling import Scaling
@@ -403,7 +404,7 @@ class Run:
             a, b = max(lo, s0), min(hi, s0 + n)
             if a >= b:
                 continue
-            rows = ds[r0 + (a - s0): r0 + (b - s0)]
+            rows = read_rows(ds, r0 + (a - s0), r0 + (b - s0))
             val_parts.append(rows if columns is None else rows[:, list(columns)])
             idx_parts.append(np.arange(a, b, dtype=np.int64))
         k = ds.shape[1] if columns is None else len(columns)
@@ -419,7 +420,7 @@ class Run:
         For analyses that read many channels of a stream: one read of the
         stream instead of one per channel. :meth:`release` frees them.
         """
-        for s in streams or list(self.streams):
+        for s in (list(self.streams) if streams is None else streams):
             if s not in self._blocks:
                 self._blocks[s] = self.stream_block(s)
 

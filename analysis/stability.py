@@ -101,9 +101,9 @@ def moving_average(x: np.ndarray, k: int) -> np.ndarray:
 def spectra(x: np.ndarray, fs: float, nperseg: int):
     """Spectrogram and Welch PSD from one pass of half-overlapping Hann segments.
 
-    Returns ``(f Hz, t s from x[0], S (f, t) Pa^2/Hz float32, P Pa^2/Hz)``: ``S``
-    as ``scipy.signal.spectrogram(x, fs, "hann", nperseg, nperseg // 2,
-    detrend=False)`` and ``P``, the mean of its columns, as
+    Returns ``(f Hz, t s from x[0], S (t, f) Pa^2/Hz float32, P Pa^2/Hz)``:
+    ``S.T`` as ``scipy.signal.spectrogram(x, fs, "hann", nperseg,
+    nperseg // 2, detrend=False)`` and ``P``, the mean of its segments, as
     ``scipy.signal.welch(x, fs, "hann", nperseg, detrend=False)``. The
     fluctuation has no mean to remove; the segments are transformed in
     float32 batches that stay in cache (scipy's per-segment machinery, in
@@ -116,14 +116,13 @@ def spectra(x: np.ndarray, fs: float, nperseg: int):
     x = np.asarray(x, dtype=np.float32)
     win = sps.get_window("hann", nperseg).astype(np.float32)
     frames = sliding_window_view(x, nperseg)[:: nperseg // 2]
-    S = np.empty((nperseg // 2 + 1, len(frames)), np.float32)
-    scale = np.float32(1.0 / (fs * float(np.sum(win.astype(float) ** 2))))
+    S = np.empty((len(frames), nperseg // 2 + 1), np.float32)
+    scale = 1.0 / (fs * float(np.sum(win.astype(float) ** 2)))
     for i in range(0, len(frames), 16):
         X = scipy.fft.rfft(frames[i:i + 16] * win, axis=1, overwrite_x=True)
-        S[:, i:i + 16] = ((X.real ** 2 + X.imag ** 2) * scale).T
-    S[1: -1 if nperseg % 2 == 0 else None] *= 2
+        _signal.one_sided_power(X, S[i:i + 16], scale, nperseg % 2 == 0)
     t = (np.arange(len(frames)) * (nperseg // 2) + nperseg / 2) / fs
-    P = S.mean(axis=1, dtype=np.float64)
+    P = S.mean(axis=0, dtype=np.float64)
     return np.fft.rfftfreq(nperseg, 1.0 / fs), t, S, P
 
 
@@ -161,7 +160,7 @@ class Prepared:
     fluct: np.ndarray  # Pa, float32
     nseg: int
     f: np.ndarray  # Hz
-    S: np.ndarray  # (f, segments) Pa^2/Hz, float32
+    S: np.ndarray  # (segments, f) Pa^2/Hz, float32
 
     def covers(self, run, t) -> bool:
         lo, hi = run.sample_range(self.stream, t)
@@ -189,7 +188,7 @@ def prepare(run, name: str, t=None, detrend_s: float = 0.01) -> Prepared:
     if len(fl) >= nseg >= 16:
         f, _, S, _ = spectra(fl, fs, nseg)
     else:
-        f, S = np.fft.rfftfreq(nseg, 1.0 / fs), np.empty((nseg // 2 + 1, 0), np.float32)
+        f, S = np.fft.rfftfreq(nseg, 1.0 / fs), np.empty((0, nseg // 2 + 1), np.float32)
     return Prepared(name, info.stream, fs, idx, slow, fl, nseg, f, S)
 
 
@@ -262,12 +261,12 @@ def analyze_stability(run, burn: tuple[float, float], pc_bar: float | None = Non
     # spectra: the prepared segments that lie in the burn give the spectrogram, their mean the
     # Welch PSD (~12 Hz resolution); a burn shorter than a few segments gets shorter ones
     hop = pr.nseg // 2
-    first = np.arange(pr.S.shape[1]) * hop
-    inside = (first >= i0) & (first + pr.nseg <= i1)
-    if inside.sum() >= 4:
-        nseg, fsg, Sxx = pr.nseg, pr.f, pr.S[:, inside]
-        P = Sxx.mean(axis=1, dtype=np.float64)
-        tsg = run.times(pr.stream, pr.idx[first[inside]]) + (nseg / 2) / fs
+    k0, k1 = -(-i0 // hop), (i1 - pr.nseg) // hop + 1  # the segments inside [i0, i1)
+    k1 = min(k1, len(pr.S))
+    if k1 - k0 >= 4:
+        nseg, fsg, Sxx = pr.nseg, pr.f, pr.S[k0:k1]
+        P = Sxx.mean(axis=0, dtype=np.float64)
+        tsg = run.times(pr.stream, pr.idx[np.arange(k0, k1) * hop]) + (nseg / 2) / fs
     else:
         nseg = min(pr.nseg, int(2 ** math.floor(math.log2(len(fls)))))
         fsg, tsg, Sxx, P = spectra(fls, fs, nseg)
@@ -289,10 +288,10 @@ def analyze_stability(run, burn: tuple[float, float], pc_bar: float | None = Non
         # amplitude over time from the spectrogram: band power around fc
         j = int(round(fc / dfs))
         jl, jh = max(0, j - 3), min(len(fsg), j + 4)
-        amp_t = np.sqrt(2 * np.sum(Sxx[jl:jh], axis=0) * dfs)  # zero-to-peak of a sine, Pa
+        amp_t = np.sqrt(2 * np.sum(Sxx[:, jl:jh], axis=1) * dfs)  # zero-to-peak of a sine, Pa
         # the broadband level in bands of the same width beside the peak, per segment
         side = [x for x in (j - 30, j - 20, j + 20, j + 30) if 3 <= x < len(fsg) - 4]
-        ref_t = (np.median([np.sqrt(2 * np.sum(Sxx[x - 3:x + 4], axis=0) * dfs) for x in side], axis=0)
+        ref_t = (np.median([np.sqrt(2 * np.sum(Sxx[:, x - 3:x + 4], axis=1) * dfs) for x in side], axis=0)
                  if side else np.zeros_like(amp_t))
         present = (amp_t > 4 * ref_t) & (amp_t > 0.002 * mean_pc)
         if present.any():
@@ -342,5 +341,5 @@ def analyze_stability(run, burn: tuple[float, float], pc_bar: float | None = Non
         windows=windows, modes=modes, predicted_modes=pred,
         settings={"window_s": window_s, "settle_s": settle_s, "detrend_s": detrend_s, "welch_nperseg": nseg,
                   "spectrogram_nperseg": nseg, "smooth_bound_percent": SMOOTH_BOUND_PERCENT},
-        notes=notes, psd=(f, P), spectrogram=(fsg, tsg, Sxx),
+        notes=notes, psd=(f, P), spectrogram=(fsg, tsg, Sxx.T),
     )

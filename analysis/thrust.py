@@ -103,10 +103,11 @@ def robust_level(v: np.ndarray) -> float:
 
 def crossing_up(t, v, level, start=0):
     """First time ``v`` rises through ``level`` at or after index ``start``, interpolated."""
-    above = np.nonzero(v[start:] >= level)[0]
-    if not len(above):
+    above = v[start:] >= level
+    k = int(np.argmax(above))
+    if not above[k]:
         return None
-    i = start + int(above[0])
+    i = start + k
     if i == 0 or v[i - 1] >= level:
         return float(t[i])
     return float(t[i - 1] + (level - v[i - 1]) / (v[i] - v[i - 1]) * (t[i] - t[i - 1]))
@@ -114,10 +115,11 @@ def crossing_up(t, v, level, start=0):
 
 def crossing_window(t, v, level):
     """First up-crossing and last down-crossing of ``level``, interpolated, or None."""
-    above = np.nonzero(v >= level)[0]
-    if not len(above):
+    above = v >= level
+    i = int(np.argmax(above))
+    if not above[i]:
         return None
-    i, j = int(above[0]), int(above[-1])
+    j = len(v) - 1 - int(np.argmax(above[::-1]))
     a = float(t[i]) if i == 0 else float(t[i - 1] + (level - v[i - 1]) / (v[i] - v[i - 1]) * (t[i] - t[i - 1]))
     if j == len(v) - 1:
         b = float(t[j])

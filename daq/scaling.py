@@ -126,5 +126,7 @@ class Scaling:
         raw = np.asarray(raw)
         aff = self.affine()
         if aff is not None:  # both linear steps folded into one multiply-add: the hot path
-            return raw * aff[0] + aff[1]
+            out = np.multiply(raw, aff[0], dtype=np.float64)
+            out += aff[1]
+            return out
         return self.calibration.to_eu(self.to_signal(raw))

@@ -185,3 +185,27 @@ def take_columns(const sample_t[:, ::1] raw, columns):
                 for r in range(r0, r1):
                     o[j, r] = raw[r, c]
     return out
+
+
+def one_sided_power(const float complex[:, ::1] X, float[:, ::1] out, double scale, bint even):
+    """``out = scale * |X|**2`` as a one-sided PSD (inner bins doubled), one pass, float32.
+
+    ``X`` is a batch of ``rfft`` rows (complex64); ``out`` rows of the same
+    length receive the densities. numpy needs three passes and two
+    temporaries for this (``X.real**2 + X.imag**2``, then the doubling).
+
+    Parameters
+    ----------
+    even : bool
+        Whether the segment length was even (then the last bin is Nyquist and not doubled).
+    """
+    cdef Py_ssize_t m = X.shape[0], nf = X.shape[1], i, j, last = nf - 1 if even else nf
+    if out.shape[0] != m or out.shape[1] != nf:
+        raise ValueError(f"out must have shape {(m, nf)}, got {(out.shape[0], out.shape[1])}")
+    cdef float s1 = <float>scale, s2 = <float>(2.0 * scale), re, im
+    with nogil:
+        for i in range(m):
+            for j in range(nf):
+                re = X[i, j].real
+                im = X[i, j].imag
+                out[i, j] = (re * re + im * im) * (s2 if 0 < j < last else s1)
