@@ -32,7 +32,7 @@ from scipy.ndimage import uniform_filter1d
 
 from hotfire.analysis import health as _health
 from hotfire.analysis.theory import G0, Linearized, theoretical
-from hotfire.analysis.thrust import ThrustResult, ThrustSettings, Unavailable, analyze_thrust, integrate, smooth  # noqa: F401 (Unavailable: raised by analyze)
+from hotfire.analysis.thrust import ThrustResult, ThrustSettings, Unavailable, analyze_thrust, integrate, smooth, total_thrust  # noqa: F401 (Unavailable: raised by analyze)
 from hotfire.daq import units as U
 
 THEORY_FIELDS = ("fuel", "oxidizer", "fuel_temperature_K", "oxidizer_temperature_K", "expansion_ratio")
@@ -474,17 +474,11 @@ def analyze(run, settings: Settings | None = None, health: dict | None = None) -
     if pc_name:
         sig = run.channel(pc_name)
         pc_arr = (sig.t, sig.si())
-    tr = analyze_thrust(run, s.thrust_settings(), health, pc_arr)
+    total = total_thrust(run, s.thrust_settings(), health)
+    tr = analyze_thrust(run, s.thrust_settings(), health, pc_arr, total=total)
     perf.thrust = tr
     notes.extend(tr.notes)
-    ts = run.role("thrust")
-    t = ts[0].t
-    F = np.zeros_like(t)
-    for sig in ts:
-        f = sig.si()
-        F += (f if np.array_equal(sig.t, t) else np.interp(t, sig.t, f))
-    F -= tr.tare_N
-    thrust_sig = (t, F)
+    thrust_sig = total[:2]  # t, tared F
     for k in ("burn_start_s", "burn_end_s", "burn_time_s", "action_time_s", "total_impulse_Ns",
               "average_thrust_N", "peak_thrust_N"):
         setattr(perf, k, getattr(tr, k))
@@ -504,7 +498,7 @@ def analyze(run, settings: Settings | None = None, health: dict | None = None) -
     elif pc_arr is not None:
         wins = find_plateaus(pc_arr[0], pc_arr[1], burn, s)
     else:
-        wins = find_plateaus(t, F, burn, s)
+        wins = find_plateaus(*thrust_sig, burn, s)
         notes.append("no chamber pressure: steady windows found on thrust")
     if not wins:
         notes.append("no steady window found (the chamber pressure never settles for "

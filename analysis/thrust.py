@@ -173,21 +173,19 @@ def total_thrust(run, settings: ThrustSettings | None = None, health=None):
                               "total thrust is not computed from the other load cells")
     t = chans[0].t
     total = np.zeros_like(t)
-    tare, tared = 0.0, True
     for sig in chans:
         f = sig.si()
-        v = f if np.array_equal(sig.t, t) else np.interp(t, sig.t, f)
-        sel = (t >= s.tare_window_s[0]) & (t <= s.tare_window_s[1])
-        if sel.sum() >= 3:
-            off = float(v[sel].mean())
-        else:
-            off, tared = 0.0, False
-        tare += off
-        total += v - off
+        total += f if sig.t is t or np.array_equal(sig.t, t) else np.interp(t, sig.t, f)
+    # the sum of the channels' pre-fire means is the mean of their sum
+    i, j = np.searchsorted(t, s.tare_window_s[0], "left"), np.searchsorted(t, s.tare_window_s[1], "right")
+    tared = bool(j - i >= 3)
+    tare = float(total[i:j].mean()) if tared else 0.0
+    total -= tare
     return t, total, tare, tared, [c.name for c in chans]
 
 
-def analyze_thrust(run, settings: ThrustSettings | None = None, health=None, pc=None) -> ThrustResult:
+def analyze_thrust(run, settings: ThrustSettings | None = None, health=None, pc=None,
+                   total=None) -> ThrustResult:
     """Thrust metrics of a run.
 
     Parameters
@@ -198,6 +196,8 @@ def analyze_thrust(run, settings: ThrustSettings | None = None, health=None, pc=
         From :func:`hotfire.analysis.health.check_run`; failed channels are not used.
     pc : (t, Pa) arrays, optional
         Chamber pressure, for the ignition delay and Pc rise time.
+    total : tuple, optional
+        What :func:`total_thrust` returns for these settings, when the caller has it.
 
     Raises
     ------
@@ -207,7 +207,7 @@ def analyze_thrust(run, settings: ThrustSettings | None = None, health=None, pc=
     s = settings or ThrustSettings()
     if s.method not in ("steady", "nfpa1125"):
         raise ValueError(f"burn method must be 'steady' or 'nfpa1125', got {s.method!r}")
-    t, F, tare, tared, names = total_thrust(run, s, health)
+    t, F, tare, tared, names = total if total is not None else total_thrust(run, s, health)
     notes = []
     if not tared:
         notes.append(f"no pre-fire samples in the tare window {s.tare_window_s} s: thrust not tared")
