@@ -99,12 +99,13 @@ def moving_average(x: np.ndarray, k: int) -> np.ndarray:
 
 
 def spectra(x: np.ndarray, fs: float, nperseg: int):
-    """Spectrogram and Welch PSD from one pass of half-overlapping Hann segments.
+    """Spectrogram and Welch PSD from one pass of Hann segments overlapping by 1/8.
 
     Returns ``(f Hz, t s from x[0], S (t, f) Pa^2/Hz float32, P Pa^2/Hz)``:
     ``S.T`` as ``scipy.signal.spectrogram(x, fs, "hann", nperseg,
-    nperseg // 2, detrend=False)`` and ``P``, the mean of its segments, as
-    ``scipy.signal.welch(x, fs, "hann", nperseg, detrend=False)``. The
+    nperseg // 8, detrend=False)`` (scipy's default overlap) and ``P``, the
+    mean of its segments, as ``scipy.signal.welch(x, fs, "hann", nperseg,
+    nperseg // 8, detrend=False)``. The
     fluctuation has no mean to remove; the segments are transformed in
     float32 batches that stay in cache (scipy's per-segment machinery, in
     float64, took several times as long on long records, and the two
@@ -115,13 +116,13 @@ def spectra(x: np.ndarray, fs: float, nperseg: int):
 
     x = np.asarray(x, dtype=np.float32)
     win = sps.get_window("hann", nperseg).astype(np.float32)
-    frames = sliding_window_view(x, nperseg)[:: nperseg // 2]
+    frames = sliding_window_view(x, nperseg)[:: _hop(nperseg)]
     S = np.empty((len(frames), nperseg // 2 + 1), np.float32)
     scale = 1.0 / (fs * float(np.sum(win.astype(float) ** 2)))
     for i in range(0, len(frames), 16):
         X = scipy.fft.rfft(frames[i:i + 16] * win, axis=1, overwrite_x=True)
         _signal.one_sided_power(X, S[i:i + 16], scale, nperseg % 2 == 0)
-    t = (np.arange(len(frames)) * (nperseg // 2) + nperseg / 2) / fs
+    t = (np.arange(len(frames)) * _hop(nperseg) + nperseg / 2) / fs
     P = S.mean(axis=0, dtype=np.float64)
     return np.fft.rfftfreq(nperseg, 1.0 / fs), t, S, P
 
@@ -137,6 +138,11 @@ def predicted_modes(article, sound_speed: float) -> dict:
     return out
 
 
+def _hop(nseg: int) -> int:
+    """Segment step: scipy.signal.spectrogram's default overlap of 1/8 segment."""
+    return nseg - nseg // 8
+
+
 def _nseg(fs: float) -> int:
     """Spectrogram segment length: a power of two giving ~12.5 Hz resolution."""
     return int(2 ** math.ceil(math.log2(max(256, fs / 12.5))))
@@ -148,7 +154,7 @@ class Prepared:
 
     The pressure of one channel over a span of the record, its slow part
     (the moving average), the fluctuation, and the spectrogram of the
-    fluctuation on half-overlapping segments from the span's first sample.
+    fluctuation on segments overlapping by 1/8 from the span's first sample.
     :func:`analyze_stability` takes what lies in the burn from it.
     """
 
@@ -260,7 +266,7 @@ def analyze_stability(run, burn: tuple[float, float], pc_bar: float | None = Non
 
     # spectra: the prepared segments that lie in the burn give the spectrogram, their mean the
     # Welch PSD (~12 Hz resolution); a burn shorter than a few segments gets shorter ones
-    hop = pr.nseg // 2
+    hop = _hop(pr.nseg)
     k0, k1 = -(-i0 // hop), (i1 - pr.nseg) // hop + 1  # the segments inside [i0, i1)
     k1 = min(k1, len(pr.S))
     if k1 - k0 >= 4:
