@@ -75,17 +75,17 @@ def analyze_run(run, settings: Settings | None = None, stability: bool = True,
     dyn_streams = list(dict.fromkeys(c.stream for c in dynamic))
     pool = ThreadPoolExecutor(1, thread_name_prefix="hotfire-stability")
     try:
-        # the thread reads the dynamic Pc's streams, checks them, and prepares the stability
-        # analysis; this thread reads the others (both reads release the GIL: analysis/chunkread.py)
+        # the thread reads the dynamic Pc's streams, checks them and prepares the stability analysis
+        # of the first dynamic Pc channel (analyze_stability redoes it for another one if health says so);
+        # this thread reads the other streams (both reads release the GIL: analysis/chunkread.py)
         dyn_health = pool.submit(_read_and_check, run, dyn_streams, s.check_health)
-        prepared = pool.submit(_prepare_stability, run, dynamic, dyn_health) if stability and dynamic else None
-        run.preload([st for st in run.streams if st not in dyn_streams])
+        prepared = pool.submit(prepare, run, dynamic[0].name) if stability and dynamic else None
+        others = [st for st in run.streams if st not in dyn_streams]
+        run.preload(others)
         lap("read")
         run.convert([c.name for c in run.channels if c.role in _ANALYSED_ROLES])
-        health = {}
-        if s.check_health:
-            health = _health.check_run(run, [st for st in run.streams if st not in dyn_streams])
-        health.update(dyn_health.result())  # and the dynamic streams are read
+        health = _health.check_run(run, others) if s.check_health else {}
+        health.update(dyn_health.result())
         health = {c.name: health[c.name] for c in run.channels if c.name in health}  # the rig's order
         lap("sensor health")
         res = Results(run.test_id, run.rig_name, run.path, None, None, health=health, truth=run.truth,
@@ -119,14 +119,4 @@ def analyze_run(run, settings: Settings | None = None, stability: bool = True,
 def _read_and_check(run, streams, check_health: bool) -> dict:
     """Preload ``streams`` and check their channels' health (when asked)."""
     run.preload(streams)
-    return _health.check_run(run, streams) if check_health and streams else {}
-
-
-def _prepare_stability(run, dynamic, dyn_health):
-    """Stability's costly part on the first dynamic Pc channel healthy over the whole record, or None."""
-    health = dyn_health.result()
-    for c in dynamic:
-        h = health.get(c.name)
-        if h is None or h.usable():
-            return prepare(run, c.name)
-    return None
+    return _health.check_run(run, streams) if check_health else {}

@@ -167,18 +167,28 @@ class Prepared:
     nseg: int
     f: np.ndarray  # Hz
     S: np.ndarray  # (segments, f) Pa^2/Hz, float32
+    window_n: int = 0  # samples per statistics window
+    block: int = 1  # samples per block of the per-block sums below (divides window_n)
+    blocks: dict = field(default_factory=dict)  # min, max, sum, sumsq of the fluctuation, sum of slow
 
     def covers(self, run, t) -> bool:
         lo, hi = run.sample_range(self.stream, t)
         return len(self.idx) > 0 and self.idx[0] <= lo and hi <= self.idx[-1] + 1
 
 
-def prepare(run, name: str, t=None, detrend_s: float = 0.01) -> Prepared:
+def _block(n: int) -> int:
+    """The largest divisor of a window's ``n`` samples that leaves >= 500 blocks per window."""
+    return next(b for b in range(max(1, n // 500), 0, -1) if n % b == 0)
+
+
+def prepare(run, name: str, t=None, detrend_s: float = 0.01, window_s: float = 0.1) -> Prepared:
     """Convert, detrend and transform channel ``name`` over ``t`` (seconds from T0; default the record).
 
     The fluctuation is the pressure minus its ``detrend_s`` centred moving
-    average. Releases the GIL for nearly all of its time, so it can run in a
-    thread beside the other analyses.
+    average. Per block of ~1/500 of a ``window_s`` window: the fluctuation's
+    extremes, sum and sum of squares and the slow part's sum, from which
+    the windows of any burn add up. Releases the GIL for nearly all of its
+    time, so it can run in a thread beside the other analyses.
     """
     info = run.channel_info(name)
     raw, idx = run.raw(name, t)
@@ -195,7 +205,40 @@ def prepare(run, name: str, t=None, detrend_s: float = 0.01) -> Prepared:
         f, _, S, _ = spectra(fl, fs, nseg)
     else:
         f, S = np.fft.rfftfreq(nseg, 1.0 / fs), np.empty((0, nseg // 2 + 1), np.float32)
-    return Prepared(name, info.stream, fs, idx, slow, fl, nseg, f, S)
+    n = _window_n(window_s, fs)
+    b = _block(n)
+    nb = len(fl) // b
+    F = fl[: nb * b].reshape(nb, b)
+    lo, hi = _signal.window_extremes(fl[: nb * b, None], b)
+    blocks = {"min": lo[:, 0], "max": hi[:, 0], "sum": F.sum(axis=1, dtype=np.float64),
+              "sumsq": np.einsum("ij,ij->i", F, F, dtype=np.float64),
+              "slow": slow[: nb * b].reshape(nb, b).sum(axis=1)}
+    return Prepared(name, info.stream, fs, idx, slow, fl, nseg, f, S, n, b, blocks)
+
+
+def _window_n(window_s: float, fs: float) -> int:
+    return max(16, int(round(window_s * fs)))
+
+
+def _window_stats(pr: Prepared, i0: int, i1: int, window_s: float):
+    """Per-window (first, last position, mean slow Pa, fluctuation min, max, sum, sum of squares) from
+    ``i0`` on. The windows start at the first block boundary at or after ``i0`` (within 1/500 window)."""
+    n = _window_n(window_s, pr.rate_hz)
+    if n == pr.window_n and pr.blocks:
+        b, k = pr.block, n // pr.block
+        q0 = -(-i0 // b)
+        m = max(0, (i1 - q0 * b) // n)
+        B = {key: v[q0: q0 + m * k].reshape(m, k) for key, v in pr.blocks.items()}
+        first = q0 * b + np.arange(m) * n
+        return (first, first + n - 1, B["slow"].sum(axis=1) / n, B["min"].min(axis=1).astype(float),
+                B["max"].max(axis=1).astype(float), B["sum"].sum(axis=1), B["sumsq"].sum(axis=1), n)
+    m = (i1 - i0) // n  # another window length than prepared: from the samples
+    F = pr.fluct[i0: i0 + m * n].reshape(m, n)
+    lo, hi = _signal.window_extremes(np.ascontiguousarray(pr.fluct[i0: i0 + m * n, None]), n)
+    first = i0 + np.arange(m) * n
+    return (first, first + n - 1, pr.slow[i0: i0 + m * n].reshape(m, n).mean(axis=1),
+            lo[:, 0].astype(float), hi[:, 0].astype(float), F.sum(axis=1, dtype=np.float64),
+            np.einsum("ij,ij->i", F, F, dtype=np.float64), n)
 
 
 def analyze_stability(run, burn: tuple[float, float], pc_bar: float | None = None, of: float | None = None,
@@ -235,7 +278,7 @@ def analyze_stability(run, burn: tuple[float, float], pc_bar: float | None = Non
     span = (burn[0] - 0.05, burn[1] + 0.05)
     pr = prepared
     if pr is None or pr.name != name or pr.nseg != _nseg(pr.rate_hz) or not pr.covers(run, span):
-        pr = prepare(run, name, span, detrend_s)
+        pr = prepare(run, name, span, detrend_s, window_s)
     fs = pr.rate_hz
     lo, hi = run.sample_range(pr.stream, (a, b))
     i0, i1 = (int(i) for i in np.searchsorted(pr.idx, [lo, hi]))
@@ -247,20 +290,15 @@ def analyze_stability(run, burn: tuple[float, float], pc_bar: float | None = Non
     mean_pc = float(slows.mean())
 
     # per-window statistics
-    n = max(16, int(round(window_s * fs)))
-    m = len(fls) // n
+    first, last, S, fmin, fmax, fsum, fsq, n = _window_stats(pr, i0, i1, window_s)
     windows = []
-    if m:
-        F = fls[: m * n].reshape(m, n)
-        S = slows[: m * n].reshape(m, n).mean(axis=1)
-        T = run.times(pr.stream, pr.idx[i0: i0 + m * n].reshape(m, n)[:, [0, -1]])
-        fmin, fmax = (e[:, 0].astype(float) for e in _signal.window_extremes(np.ascontiguousarray(fls[: m * n, None]), n))
+    if len(first):
+        T = run.times(pr.stream, pr.idx[np.concatenate((first, last))]).reshape(2, -1)
         pk = (fmax - fmin) / S * 100
-        ms = np.einsum("ij,ij->i", F, F).astype(float) / n - (F.sum(axis=1, dtype=float) / n) ** 2
-        rms = np.sqrt(np.maximum(ms, 0.0)) / S * 100
+        rms = np.sqrt(np.maximum(fsq / n - (fsum / n) ** 2, 0.0)) / S * 100
         exc = np.maximum(fmax, -fmin) / S * 100
-        for i in range(m):
-            windows.append(StabilityWindow(float(T[i, 0]), float(T[i, 1]), float(S[i] / 1e5), float(pk[i]),
+        for i in range(len(first)):
+            windows.append(StabilityWindow(float(T[0, i]), float(T[1, i]), float(S[i] / 1e5), float(pk[i]),
                                            float(rms[i]), float(exc[i]), bool(exc[i] <= SMOOTH_BOUND_PERCENT)))
     rough = [w for w in windows if not w.smooth]
 
