@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from hotfire.analysis.run import indices
 from hotfire.daq.scaling import Calibration
 from hotfire.ext import _signal
 
@@ -95,9 +96,9 @@ def _rest_rows(t: np.ndarray) -> np.ndarray:
     return out
 
 
-def check_block(run, stream: str, idx: np.ndarray, raw: np.ndarray, min_s: float = 0.02,
+def check_block(run, stream: str, segs: np.ndarray, raw: np.ndarray, min_s: float = 0.02,
                 flat_s: float = 0.2) -> list[ChannelHealth]:
-    """Check every channel of one stream block (``Run.stream_block``)."""
+    """Check every channel of one stream block (``Run.rows``: its segments and rows)."""
     st = run.streams[stream]
     rate = st.rate_hz
     min_len = max(3, int(round(min_s * rate)))
@@ -111,7 +112,7 @@ def check_block(run, stream: str, idx: np.ndarray, raw: np.ndarray, min_s: float
             t = run.block_times(stream)
             cols = dict(zip(which, run.block_columns(stream, which)))
         else:
-            t = run.times(stream, idx)
+            t = run.times(stream, indices(segs))
             cols = dict(zip(which, _signal.take_columns(np.ascontiguousarray(raw), which)))
         rest = _rest_rows(t)
     out = []
@@ -273,7 +274,7 @@ def check_run(run, streams=None) -> dict[str, ChannelHealth]:
     """
     out = {}
     for s in (list(run.streams) if streams is None else streams):
-        idx, raw = run.stream_block(s)
-        for h in check_block(run, s, idx, raw):
+        segs, raw = run.rows(s)
+        for h in check_block(run, s, segs, raw):
             out[h.name] = h
     return out

@@ -33,6 +33,7 @@ import numpy as np
 from scipy import signal as sps
 from scipy.ndimage import median_filter
 
+from hotfire.analysis.run import positions, samples_at
 from hotfire.daq import units as U
 from hotfire.daq.scaling import Scaling
 from hotfire.ext import _signal
@@ -161,7 +162,7 @@ class Prepared:
     name: str
     stream: str
     rate_hz: float
-    idx: np.ndarray  # absolute sample index of each sample
+    segs: np.ndarray  # where the samples sit in the stream (Run.raw_segments)
     slow: np.ndarray  # Pa, float64
     fluct: np.ndarray  # Pa, float32
     nseg: int
@@ -173,7 +174,7 @@ class Prepared:
 
     def covers(self, run, t) -> bool:
         lo, hi = run.sample_range(self.stream, t)
-        return len(self.idx) > 0 and self.idx[0] <= lo and hi <= self.idx[-1] + 1
+        return len(self.segs) > 0 and self.segs[0, 0] <= lo and hi <= self.segs[-1, 0] + self.segs[-1, 2]
 
 
 def _block(n: int) -> int:
@@ -191,7 +192,7 @@ def prepare(run, name: str, t=None, detrend_s: float = 0.01, window_s: float = 0
     time, so it can run in a thread beside the other analyses.
     """
     info = run.channel_info(name)
-    raw, idx = run.raw(name, t)
+    raw, segs = run.raw_segments(name, t)
     fs = run.streams[info.stream].rate_hz
     k = max(3, int(round(detrend_s * fs)) | 1)
     eu = Scaling(info.adc, info.calibration).affine()
@@ -213,7 +214,7 @@ def prepare(run, name: str, t=None, detrend_s: float = 0.01, window_s: float = 0
     blocks = {"min": lo[:, 0], "max": hi[:, 0], "sum": F.sum(axis=1, dtype=np.float64),
               "sumsq": np.einsum("ij,ij->i", F, F, dtype=np.float64),
               "slow": slow[: nb * b].reshape(nb, b).sum(axis=1)}
-    return Prepared(name, info.stream, fs, idx, slow, fl, nseg, f, S, n, b, blocks)
+    return Prepared(name, info.stream, fs, segs, slow, fl, nseg, f, S, n, b, blocks)
 
 
 def _window_n(window_s: float, fs: float) -> int:
@@ -281,19 +282,19 @@ def analyze_stability(run, burn: tuple[float, float], pc_bar: float | None = Non
         pr = prepare(run, name, span, detrend_s, window_s)
     fs = pr.rate_hz
     lo, hi = run.sample_range(pr.stream, (a, b))
-    i0, i1 = (int(i) for i in np.searchsorted(pr.idx, [lo, hi]))
+    i0, i1 = (int(i) for i in positions(pr.segs, [lo, hi]))
     if i1 - i0 < 16:
         return None
     fls = pr.fluct[i0:i1]
     slows = pr.slow[i0:i1]
-    tsel = run.times(pr.stream, pr.idx[[i0, i1 - 1]])
+    tsel = run.times(pr.stream, samples_at(pr.segs, [i0, i1 - 1]))
     mean_pc = float(slows.mean())
 
     # per-window statistics
     first, last, S, fmin, fmax, fsum, fsq, n = _window_stats(pr, i0, i1, window_s)
     windows = []
     if len(first):
-        T = run.times(pr.stream, pr.idx[np.concatenate((first, last))]).reshape(2, -1)
+        T = run.times(pr.stream, samples_at(pr.segs, np.concatenate((first, last)))).reshape(2, -1)
         pk = (fmax - fmin) / S * 100
         rms = np.sqrt(np.maximum(fsq / n - (fsum / n) ** 2, 0.0)) / S * 100
         exc = np.maximum(fmax, -fmin) / S * 100
@@ -310,7 +311,7 @@ def analyze_stability(run, burn: tuple[float, float], pc_bar: float | None = Non
     if k1 - k0 >= 4:
         nseg, fsg, Sxx = pr.nseg, pr.f, pr.S[k0:k1]
         P = Sxx.mean(axis=0, dtype=np.float64)
-        tsg = run.times(pr.stream, pr.idx[np.arange(k0, k1) * hop]) + (nseg / 2) / fs
+        tsg = run.times(pr.stream, samples_at(pr.segs, np.arange(k0, k1) * hop)) + (nseg / 2) / fs
     else:
         nseg = min(pr.nseg, int(2 ** math.floor(math.log2(len(fls)))))
         fsg, tsg, Sxx, P = spectra(fls, fs, nseg)
