@@ -120,9 +120,10 @@ def spectra(x: np.ndarray, fs: float, nperseg: int):
     frames = sliding_window_view(x, nperseg)[:: _hop(nperseg)]
     S = np.empty((len(frames), nperseg // 2 + 1), np.float32)
     scale = 1.0 / (fs * float(np.sum(win.astype(float) ** 2)))
-    for i in range(0, len(frames), 16):
-        X = scipy.fft.rfft(frames[i:i + 16] * win, axis=1, overwrite_x=True)
-        _signal.one_sided_power(X, S[i:i + 16], scale, nperseg % 2 == 0)
+    step = max(1, (1 << 20) // (4 * nperseg))  # ~1 MiB of segments per batch
+    for i in range(0, len(frames), step):
+        X = scipy.fft.rfft(frames[i:i + step] * win, axis=1, overwrite_x=True)
+        _signal.one_sided_power(X, S[i:i + step], scale, nperseg % 2 == 0)
     t = (np.arange(len(frames)) * _hop(nperseg) + nperseg / 2) / fs
     P = S.mean(axis=0, dtype=np.float64)
     return np.fft.rfftfreq(nperseg, 1.0 / fs), t, S, P
