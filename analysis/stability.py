@@ -209,12 +209,8 @@ def prepare(run, name: str, t=None, detrend_s: float = 0.01, window_s: float = 0
         f, S = np.fft.rfftfreq(nseg, 1.0 / fs), np.empty((0, nseg // 2 + 1), np.float32)
     n = _window_n(window_s, fs)
     b = _block(n)
-    nb = len(fl) // b
-    F = fl[: nb * b].reshape(nb, b)
-    lo, hi = _signal.window_extremes(fl[: nb * b, None], b)
-    blocks = {"min": lo[:, 0], "max": hi[:, 0], "sum": F.sum(axis=1, dtype=np.float64),
-              "sumsq": np.einsum("ij,ij->i", F, F, dtype=np.float64),
-              "slow": slow[: nb * b].reshape(nb, b).sum(axis=1)}
+    blocks = _signal.block_stats(fl, slow, b)
+    blocks["slow"] = blocks.pop("ysum")
     return Prepared(name, info.stream, fs, segs, slow, fl, nseg, f, S, n, b, blocks)
 
 

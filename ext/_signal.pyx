@@ -107,13 +107,22 @@ cdef _detrend(const sample_t[:] x, Py_ssize_t k, double a, double b, bint residu
                 else:
                     s += (<double>x[i + h] - <double>x[i - h - 1]) * a
                 o[i] = s * inv
+                if residual:  # x[i] was read k/2 samples ago: still in cache
+                    r[i] = <float>(x[i] * a + b - o[i])
             for i in range(h):
                 o[i] = o[h]
             for i in range(n - h, n):
                 o[i] = o[n - h - 1]
         if residual:
-            for i in range(n):
-                r[i] = <float>(x[i] * a + b - o[i])
+            if n <= k:
+                for i in range(n):
+                    r[i] = <float>(x[i] * a + b - o[i])
+            else:
+                r[h] = <float>(x[h] * a + b - o[h])
+                for i in range(h):
+                    r[i] = <float>(x[i] * a + b - o[i])
+                for i in range(n - h, n):
+                    r[i] = <float>(x[i] * a + b - o[i])
     return slow, (rest if residual else None)
 
 
@@ -209,3 +218,43 @@ def one_sided_power(const float complex[:, ::1] X, float[:, ::1] out, double sca
                 re = X[i, j].real
                 im = X[i, j].imag
                 out[i, j] = (re * re + im * im) * (s2 if 0 < j < last else s1)
+
+
+def block_stats(const float[::1] x, const double[::1] y, Py_ssize_t b):
+    """Per block of ``b`` samples: min, max, sum and sum of squares of ``x``, sum of ``y``; one pass.
+
+    numpy's reductions over many short rows (``x.reshape(-1, b).sum(axis=1)``
+    with ``b`` ~ 20) cost far more per sample than the arithmetic.
+
+    Returns
+    -------
+    dict of ndarray (``min``, ``max``: float32; ``sum``, ``sumsq``, ``ysum``: float64), one value per whole block.
+    """
+    if b < 1:
+        raise ValueError(f"b must be >= 1, got {b}")
+    if y.shape[0] < x.shape[0]:
+        raise ValueError("y must be at least as long as x")
+    cdef Py_ssize_t m = x.shape[0] // b, q, i
+    lo = np.empty(m, np.float32)
+    hi = np.empty(m, np.float32)
+    s1 = np.empty(m, np.float64)
+    s2 = np.empty(m, np.float64)
+    sy = np.empty(m, np.float64)
+    cdef float[::1] l = lo, h = hi
+    cdef double[::1] a = s1, a2 = s2, ay = sy
+    cdef float v, vl, vh
+    cdef double t1, t2, ty
+    with nogil:
+        for q in range(m):
+            vl = x[q * b]
+            vh = vl
+            t1 = t2 = ty = 0.0
+            for i in range(q * b, (q + 1) * b):
+                v = x[i]
+                vl = v if v < vl else vl
+                vh = v if v > vh else vh
+                t1 += v
+                t2 += <double>v * v
+                ty += y[i]
+            l[q], h[q], a[q], a2[q], ay[q] = vl, vh, t1, t2, ty
+    return {"min": lo, "max": hi, "sum": s1, "sumsq": s2, "ysum": sy}

@@ -86,3 +86,19 @@ def test_take_columns_copies_the_chosen_columns(dtype):
     assert _signal.take_columns(raw, []).shape == (0, 1000)
     with pytest.raises(IndexError, match="out of range"):
         _signal.take_columns(raw, [64])
+
+
+def test_block_stats_match_numpy():
+    rng = np.random.default_rng(9)
+    x = (rng.standard_normal(10_007) * 1e4).astype(np.float32)
+    y = 7e6 + rng.standard_normal(10_007)
+    st = _signal.block_stats(x, y, 20)
+    m = len(x) // 20
+    X, Y = x[: m * 20].reshape(m, 20), y[: m * 20].reshape(m, 20)
+    np.testing.assert_array_equal(st["min"], X.min(axis=1))
+    np.testing.assert_array_equal(st["max"], X.max(axis=1))
+    np.testing.assert_allclose(st["sum"], X.astype(float).sum(axis=1), rtol=1e-12, atol=1e-6)
+    np.testing.assert_allclose(st["sumsq"], (X.astype(float) ** 2).sum(axis=1), rtol=1e-12)
+    np.testing.assert_allclose(st["ysum"], Y.sum(axis=1), rtol=1e-14)
+    with pytest.raises(ValueError):
+        _signal.block_stats(x, y[:10], 20)
