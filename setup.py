@@ -17,6 +17,14 @@ extensions = [
         extra_compile_args=["-O3"],
         define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
     ),
+    Extension(
+        "hotfire.ext._signal",
+        ["ext/_signal.pyx"],
+        include_dirs=[numpy.get_include(), "ext"],
+        depends=["ext/signal_extremes.h"],
+        extra_compile_args=["-O3"],
+        define_macros=[("NPY_NO_DEPRECATED_API", "NPY_1_7_API_VERSION")],
+    ),
 ]
 
 setup(

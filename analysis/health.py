@@ -27,7 +27,9 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from hotfire.analysis.run import indices
 from hotfire.daq.scaling import Calibration
+from hotfire.ext import _signal
 
 RAIL_BAND = 0.005  # fraction of the input span
 STEP = 0.10  # a jump of this fraction of the span within STEP_S is not physical
@@ -76,8 +78,9 @@ def _runs(mask: np.ndarray, min_len: int) -> list[tuple[int, int]]:
     """[start, stop) of runs of True at least ``min_len`` long."""
     if not mask.any():
         return []
-    edges = np.diff(np.concatenate(([0], mask.view(np.int8), [0])))
-    starts, stops = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
+    z = np.zeros(1, np.int8)
+    edges = np.flatnonzero(np.diff(np.concatenate((z, mask.view(np.int8), z))))  # rise, fall, rise, ...
+    starts, stops = edges[0::2], edges[1::2]
     keep = stops - starts >= min_len
     return list(zip(starts[keep].tolist(), stops[keep].tolist()))
 
@@ -93,26 +96,33 @@ def _rest_rows(t: np.ndarray) -> np.ndarray:
     return out
 
 
-def check_block(run, stream: str, idx: np.ndarray, raw: np.ndarray, min_s: float = 0.02,
+def check_block(run, stream: str, segs: np.ndarray, raw: np.ndarray, min_s: float = 0.02,
                 flat_s: float = 0.2) -> list[ChannelHealth]:
-    """Check every channel of one stream block (``Run.stream_block``)."""
+    """Check every channel of one stream block (``Run.rows``: its segments and rows)."""
     st = run.streams[stream]
-    t = run.times(stream, idx)
     rate = st.rate_hz
     min_len = max(3, int(round(min_s * rate)))
     step_len = max(1, int(round(STEP_S * rate)))
     flat_len = max(50, int(round(flat_s * rate)))
-    rest = _rest_rows(t)
     imported = run.imported is not None
     suspects = _screen(run, st, raw, flat_len, imported)
+    if suspects.any():  # a closer look: sample times, and the suspect columns in one strided pass
+        which = np.nonzero(suspects)[0].tolist()
+        if run.is_block(stream, raw):  # preloaded: shared with the analyses
+            t = run.block_times(stream)
+            cols = dict(zip(which, run.block_columns(stream, which)))
+        else:
+            t = run.times(stream, indices(segs))
+            cols = dict(zip(which, _signal.take_columns(np.ascontiguousarray(raw), which)))
+        rest = _rest_rows(t)
     out = []
     for j, name in enumerate(st.channels):
         info = run.channel_info(name)
         h = ChannelHealth(name, info.role)
-        col = raw[:, j]
-        if len(col) == 0 or not suspects[j]:
+        if len(raw) == 0 or not suspects[j]:
             out.append(h)
             continue
+        col = cols[j]
         adc = np.asarray(info.adc.get("coefficients", [0.0, 1.0]), dtype=float)
         linear_adc = len(adc) == 2 and adc[1] != 0
         lo, hi = (float(info.range[0]), float(info.range[1])) if info.range else (-np.inf, np.inf)
@@ -235,21 +245,11 @@ def _screen(run, st, raw, flat_len, imported) -> np.ndarray:
 
 
 def _window_extremes(raw, w):
-    """Per-column min and max over consecutive windows of about ``w`` rows: (mins, maxs, w used).
+    """Per-column min and max over consecutive windows of ``w`` rows: (mins, maxs, w).
 
-    Rows are regrouped so that the reduced axis is wide (numpy reduces a
-    narrow (n, 8) block along axis 0 some 30 times slower than a wide one).
+    One pass over the block (``hotfire.ext._signal``), the GIL released.
     """
-    n, k = raw.shape
-    g = max(1, 256 // k)
-    w = max(g, (w // g) * g)
-    m = n // w
-    if m == 0:
-        return np.empty((0, k), raw.dtype), np.empty((0, k), raw.dtype), w
-    r = raw[: m * w].reshape(m, w // g, g * k)
-    mins = r.min(axis=1).reshape(m, g, k).min(axis=1)
-    maxs = r.max(axis=1).reshape(m, g, k).max(axis=1)
-    return mins, maxs, w
+    return (*_signal.window_extremes(np.ascontiguousarray(raw), max(1, int(w))), max(1, int(w)))
 
 
 def _merge(iv):
@@ -273,8 +273,8 @@ def check_run(run, streams=None) -> dict[str, ChannelHealth]:
         Only these streams (default: all).
     """
     out = {}
-    for s in streams or list(run.streams):
-        idx, raw = run.stream_block(s)
-        for h in check_block(run, s, idx, raw):
+    for s in (list(run.streams) if streams is None else streams):
+        segs, raw = run.rows(s)
+        for h in check_block(run, s, segs, raw):
             out[h.name] = h
     return out

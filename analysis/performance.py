@@ -31,8 +31,9 @@ import numpy as np
 from scipy.ndimage import uniform_filter1d
 
 from hotfire.analysis import health as _health
-from hotfire.analysis.theory import G0, theoretical
-from hotfire.analysis.thrust import ThrustResult, ThrustSettings, Unavailable, analyze_thrust, integrate  # noqa: F401 (Unavailable: raised by analyze)
+from hotfire.analysis.theory import G0, Linearized, theoretical
+from hotfire.analysis.thrust import ThrustResult, ThrustSettings, Unavailable, analyze_thrust, integrate, smooth, total_thrust  # noqa: F401 (Unavailable: raised by analyze)
+from hotfire.daq import units as U
 
 THEORY_FIELDS = ("fuel", "oxidizer", "fuel_temperature_K", "oxidizer_temperature_K", "expansion_ratio")
 
@@ -170,8 +171,8 @@ def _jsonable(x):
 def find_plateaus(t, pc, burn, settings: Settings | None = None) -> list[tuple[float, float]]:
     """Steady windows of the chamber pressure inside ``burn`` (see module doc)."""
     s = settings or Settings()
-    rate = 1.0 / float(np.median(np.diff(t)))
-    sm = uniform_filter1d(pc, max(1, int(s.steady_smooth_s * rate)))
+    rate = 1.0 / float(np.median(np.diff(t[:1001])))
+    sm = smooth(pc, rate, s.steady_smooth_s)
     # the slope on a <= 1 kHz grid: at high rates, differences of adjacent samples are noise
     step = max(1, int(rate // 1000))
     t, sm = t[::step], sm[::step]
@@ -222,7 +223,7 @@ class _Picker:
 
 def _mean(run, name, window):
     sig = run.channel(name, t=window).slice(*window)
-    return float(sig.si().mean())
+    return float(U.to_si(sig.values.mean(), sig.units))  # SI is affine in EU: convert the mean only
 
 
 def _tank_flow(run, name, window):
@@ -237,6 +238,12 @@ def _tank_flow(run, name, window):
 def _theory(article, pc_bar, of):
     return theoretical(article.fuel, article.oxidizer, pc_bar, of, article.expansion_ratio,
                        article.ambient_pressure_bar, article.fuel_temperature_K, article.oxidizer_temperature_K)
+
+
+def _linearized(article, pc_bar, of) -> Linearized:
+    """Theory near a point (three CEA solves, shared through the solver's cache)."""
+    return Linearized(article.fuel, article.oxidizer, pc_bar, of, article.expansion_ratio,
+                      article.ambient_pressure_bar, article.fuel_temperature_K, article.oxidizer_temperature_K)
 
 
 # ---------------------------------------------------------------------------
@@ -295,7 +302,7 @@ def window_means(run, window, picker: _Picker, thrust_sig, flow_source: str) -> 
     return w
 
 
-def _series(run, s: Settings, thrust_sig, tr: ThrustResult, picker, flow_source, article):
+def _series(run, s: Settings, thrust_sig, tr: ThrustResult, picker, flow_source, article, center=None):
     """Time-resolved results on a common time base (bin means at ``series_rate_hz``)."""
     dt = 1.0 / s.series_rate_hz
     t0, t1 = tr.burn_start_s - 0.3, tr.burn_end_s + 0.3
@@ -344,15 +351,24 @@ def _series(run, s: Settings, thrust_sig, tr: ThrustResult, picker, flow_source,
                 out["c_star_m_s"] = np.where(burning, out["pc_bar"] * 1e5 * At / mdot, np.nan)
                 out["cf"] = np.where(burning, out["thrust_N"] / (out["pc_bar"] * 1e5 * At), np.nan)
             if "pc_bar" in out and not article.missing(*THEORY_FIELDS):
-                cs_th, isp_th = _theory_grid(article, out["pc_bar"], out["of"], burning)
+                cs_th, isp_th = _theory_grid(article, out["pc_bar"], out["of"], burning, center)
                 if "c_star_m_s" in out:
                     out["c_star_efficiency"] = out["c_star_m_s"] / cs_th
                 out["isp_efficiency"] = out["isp_s"] / isp_th
     return out
 
 
-def _theory_grid(article, pc_bar, of, mask):
-    """CEA c* and Isp at each point, interpolated on a small Pc x O/F grid."""
+def _theory_grid(article, pc_bar, of, mask, center=None):
+    """CEA c* and Isp at each point: linear about ``center`` (Pc bar, O/F) over a narrow range, else
+    interpolated on a small Pc x O/F grid.
+
+    The range is the burn's Pc and O/F (1st-99th percentiles). Within +-5 %
+    of Pc and +-0.03 of O/F of the steady point, :class:`Linearized` (whose
+    solves the uncertainty analysis shares) is within 0.05 % of c*.
+    Otherwise the grid takes as few CEA solves as keep linear interpolation
+    within ~0.05 % of c*: a node per 25 % of Pc (c* varies with log Pc,
+    weakly) and per 0.1 of O/F (c* is curved in O/F), 2 to 5 nodes each.
+    """
     n = len(pc_bar)
     cs, isp = np.full(n, np.nan), np.full(n, np.nan)
     ok = mask & np.isfinite(pc_bar) & np.isfinite(of) & (pc_bar > 1.5 * article.ambient_pressure_bar) & (of > 0)
@@ -361,10 +377,17 @@ def _theory_grid(article, pc_bar, of, mask):
     p_lo, p_hi = np.percentile(pc_bar[ok], [1, 99])
     o_lo, o_hi = np.percentile(of[ok], [1, 99])
     p_lo, o_lo = max(p_lo, 1.5 * article.ambient_pressure_bar), max(o_lo, 0.05)
-    pg = np.linspace(p_lo, max(p_hi, p_lo * 1.001), 5)
-    og = np.linspace(o_lo, max(o_hi, o_lo * 1.001), 5)
-    C = np.empty((5, 5))
-    I = np.empty((5, 5))
+    if center is not None and p_lo >= 0.95 * center[0] and p_hi <= 1.05 * center[0] \
+            and o_lo >= center[1] - 0.03 and o_hi <= center[1] + 0.03:
+        c, _, i = _linearized(article, *center).at(pc_bar[ok], of[ok])
+        cs[ok], isp[ok] = c, i
+        return _full_flow_only(cs, isp, pc_bar, ok)
+    p_hi, o_hi = max(p_hi, p_lo * 1.001), max(o_hi, o_lo * 1.001)
+    n_p = int(np.clip(np.ceil(np.log(p_hi / p_lo) / np.log(1.25)) + 1, 2, 5))
+    n_o = int(np.clip(np.ceil((o_hi - o_lo) / 0.1) + 1, 2, 5))
+    pg, og = np.linspace(p_lo, p_hi, n_p), np.linspace(o_lo, o_hi, n_o)
+    C = np.empty((n_p, n_o))
+    I = np.empty((n_p, n_o))
     for i, p in enumerate(pg):
         for j, o in enumerate(og):
             th = _theory(article, p, o)
@@ -374,7 +397,11 @@ def _theory_grid(article, pc_bar, of, mask):
     pts = np.column_stack([np.clip(pc_bar[ok], pg[0], pg[-1]), np.clip(of[ok], og[0], og[-1])])
     cs[ok] = RegularGridInterpolator((pg, og), C)(pts)
     isp[ok] = RegularGridInterpolator((pg, og), I)(pts)
-    # Isp is only meaningful where the nozzle flows full: drop points below 30 % of peak Pc
+    return _full_flow_only(cs, isp, pc_bar, ok)
+
+
+def _full_flow_only(cs, isp, pc_bar, ok):
+    """Isp is only meaningful where the nozzle flows full: drop points below 30 % of peak Pc."""
     low = pc_bar < 0.3 * np.nanmax(pc_bar[ok])
     cs[low], isp[low] = np.nan, np.nan
     return cs, isp
@@ -447,17 +474,11 @@ def analyze(run, settings: Settings | None = None, health: dict | None = None) -
     if pc_name:
         sig = run.channel(pc_name)
         pc_arr = (sig.t, sig.si())
-    tr = analyze_thrust(run, s.thrust_settings(), health, pc_arr)
+    total = total_thrust(run, s.thrust_settings(), health)
+    tr = analyze_thrust(run, s.thrust_settings(), health, pc_arr, total=total)
     perf.thrust = tr
     notes.extend(tr.notes)
-    ts = run.role("thrust")
-    t = ts[0].t
-    F = np.zeros_like(t)
-    for sig in ts:
-        f = sig.si()
-        F += (f if np.array_equal(sig.t, t) else np.interp(t, sig.t, f))
-    F -= tr.tare_N
-    thrust_sig = (t, F)
+    thrust_sig = total[:2]  # t, tared F
     for k in ("burn_start_s", "burn_end_s", "burn_time_s", "action_time_s", "total_impulse_Ns",
               "average_thrust_N", "peak_thrust_N"):
         setattr(perf, k, getattr(tr, k))
@@ -477,7 +498,7 @@ def analyze(run, settings: Settings | None = None, health: dict | None = None) -
     elif pc_arr is not None:
         wins = find_plateaus(pc_arr[0], pc_arr[1], burn, s)
     else:
-        wins = find_plateaus(t, F, burn, s)
+        wins = find_plateaus(*thrust_sig, burn, s)
         notes.append("no chamber pressure: steady windows found on thrust")
     if not wins:
         notes.append("no steady window found (the chamber pressure never settles for "
@@ -509,5 +530,6 @@ def analyze(run, settings: Settings | None = None, health: dict | None = None) -
         perf.propellant_mass_kg = mass
         perf.isp_from_mass_s = tr.total_impulse_Ns / (mass * G0)
 
-    perf.series = _series(run, s, thrust_sig, tr, picker, perf.flow_source, article)
+    center = (perf.pc_bar, perf.of) if perf.pc_bar and perf.of else None
+    perf.series = _series(run, s, thrust_sig, tr, picker, perf.flow_source, article, center)
     return perf

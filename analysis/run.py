@@ -16,10 +16,12 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from hotfire.analysis.chunkread import read_rows
 from hotfire.daq import units as U
 from hotfire.daq.runfile import SCHEMA, VERSION
 from hotfire.daq.scaling import Scaling
 from hotfire.errors import HotfireError
+from hotfire.ext import _signal
 
 SUPPORTED_MAJOR = int(VERSION.split(".")[0])
 
@@ -110,6 +112,45 @@ class Signal:
         return len(self.values)
 
 
+# Where samples sit in an array that holds a stream's recorded pieces: rows of
+# (first absolute sample index, first position, count), in order, no overlaps.
+
+def indices(segs: np.ndarray) -> np.ndarray:
+    """The absolute sample index at every position."""
+    if not len(segs):
+        return np.empty(0, np.int64)
+    parts = [np.arange(s0, s0 + n, dtype=np.int64) for s0, _, n in segs]
+    return parts[0] if len(parts) == 1 else np.concatenate(parts)
+
+
+def positions(segs: np.ndarray, samples) -> np.ndarray:
+    """Positions of absolute sample indices, as ``np.searchsorted(indices(segs), samples)``."""
+    samples = np.asarray(samples, dtype=np.int64)
+    if not len(segs):
+        return np.zeros_like(samples)
+    k = np.searchsorted(segs[:, 0], samples, "right") - 1
+    kc = np.maximum(k, 0)
+    s0, p0, n = segs[kc, 0], segs[kc, 1], segs[kc, 2]
+    return np.where(k < 0, 0, p0 + np.minimum(samples - s0, n))
+
+
+def samples_at(segs: np.ndarray, pos) -> np.ndarray:
+    """Absolute sample indices at positions, as ``indices(segs)[pos]``."""
+    pos = np.asarray(pos, dtype=np.int64)
+    k = np.searchsorted(segs[:, 1], pos, "right") - 1
+    return segs[k, 0] + (pos - segs[k, 1])
+
+
+def clip_segments(segs: np.ndarray, i: int, j: int) -> np.ndarray:
+    """The segments of positions ``[i, j)``, positions counted from ``i``."""
+    out = []
+    for s0, p0, n in segs:
+        a, b = max(i, p0), min(j, p0 + n)
+        if a < b:
+            out.append((s0 + a - p0, a - i, b - a))
+    return np.array(out, dtype=np.int64).reshape(-1, 3)
+
+
 class Run:
     """An open run file. Use :func:`open_run`."""
 
@@ -141,8 +182,10 @@ class Run:
                 rows=int(g["raw"].shape[0]), segments=g["segments"][()],
                 start_offset_s=float(g.attrs.get("start_offset_s", 0.0)),
                 first_sample=int(g.attrs.get("first_sample", 0)))
-        self._blocks: dict[str, tuple[np.ndarray, np.ndarray]] = {}
+        self._blocks: dict[str, tuple[np.ndarray, np.ndarray]] = {}  # stream -> (segments, rows)
         self._eu: dict[str, Signal] = {}
+        self._times: dict[str, np.ndarray] = {}  # preloaded streams' sample times
+        self._columns: dict[str, dict[int, np.ndarray]] = {}  # contiguous raw columns of preloaded streams
         self._rig = None
         self.events = self._events()
         t0 = [e for e in self.events if e["kind"] == "T0"]
@@ -267,23 +310,43 @@ class Run:
 
     def raw(self, name: str, t=None) -> tuple[np.ndarray, np.ndarray]:
         """Raw samples of a channel and their absolute sample indices (gaps skipped)."""
+        values, segs = self.raw_segments(name, t)
+        return values, indices(segs)
+
+    def raw_segments(self, name: str, t=None) -> tuple[np.ndarray, np.ndarray]:
+        """Raw samples of a channel and where they sit in the stream: ``(values, segments)``.
+
+        ``segments`` rows are (first absolute sample index, first position in
+        ``values``, count), one per run without a gap: what :meth:`raw`'s
+        index array says, without an array of one index per sample.
+        """
         info = self.channel_info(name)
         if info.stream in self._blocks:
-            idx, rows = self.stream_block(info.stream, t)
-            return rows[:, info.column], idx
-        st = self.streams[info.stream]
-        lo, hi = self.sample_range(info.stream, t)
+            segs, rows = self._block_rows(info.stream, t)
+            return rows[:, info.column], segs
         ds = self.f["streams"][info.stream]["raw"]
-        idx_parts, val_parts = [], []
-        for s0, r0, n in st.segments:
-            a, b = max(lo, s0), min(hi, s0 + n)
-            if a >= b:
-                continue
-            val_parts.append(ds[r0 + (a - s0): r0 + (b - s0), info.column])
-            idx_parts.append(np.arange(a, b, dtype=np.int64))
-        if not val_parts:
-            return np.empty(0, ds.dtype), np.empty(0, np.int64)
-        return np.concatenate(val_parts), np.concatenate(idx_parts)
+        segs, parts = self._segments_in(info.stream, t)
+        vals = [ds[r0: r0 + n, info.column] for r0, n in parts]
+        return (np.concatenate(vals) if len(vals) > 1 else vals[0] if vals else np.empty(0, ds.dtype)), segs
+
+    def _segments_in(self, stream, t):
+        """The stream's recorded pieces within ``t``: (segments with positions from 0, [(file row, count)])."""
+        lo, hi = self.sample_range(stream, t)
+        out, rows, pos = [], [], 0
+        for s0, r0, n in self.streams[stream].segments:
+            a, b = max(lo, int(s0)), min(hi, int(s0 + n))
+            if a < b:
+                out.append((a, pos, b - a))
+                rows.append((int(r0) + a - int(s0), b - a))
+                pos += b - a
+        return np.array(out, dtype=np.int64).reshape(-1, 3), rows
+
+    def _block_rows(self, stream, t):
+        """Segments and rows of a preloaded block within ``t`` (a view)."""
+        segs, rows = self._blocks[stream]
+        lo, hi = self.sample_range(stream, t)
+        i, j = positions(segs, [lo, hi])
+        return clip_segments(segs, i, j), rows[i:j]
 
     def channel(self, name: str, t=None, calibration: dict | None = None) -> Signal:
         """A channel in engineering units.
@@ -301,10 +364,58 @@ class Run:
         if calibration is None and info.stream in self._blocks:
             # preloaded: convert the whole channel once, then slice it
             if name not in self._eu:
-                self._eu[name] = self._convert(info, None, None)
+                self.convert([name])
             sig = self._eu[name]
             return sig if t is None else sig.slice(*t)
         return self._convert(info, t, calibration)
+
+    def convert(self, names) -> None:
+        """Convert preloaded channels to engineering units now, several at a time.
+
+        A channel is a strided column of its stream's row-major block: taking
+        the columns of a stream together reads the block once instead of
+        once per channel. :meth:`channel` then returns them without work.
+        """
+        by_stream: dict[str, list[ChannelInfo]] = {}
+        for n in dict.fromkeys(names):
+            info = self.channel_info(n)
+            if n not in self._eu and info.stream in self._blocks:
+                by_stream.setdefault(info.stream, []).append(info)
+        for stream, infos in by_stream.items():
+            st = self.streams[stream]
+            times = self.block_times(stream)
+            cols = self.block_columns(stream, [i.column for i in infos])
+            for info, raw in zip(infos, cols):
+                values = np.asarray(Scaling(info.adc, info.calibration).to_eu(raw), dtype=float)
+                self._eu[info.name] = Signal(info.name, info.role, info.units, times, values, st.rate_hz)
+
+    def block_columns(self, stream: str, columns) -> list[np.ndarray]:
+        """Contiguous copies of columns of a preloaded stream's raw block, kept until :meth:`release`.
+
+        The columns not taken yet are copied together, in one pass over the
+        block (each column alone would cost a pass).
+        """
+        cache = self._columns.setdefault(stream, {})
+        todo = [c for c in dict.fromkeys(int(c) for c in columns) if c not in cache]
+        if todo:
+            cache.update(zip(todo, _signal.take_columns(self._blocks[stream][1], todo)))
+        return [cache[int(c)] for c in columns]
+
+    def is_block(self, stream: str, rows: np.ndarray) -> bool:
+        """Whether ``rows`` is the whole preloaded block of ``stream`` (a view of it included)."""
+        blk = self._blocks.get(stream)
+        return (blk is not None and rows.shape == blk[1].shape
+                and rows.__array_interface__["data"][0] == blk[1].__array_interface__["data"][0])
+
+    def block_times(self, stream: str) -> np.ndarray:
+        """Seconds from T0 of every sample of a preloaded stream's block, computed once."""
+        if stream not in self._times:
+            # float sample indices are exact (< 2**53): the same values as times(stream, indices)
+            segs = self._blocks[stream][0]
+            idx = np.concatenate([np.arange(s0, s0 + n, dtype=np.float64) for s0, _, n in segs]) \
+                if len(segs) else np.empty(0)
+            self._times[stream] = self.times(stream, idx)
+        return self._times[stream]
 
     def _convert(self, info, t, calibration) -> Signal:
         raw, idx = self.raw(info.name, t)
@@ -344,27 +455,23 @@ class Run:
         Reading a whole stream block at once is much faster than reading its
         channels one by one (HDF5 chunks hold all the columns of a row range).
         """
-        st = self.streams[stream]
-        lo, hi = self.sample_range(stream, t)
+        segs, rows = self.rows(stream, t)
+        return indices(segs), (rows if columns is None else rows[:, list(columns)])
+
+    def rows(self, stream: str, t=None) -> tuple[np.ndarray, np.ndarray]:
+        """Raw rows of a stream within ``t`` and where they sit: ``(segments, (n, k) rows)``.
+
+        As :meth:`stream_block`, with the positions given as segments (see
+        :meth:`raw_segments`); a view of the block when the stream is preloaded.
+        """
         if stream in self._blocks:
-            idx, rows = self._blocks[stream]
-            i, j = np.searchsorted(idx, lo), np.searchsorted(idx, hi)
-            return idx[i:j], (rows[i:j] if columns is None else rows[i:j][:, list(columns)])
+            return self._block_rows(stream, t)
         ds = self.f["streams"][stream]["raw"]
-        idx_parts, val_parts = [], []
-        for s0, r0, n in st.segments:
-            a, b = max(lo, s0), min(hi, s0 + n)
-            if a >= b:
-                continue
-            rows = ds[r0 + (a - s0): r0 + (b - s0)]
-            val_parts.append(rows if columns is None else rows[:, list(columns)])
-            idx_parts.append(np.arange(a, b, dtype=np.int64))
-        k = ds.shape[1] if columns is None else len(columns)
-        if not val_parts:
-            return np.empty(0, np.int64), np.empty((0, k), ds.dtype)
-        if len(val_parts) == 1:
-            return idx_parts[0], val_parts[0]
-        return np.concatenate(idx_parts), np.concatenate(val_parts)
+        segs, parts = self._segments_in(stream, t)
+        vals = [read_rows(ds, r0, r0 + n) for r0, n in parts]
+        if not vals:
+            return segs, np.empty((0, ds.shape[1]), ds.dtype)
+        return segs, (vals[0] if len(vals) == 1 else np.concatenate(vals))
 
     def preload(self, streams=None) -> None:
         """Keep whole streams in memory, read once: later channel reads slice them.
@@ -372,14 +479,16 @@ class Run:
         For analyses that read many channels of a stream: one read of the
         stream instead of one per channel. :meth:`release` frees them.
         """
-        for s in streams or list(self.streams):
+        for s in (list(self.streams) if streams is None else streams):
             if s not in self._blocks:
-                self._blocks[s] = self.stream_block(s)
+                self._blocks[s] = self.rows(s)
 
     def release(self) -> None:
         """Forget the streams kept by :meth:`preload`."""
         self._blocks.clear()
         self._eu.clear()
+        self._times.clear()
+        self._columns.clear()
 
     def times(self, stream: str, idx: np.ndarray) -> np.ndarray:
         """Seconds from T0 of absolute sample indices of ``stream``."""

@@ -31,7 +31,12 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 from scipy import signal as sps
-from scipy.ndimage import uniform_filter1d
+from scipy.ndimage import median_filter
+
+from hotfire.analysis.run import positions, samples_at
+from hotfire.daq import units as U
+from hotfire.daq.scaling import Scaling
+from hotfire.ext import _signal
 
 SMOOTH_BOUND_PERCENT = 5.0
 J11 = 1.8412  # first zero of J1': first tangential mode of a cylinder
@@ -88,61 +93,40 @@ class Stability:
 def moving_average(x: np.ndarray, k: int) -> np.ndarray:
     """Centred moving average over ``k`` (odd) samples; the ends repeat the first/last full mean.
 
-    A cumulative sum: two passes over the data, whatever ``k``.
+    One pass (``hotfire.ext._signal``): on a 60 s record at 100 kHz, the
+    cumulative-sum form took four times as long.
     """
-    if len(x) <= k:
-        return np.full_like(x, x.mean())
-    c = np.cumsum(x, dtype=float)
-    out = np.empty_like(x, dtype=float)
-    h = k // 2
-    out[h:len(x) - h] = (c[k - 1:] - np.concatenate(([0.0], c[:-k]))) / k
-    out[:h] = out[h]
-    out[len(x) - h:] = out[len(x) - h - 1]
-    return out
+    return _signal.moving_average(np.ascontiguousarray(x, dtype=np.float64), int(k))
 
 
-def welch(x: np.ndarray, fs: float, nperseg: int) -> tuple[np.ndarray, np.ndarray]:
-    """One-sided Welch PSD (Hann window, 50 % overlap, no detrending), Pa^2/Hz.
+def spectra(x: np.ndarray, fs: float, nperseg: int):
+    """Spectrogram and Welch PSD from one pass of Hann segments overlapping by 1/8.
 
-    The same estimate as ``scipy.signal.welch(x, fs, "hann", nperseg,
-    detrend=False)``, computed on strided frames in one batch FFT: the
-    fluctuation has no mean to remove, and scipy's per-segment machinery
-    costs more than the FFTs on long records.
-    """
-    from numpy.lib.stride_tricks import sliding_window_view
-
-    import scipy.fft
-
-    win = sps.get_window("hann", nperseg)
-    frames = sliding_window_view(x, nperseg)[:: nperseg // 2]
-    acc = np.zeros(nperseg // 2 + 1)
-    for i in range(0, len(frames), 16):  # batches that stay in cache
-        X = scipy.fft.rfft(frames[i:i + 16] * win, axis=1, overwrite_x=True)
-        acc += (X.real ** 2 + X.imag ** 2).sum(axis=0)
-    P = acc / len(frames) / (fs * np.sum(win ** 2))
-    P[1: -1 if nperseg % 2 == 0 else None] *= 2
-    return np.fft.rfftfreq(nperseg, 1.0 / fs), P
-
-
-def spectrogram(x: np.ndarray, fs: float, nperseg: int):
-    """PSD of each half-overlapping Hann segment: (f Hz, t s from x[0], S (f, t) float32).
-
-    As ``scipy.signal.spectrogram(x, fs, "hann", nperseg, nperseg // 2,
-    detrend=False)``, batched.
+    Returns ``(f Hz, t s from x[0], S (t, f) Pa^2/Hz float32, P Pa^2/Hz)``:
+    ``S.T`` as ``scipy.signal.spectrogram(x, fs, "hann", nperseg,
+    nperseg // 8, detrend=False)`` (scipy's default overlap) and ``P``, the
+    mean of its segments, as ``scipy.signal.welch(x, fs, "hann", nperseg,
+    nperseg // 8, detrend=False)``. The
+    fluctuation has no mean to remove; the segments are transformed in
+    float32 batches that stay in cache (scipy's per-segment machinery, in
+    float64, took several times as long on long records, and the two
+    estimates would transform every sample twice).
     """
     import scipy.fft
     from numpy.lib.stride_tricks import sliding_window_view
 
-    win = sps.get_window("hann", nperseg)
-    frames = sliding_window_view(x, nperseg)[:: nperseg // 2]
-    S = np.empty((nperseg // 2 + 1, len(frames)), np.float32)
-    scale = 1.0 / (fs * np.sum(win ** 2))
-    for i in range(0, len(frames), 16):
-        X = scipy.fft.rfft(frames[i:i + 16] * win, axis=1, overwrite_x=True)
-        S[:, i:i + 16] = ((X.real ** 2 + X.imag ** 2) * scale).T
-    S[1: -1 if nperseg % 2 == 0 else None] *= 2
-    t = (np.arange(len(frames)) * (nperseg // 2) + nperseg / 2) / fs
-    return np.fft.rfftfreq(nperseg, 1.0 / fs), t, S
+    x = np.asarray(x, dtype=np.float32)
+    win = sps.get_window("hann", nperseg).astype(np.float32)
+    frames = sliding_window_view(x, nperseg)[:: _hop(nperseg)]
+    S = np.empty((len(frames), nperseg // 2 + 1), np.float32)
+    scale = 1.0 / (fs * float(np.sum(win.astype(float) ** 2)))
+    step = max(1, (1 << 20) // (4 * nperseg))  # ~1 MiB of segments per batch
+    for i in range(0, len(frames), step):
+        X = scipy.fft.rfft(frames[i:i + step] * win, axis=1, overwrite_x=True)
+        _signal.one_sided_power(X, S[i:i + step], scale, nperseg % 2 == 0)
+    t = (np.arange(len(frames)) * _hop(nperseg) + nperseg / 2) / fs
+    P = S.mean(axis=0, dtype=np.float64)
+    return np.fft.rfftfreq(nperseg, 1.0 / fs), t, S, P
 
 
 def predicted_modes(article, sound_speed: float) -> dict:
@@ -156,9 +140,109 @@ def predicted_modes(article, sound_speed: float) -> dict:
     return out
 
 
+def _hop(nseg: int) -> int:
+    """Segment step: scipy.signal.spectrogram's default overlap of 1/8 segment."""
+    return nseg - nseg // 8
+
+
+def _nseg(fs: float) -> int:
+    """Spectrogram segment length: a power of two giving ~12.5 Hz resolution."""
+    return int(2 ** math.ceil(math.log2(max(256, fs / 12.5))))
+
+
+@dataclass
+class Prepared:
+    """The costly part of a stability analysis, done before the burn is known.
+
+    The pressure of one channel over a span of the record, its slow part
+    (the moving average), the fluctuation, and the spectrogram of the
+    fluctuation on segments overlapping by 1/8 from the span's first sample.
+    :func:`analyze_stability` takes what lies in the burn from it.
+    """
+
+    name: str
+    stream: str
+    rate_hz: float
+    segs: np.ndarray  # where the samples sit in the stream (Run.raw_segments)
+    slow: np.ndarray  # Pa, float64
+    fluct: np.ndarray  # Pa, float32
+    nseg: int
+    f: np.ndarray  # Hz
+    S: np.ndarray  # (segments, f) Pa^2/Hz, float32
+    window_n: int = 0  # samples per statistics window
+    block: int = 1  # samples per block of the per-block sums below (divides window_n)
+    blocks: dict = field(default_factory=dict)  # min, max, sum, sumsq of the fluctuation, sum of slow
+
+    def covers(self, run, t) -> bool:
+        lo, hi = run.sample_range(self.stream, t)
+        return len(self.segs) > 0 and self.segs[0, 0] <= lo and hi <= self.segs[-1, 0] + self.segs[-1, 2]
+
+
+def _block(n: int) -> int:
+    """The largest divisor of a window's ``n`` samples that leaves >= 500 blocks per window."""
+    return next(b for b in range(max(1, n // 500), 0, -1) if n % b == 0)
+
+
+def prepare(run, name: str, t=None, detrend_s: float = 0.01, window_s: float = 0.1) -> Prepared:
+    """Convert, detrend and transform channel ``name`` over ``t`` (seconds from T0; default the record).
+
+    The fluctuation is the pressure minus its ``detrend_s`` centred moving
+    average. Per block of ~1/500 of a ``window_s`` window: the fluctuation's
+    extremes, sum and sum of squares and the slow part's sum, from which
+    the windows of any burn add up. Releases the GIL for nearly all of its
+    time, so it can run in a thread beside the other analyses.
+    """
+    info = run.channel_info(name)
+    raw, segs = run.raw_segments(name, t)
+    fs = run.streams[info.stream].rate_hz
+    k = max(3, int(round(detrend_s * fs)) | 1)
+    eu = Scaling(info.adc, info.calibration).affine()
+    if eu is not None:  # raw -> Pa folded into the detrending pass
+        us, uo = U.affine(info.units)
+        slow, fl = _signal.detrend(raw, k, eu[0] * us, eu[1] * us + uo)
+    else:
+        slow, fl = _signal.detrend(U.to_si(run.eu(name, raw), info.units), k)
+    nseg = min(_nseg(fs), int(2 ** math.floor(math.log2(max(2, len(fl))))))
+    if len(fl) >= nseg >= 16:
+        f, _, S, _ = spectra(fl, fs, nseg)
+    else:
+        f, S = np.fft.rfftfreq(nseg, 1.0 / fs), np.empty((0, nseg // 2 + 1), np.float32)
+    n = _window_n(window_s, fs)
+    b = _block(n)
+    blocks = _signal.block_stats(fl, slow, b)
+    blocks["slow"] = blocks.pop("ysum")
+    return Prepared(name, info.stream, fs, segs, slow, fl, nseg, f, S, n, b, blocks)
+
+
+def _window_n(window_s: float, fs: float) -> int:
+    return max(16, int(round(window_s * fs)))
+
+
+def _window_stats(pr: Prepared, i0: int, i1: int, window_s: float):
+    """Per-window (first, last position, mean slow Pa, fluctuation min, max, sum, sum of squares) from
+    ``i0`` on. The windows start at the first block boundary at or after ``i0`` (within 1/500 window)."""
+    n = _window_n(window_s, pr.rate_hz)
+    if n == pr.window_n and pr.blocks:
+        b, k = pr.block, n // pr.block
+        q0 = -(-i0 // b)
+        m = max(0, (i1 - q0 * b) // n)
+        B = {key: v[q0: q0 + m * k].reshape(m, k) for key, v in pr.blocks.items()}
+        first = q0 * b + np.arange(m) * n
+        return (first, first + n - 1, B["slow"].sum(axis=1) / n, B["min"].min(axis=1).astype(float),
+                B["max"].max(axis=1).astype(float), B["sum"].sum(axis=1), B["sumsq"].sum(axis=1), n)
+    m = (i1 - i0) // n  # another window length than prepared: from the samples
+    F = pr.fluct[i0: i0 + m * n].reshape(m, n)
+    lo, hi = _signal.window_extremes(np.ascontiguousarray(pr.fluct[i0: i0 + m * n, None]), n)
+    first = i0 + np.arange(m) * n
+    return (first, first + n - 1, pr.slow[i0: i0 + m * n].reshape(m, n).mean(axis=1),
+            lo[:, 0].astype(float), hi[:, 0].astype(float), F.sum(axis=1, dtype=np.float64),
+            np.einsum("ij,ij->i", F, F, dtype=np.float64), n)
+
+
 def analyze_stability(run, burn: tuple[float, float], pc_bar: float | None = None, of: float | None = None,
                       health: dict | None = None, window_s: float = 0.1, settle_s: float = 0.2,
-                      detrend_s: float = 0.01, max_modes: int = 5) -> Stability | None:
+                      detrend_s: float = 0.01, max_modes: int = 5,
+                      prepared: Prepared | None = None) -> Stability | None:
     """Stability of the burn on the first healthy ``chamber_pressure_dynamic`` channel.
 
     Parameters
@@ -169,6 +253,9 @@ def analyze_stability(run, burn: tuple[float, float], pc_bar: float | None = Non
     pc_bar, of : float, optional
         Measured steady Pc and O/F, for the CEA sound speed (nominal when not given).
     health : dict of ChannelHealth, optional
+    prepared : Prepared, optional
+        :func:`prepare` done beforehand (e.g. in a thread while the burn was
+        being found); used when it is of the chosen channel and covers the burn.
 
     Returns
     -------
@@ -186,50 +273,54 @@ def analyze_stability(run, burn: tuple[float, float], pc_bar: float | None = Non
         notes.append(f"{n} not used: {'; '.join(h.problems)}")
     if name is None:
         return None
-    sig = run.channel(name, t=(burn[0] - 0.05, burn[1] + 0.05))
-    p = sig.si()
-    t = sig.t
-    fs = sig.rate_hz
-    k = max(3, int(round(detrend_s * fs)) | 1)
-    slow = moving_average(p, k)
-    fl = p - slow
-    sel = (t >= a) & (t <= b)
-    if sel.sum() < 16:
+    span = (burn[0] - 0.05, burn[1] + 0.05)
+    pr = prepared
+    if pr is None or pr.name != name or pr.nseg != _nseg(pr.rate_hz) or not pr.covers(run, span):
+        pr = prepare(run, name, span, detrend_s, window_s)
+    fs = pr.rate_hz
+    lo, hi = run.sample_range(pr.stream, (a, b))
+    i0, i1 = (int(i) for i in positions(pr.segs, [lo, hi]))
+    if i1 - i0 < 16:
         return None
-    ts, fls, slows = t[sel], fl[sel], slow[sel]
+    fls = pr.fluct[i0:i1]
+    slows = pr.slow[i0:i1]
+    tsel = run.times(pr.stream, samples_at(pr.segs, [i0, i1 - 1]))
     mean_pc = float(slows.mean())
 
     # per-window statistics
-    n = max(16, int(round(window_s * fs)))
-    m = len(ts) // n
+    first, last, S, fmin, fmax, fsum, fsq, n = _window_stats(pr, i0, i1, window_s)
     windows = []
-    if m:
-        F = fls[: m * n].reshape(m, n)
-        S = slows[: m * n].reshape(m, n).mean(axis=1)
-        T = ts[: m * n].reshape(m, n)
-        fmax, fmin = F.max(axis=1), F.min(axis=1)
+    if len(first):
+        T = run.times(pr.stream, samples_at(pr.segs, np.concatenate((first, last)))).reshape(2, -1)
         pk = (fmax - fmin) / S * 100
-        rms = np.sqrt(np.einsum("ij,ij->i", F, F) / n - (F.sum(axis=1) / n) ** 2) / S * 100
+        rms = np.sqrt(np.maximum(fsq / n - (fsum / n) ** 2, 0.0)) / S * 100
         exc = np.maximum(fmax, -fmin) / S * 100
-        for i in range(m):
-            windows.append(StabilityWindow(float(T[i, 0]), float(T[i, -1]), float(S[i] / 1e5), float(pk[i]),
+        for i in range(len(first)):
+            windows.append(StabilityWindow(float(T[0, i]), float(T[1, i]), float(S[i] / 1e5), float(pk[i]),
                                            float(rms[i]), float(exc[i]), bool(exc[i] <= SMOOTH_BOUND_PERCENT)))
     rough = [w for w in windows if not w.smooth]
 
-    # spectra
-    nper = int(2 ** math.ceil(math.log2(max(256, fs / 4.0))))  # ~4 Hz resolution
-    nper = min(nper, int(2 ** math.floor(math.log2(len(fls)))))
-    f, P = welch(fls, fs, nper)
-    nseg = int(2 ** math.ceil(math.log2(max(256, fs / 12.5))))
-    nseg = min(nseg, nper)
-    fsg, tsg, Sxx = spectrogram(fls, fs, nseg)
-    tsg = tsg + ts[0]
-    df, dfs = f[1] - f[0], fsg[1] - fsg[0]
+    # spectra: the prepared segments that lie in the burn give the spectrogram, their mean the
+    # Welch PSD (~12 Hz resolution); a burn shorter than a few segments gets shorter ones
+    hop = _hop(pr.nseg)
+    k0, k1 = -(-i0 // hop), (i1 - pr.nseg) // hop + 1  # the segments inside [i0, i1)
+    k1 = min(k1, len(pr.S))
+    if k1 - k0 >= 4:
+        nseg, fsg, Sxx = pr.nseg, pr.f, pr.S[k0:k1]
+        P = Sxx.mean(axis=0, dtype=np.float64)
+        tsg = run.times(pr.stream, samples_at(pr.segs, np.arange(k0, k1) * hop)) + (nseg / 2) / fs
+    else:
+        nseg = min(pr.nseg, int(2 ** math.floor(math.log2(len(fls)))))
+        fsg, tsg, Sxx, P = spectra(fls, fs, nseg)
+        tsg = tsg + tsel[0]
+    f = fsg
+    df = dfs = f[1] - f[0]
 
     # dominant frequencies: narrow peaks well above the broadband floor
     modes = []
     band = f > 20.0
-    floor = uniform_filter1d(np.where(band, P, np.median(P[band])), 101)
+    # the floor: a running median over ~500 Hz, which a narrow peak does not lift
+    floor = median_filter(np.where(band, P, np.median(P[band])), max(11, int(500 / df) | 1), mode="nearest")
     floor = np.maximum(floor, np.median(P[band]) * 1e-3)
     peaks, _ = sps.find_peaks(np.where(band, P, 0), height=20 * floor, distance=max(1, int(20 / df)))
     peaks = sorted(peaks, key=lambda i: -P[i])[:max_modes]
@@ -239,10 +330,10 @@ def analyze_stability(run, burn: tuple[float, float], pc_bar: float | None = Non
         # amplitude over time from the spectrogram: band power around fc
         j = int(round(fc / dfs))
         jl, jh = max(0, j - 3), min(len(fsg), j + 4)
-        amp_t = np.sqrt(2 * np.sum(Sxx[jl:jh], axis=0) * dfs)  # zero-to-peak of a sine, Pa
+        amp_t = np.sqrt(2 * np.sum(Sxx[:, jl:jh], axis=1) * dfs)  # zero-to-peak of a sine, Pa
         # the broadband level in bands of the same width beside the peak, per segment
         side = [x for x in (j - 30, j - 20, j + 20, j + 30) if 3 <= x < len(fsg) - 4]
-        ref_t = (np.median([np.sqrt(2 * np.sum(Sxx[x - 3:x + 4], axis=0) * dfs) for x in side], axis=0)
+        ref_t = (np.median([np.sqrt(2 * np.sum(Sxx[:, x - 3:x + 4], axis=1) * dfs) for x in side], axis=0)
                  if side else np.zeros_like(amp_t))
         present = (amp_t > 4 * ref_t) & (amp_t > 0.002 * mean_pc)
         if present.any():
@@ -283,14 +374,14 @@ def analyze_stability(run, burn: tuple[float, float], pc_bar: float | None = Non
             md.nearest_predicted, md.predicted_hz = k, float(v)
 
     return Stability(
-        channel=name, rate_hz=fs, interval_s=(float(ts[0]), float(ts[-1])), mean_pc_bar=mean_pc / 1e5,
+        channel=name, rate_hz=fs, interval_s=(float(tsel[0]), float(tsel[1])), mean_pc_bar=mean_pc / 1e5,
         verdict="rough" if rough else "smooth", bound_percent=SMOOTH_BOUND_PERCENT,
         max_excursion_percent=max((w.max_excursion_percent for w in windows), default=float("nan")),
         max_pk_pk_percent=max((w.pk_pk_percent for w in windows), default=float("nan")),
         max_rms_percent=max((w.rms_percent for w in windows), default=float("nan")),
         rough_from_s=rough[0].start_s if rough else None,
         windows=windows, modes=modes, predicted_modes=pred,
-        settings={"window_s": window_s, "settle_s": settle_s, "detrend_s": detrend_s, "welch_nperseg": nper,
+        settings={"window_s": window_s, "settle_s": settle_s, "detrend_s": detrend_s, "welch_nperseg": nseg,
                   "spectrogram_nperseg": nseg, "smooth_bound_percent": SMOOTH_BOUND_PERCENT},
-        notes=notes, psd=(f, P), spectrogram=(fsg, tsg, Sxx),
+        notes=notes, psd=(f, P), spectrogram=(fsg, tsg, Sxx.T),
     )

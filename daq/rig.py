@@ -243,10 +243,10 @@ class _Table:
 class _Loader:
     def __init__(self, path: Path, text: str):
         self.path, self.text = path, text
-        self.lines = tomlpos.key_lines(text)
 
     def fail(self, keypath: tuple[str, ...], message: str):
-        raise RigError(self.path, tomlpos.line_of(self.lines, keypath), ".".join(keypath), message)
+        lines = tomlpos.key_lines(self.text)  # only for the message: a valid rig never needs it
+        raise RigError(self.path, tomlpos.line_of(lines, keypath), ".".join(keypath), message)
 
 
 def load_rig(path) -> Rig:

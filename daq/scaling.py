@@ -113,13 +113,20 @@ class Scaling:
     def to_signal(self, raw):
         return np.polynomial.polynomial.polyval(np.asarray(raw, dtype=float), self.adc)
 
+    def affine(self) -> tuple[float, float] | None:
+        """``(slope, offset)`` with ``eu = raw * slope + offset`` when both steps are linear, else None."""
+        if not (self.calibration.is_linear and len(self.adc) == 2):
+            return None
+        c = self.calibration._poly
+        c1 = c[1] if len(c) > 1 else 0.0
+        return float(self.adc[1] * c1), float(c[0] + c1 * self.adc[0])
+
     def to_eu(self, raw):
         """Engineering units from raw samples (any shape)."""
         raw = np.asarray(raw)
-        if self.calibration.is_linear and len(self.adc) == 2:
-            # Fold both linear steps into one multiply-add: this is the hot path.
-            c = self.calibration._poly
-            slope = self.adc[1] * (c[1] if len(c) > 1 else 0.0)
-            offset = c[0] + (c[1] if len(c) > 1 else 0.0) * self.adc[0]
-            return raw * slope + offset
+        aff = self.affine()
+        if aff is not None:  # both linear steps folded into one multiply-add: the hot path
+            out = np.multiply(raw, aff[0], dtype=np.float64)
+            out += aff[1]
+            return out
         return self.calibration.to_eu(self.to_signal(raw))

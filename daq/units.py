@@ -41,6 +41,8 @@ def to_si(values, unit: str):
     _, scale, offset = _TABLE.get(unit, (unit, 1.0, 0.0))
     if scale == 1.0 and offset == 0.0:
         return values
+    if offset == 0.0:
+        return np.asarray(values) * scale
     return np.asarray(values) * scale + offset
 
 
@@ -50,6 +52,12 @@ def from_si(values, unit: str):
     if scale == 1.0 and offset == 0.0:
         return values
     return (np.asarray(values) - offset) / scale
+
+
+def affine(unit: str) -> tuple[float, float]:
+    """``(scale, offset)`` with ``si = value * scale + offset``."""
+    _, scale, offset = _TABLE.get(unit, (unit, 1.0, 0.0))
+    return scale, offset
 
 
 def scale_of(unit: str) -> float:

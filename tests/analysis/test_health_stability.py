@@ -79,3 +79,32 @@ def test_stability_uses_cea_sound_speed(firings):
         th = theoretical(a.fuel, a.oxidizer, f.perf.pc_bar, f.perf.of, a.expansion_ratio)
     assert pm["sound_speed_m_s"] == pytest.approx(th.sound_speed, rel=1e-3)
     assert 900 < pm["sound_speed_m_s"] < 1500
+
+
+@pytest.mark.parametrize("rig,hz,amp", [("lox-ethanol-5kN", 1234.56, 0.03), ("lox-rp1-100kN", 3456.7, 0.02)])
+def test_an_oscillation_between_spectral_bins_is_measured(firings, rig, hz, amp):
+    # 1850 Hz (the unstable scenario) sits on a 12.5 Hz bin of both rigs; these do not
+    f = firings.get(rig, "unstable", instability_hz=hz, instability_amplitude=amp)
+    md = f.stability.modes[0]
+    assert md.frequency_hz == pytest.approx(hz, abs=2.0)
+    assert md.amplitude_percent == pytest.approx(amp * 100, rel=0.05)
+    assert md.onset_s == pytest.approx(f.truth["instability_onset_s"], abs=0.03)
+
+
+def test_spectra_are_scipys_spectrogram_and_welch():
+    import numpy as np
+    from scipy import signal
+
+    from hotfire.analysis.stability import _hop, spectra
+
+    rng = np.random.default_rng(5)
+    fs, n = 51200.0, 4096
+    t = np.arange(200_000) / fs
+    x = 3e4 * np.sin(2 * np.pi * 1234.5 * t) + 1e4 * rng.standard_normal(len(t))
+    f, tt, S, P = spectra(x, fs, n)
+    f2, t2, S2 = signal.spectrogram(x, fs, "hann", n, n - _hop(n), detrend=False)
+    np.testing.assert_allclose(f, f2)
+    np.testing.assert_allclose(tt, t2)
+    np.testing.assert_allclose(S.T, S2, rtol=2e-3, atol=1e-6 * S2.max())  # float32 transforms
+    _, P2 = signal.welch(x, fs, "hann", n, n - _hop(n), detrend=False)
+    np.testing.assert_allclose(P, P2, rtol=2e-3, atol=1e-6 * P2.max())

@@ -64,3 +64,19 @@ def test_preload_gives_the_same_samples(firings):
         cached = run.channel("FM-OX", t=(0.3, 0.9))
         run.release()
         assert np.array_equal(direct.t, cached.t) and np.array_equal(direct.values, cached.values)
+
+
+def test_segment_positions_agree_with_an_index_array():
+    import numpy as np
+
+    from hotfire.analysis.run import clip_segments, indices, positions, samples_at
+
+    segs = np.array([[100, 0, 5], [110, 5, 3], [200, 8, 4]])  # gaps 105-109 and 113-199
+    idx = indices(segs)
+    assert idx.tolist() == [100, 101, 102, 103, 104, 110, 111, 112, 200, 201, 202, 203]
+    probe = np.arange(90, 210)
+    np.testing.assert_array_equal(positions(segs, probe), np.searchsorted(idx, probe))
+    np.testing.assert_array_equal(samples_at(segs, np.arange(len(idx))), idx)
+    for i in range(len(idx) + 1):
+        for j in range(i, len(idx) + 1):
+            np.testing.assert_array_equal(indices(clip_segments(segs, i, j)), idx[i:j])

@@ -5,7 +5,7 @@ import pytest
 
 from hotfire.analysis import uncertainty as U
 from hotfire.analysis.run import open_run
-from hotfire.analysis.theory import theoretical
+from hotfire.analysis.theory import Linearized, theoretical
 
 
 def test_cea_reproduces_rp1311_example_8():
@@ -21,6 +21,18 @@ def test_cea_matches_the_design_reference_point():
     assert th.tc == pytest.approx(3572.7, abs=0.2)
     assert th.isp_vac == pytest.approx(324.5, abs=0.1)
     assert 1000 < th.sound_speed < 1400 and 20 < th.molecular_weight < 25
+
+
+@pytest.mark.parametrize("fuel,pc,of", [("RP-1", 68.9, 2.3), ("C2H5OH(L)", 20.0, 1.4), ("C2H5OH(L)", 20.0, 1.1)])
+def test_linearized_theory_stays_close_to_cea_near_its_point(fuel, pc, of):
+    lin = Linearized(fuel, "O2(L)", pc, of, 10.0)
+    for dp, do in [(0, 0), (0.05, 0.03), (-0.05, -0.03), (0.05, -0.03), (-0.05, 0.03), (0.02, 0.0)]:
+        p, o = pc * (1 + dp), of + do
+        th = theoretical(fuel, "O2(L)", p, o, 10.0)
+        c_star, cf, isp = lin.at(p, o)
+        assert c_star == pytest.approx(th.c_star, rel=5e-4)
+        assert cf == pytest.approx(th.cf, rel=1e-3)
+        assert isp == pytest.approx(th.isp, rel=1e-3)
 
 
 def test_gum_of_a_product_is_the_root_sum_of_squares():
