@@ -14,11 +14,12 @@ In one run, for int16 and float64 samples of the heaviest realistic stand
   its own thread), until the run file is sealed (verified, fsynced, renamed).
 
 MB/s count the sample bytes once. ``x raw`` is the median of the per-round
-ratios to the raw write of the same data. Then a **sustained** run: the
+ratios to the raw write of the same data. Every case starts alike
+(:func:`settle`: the disk quiet, as much memory freshly touched and freed). Then a **sustained** run: the
 pattern source paced in real time at 4x the heavy stand (~105 MS/s of int16)
 for ``--sustain`` seconds; it must record with zero gaps.
 
-Run: ``python benchmarks/bench_recorder.py [--mib 1024] [--rounds 5] [--sustain 10]``.
+Run: ``python benchmarks/bench_recorder.py [--mib 1024] [--rounds 5] [--sustain 10] [-v]``.
 Files go to ``$HOTFIRE_BENCH_DIR`` (default /tmp); it should be on the disk
 runs will be recorded to.
 """
