@@ -48,9 +48,9 @@ from hotfire.errors import HotfireError
 
 #: batch buffers per stream the recorder may lend to the run-file thread (besides
 #: its own, which it never lends): at least _POOL, more up to _POOL_BYTES per stream.
-#: A record written from the recorder's own buffer is read back from the journal,
-#: whose pages are dropped once synced: from the disk, so the pool must cover the
-#: run file's usual lag (measured: up to ~8 records of 8 MiB behind at 1 GB/s).
+#: A record written from the recorder's own buffer is read back from the journal (which
+#: keeps such records cached), a copy more; the pool covers the run file's usual lag
+#: (measured at 1 GB/s: up to ~100 MiB behind, in bursts).
 _POOL = 3
 _POOL_BYTES = 128 << 20
 
