@@ -64,23 +64,30 @@ def run_and_kill(out, status, fast: bool, after: float, early: bool) -> tuple[di
            "--sync-interval", "0.05", "--no-publish"]
     cmd += ["--fast", "--duration", "3600"] if fast else ["--duration", "60"]
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
-    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, env=env)
+    err = open(f"{status}.stderr", "wb")  # what the child said, if it ends on its own
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=err, env=env)
+
+    def said():
+        err.flush()
+        return open(f"{status}.stderr", "rb").read()[-2000:].decode(errors="replace")
+
     try:
         t0 = time.monotonic()
         if not early:
             while not (os.path.exists(status) and os.path.getsize(status)):
-                assert p.poll() is None, f"hotfire acquire exited with {p.returncode} before recording"
+                assert p.poll() is None, f"hotfire acquire exited with {p.returncode} before recording: {said()}"
                 assert time.monotonic() - t0 < 60, "hotfire acquire did not start recording"
                 time.sleep(0.01)
         t1 = time.monotonic()
         time.sleep(after)
         os.kill(p.pid, signal.SIGKILL)
-        assert p.wait() == -signal.SIGKILL
+        assert p.wait() == -signal.SIGKILL, f"hotfire acquire exited with {p.returncode} before the kill: {said()}"
         return last_status(status), time.monotonic() - t1
     finally:
         if p.poll() is None:
             p.kill()
             p.wait()
+        err.close()
 
 
 @pytest.mark.slow
