@@ -154,8 +154,9 @@ def _nseg(fs: float) -> int:
 class Prepared:
     """The costly part of a stability analysis, done before the burn is known.
 
-    The pressure of one channel over a span of the record, its slow part
-    (the moving average), the fluctuation, and the spectrogram of the
+    The fluctuation of one channel's pressure (the pressure minus its
+    moving average, its "slow part") over a span of the record, per-block
+    statistics of both, and the spectrogram of the
     fluctuation on segments overlapping by 1/8 from the span's first sample.
     :func:`analyze_stability` takes what lies in the burn from it.
     """
@@ -164,7 +165,6 @@ class Prepared:
     stream: str
     rate_hz: float
     segs: np.ndarray  # where the samples sit in the stream (Run.raw_segments)
-    slow: np.ndarray  # Pa, float64
     fluct: np.ndarray  # Pa, float32
     nseg: int
     f: np.ndarray  # Hz
@@ -196,47 +196,38 @@ def prepare(run, name: str, t=None, detrend_s: float = 0.01, window_s: float = 0
     raw, segs = run.raw_segments(name, t)
     fs = run.streams[info.stream].rate_hz
     k = max(3, int(round(detrend_s * fs)) | 1)
+    n = _window_n(window_s, fs)
+    b = _block(n)
     eu = Scaling(info.adc, info.calibration).affine()
-    if eu is not None:  # raw -> Pa folded into the detrending pass
+    if eu is not None:  # raw -> Pa folded into the one pass
         us, uo = U.affine(info.units)
-        slow, fl = _signal.detrend(raw, k, eu[0] * us, eu[1] * us + uo)
+        fl, blocks = _signal.detrend_blocks(raw, k, eu[0] * us, eu[1] * us + uo, b)
     else:
-        slow, fl = _signal.detrend(U.to_si(run.eu(name, raw), info.units), k)
+        fl, blocks = _signal.detrend_blocks(U.to_si(run.eu(name, raw), info.units), k, 1.0, 0.0, b)
+    blocks["slow"] = blocks.pop("ysum")
     nseg = min(_nseg(fs), int(2 ** math.floor(math.log2(max(2, len(fl))))))
     if len(fl) >= nseg >= 16:
         f, _, S, _ = spectra(fl, fs, nseg)
     else:
         f, S = np.fft.rfftfreq(nseg, 1.0 / fs), np.empty((0, nseg // 2 + 1), np.float32)
-    n = _window_n(window_s, fs)
-    b = _block(n)
-    blocks = _signal.block_stats(fl, slow, b)
-    blocks["slow"] = blocks.pop("ysum")
-    return Prepared(name, info.stream, fs, segs, slow, fl, nseg, f, S, n, b, blocks)
+    return Prepared(name, info.stream, fs, segs, fl, nseg, f, S, n, b, blocks)
 
 
 def _window_n(window_s: float, fs: float) -> int:
     return max(16, int(round(window_s * fs)))
 
 
-def _window_stats(pr: Prepared, i0: int, i1: int, window_s: float):
+def _window_stats(pr: Prepared, i0: int, i1: int):
     """Per-window (first, last position, mean slow Pa, fluctuation min, max, sum, sum of squares) from
     ``i0`` on. The windows start at the first block boundary at or after ``i0`` (within 1/500 window)."""
-    n = _window_n(window_s, pr.rate_hz)
-    if n == pr.window_n and pr.blocks:
-        b, k = pr.block, n // pr.block
-        q0 = -(-i0 // b)
-        m = max(0, (i1 - q0 * b) // n)
-        B = {key: v[q0: q0 + m * k].reshape(m, k) for key, v in pr.blocks.items()}
-        first = q0 * b + np.arange(m) * n
-        return (first, first + n - 1, B["slow"].sum(axis=1) / n, B["min"].min(axis=1).astype(float),
-                B["max"].max(axis=1).astype(float), B["sum"].sum(axis=1), B["sumsq"].sum(axis=1), n)
-    m = (i1 - i0) // n  # another window length than prepared: from the samples
-    F = pr.fluct[i0: i0 + m * n].reshape(m, n)
-    lo, hi = _signal.window_extremes(np.ascontiguousarray(pr.fluct[i0: i0 + m * n, None]), n)
-    first = i0 + np.arange(m) * n
-    return (first, first + n - 1, pr.slow[i0: i0 + m * n].reshape(m, n).mean(axis=1),
-            lo[:, 0].astype(float), hi[:, 0].astype(float), F.sum(axis=1, dtype=np.float64),
-            np.einsum("ij,ij->i", F, F, dtype=np.float64), n)
+    n, b = pr.window_n, pr.block
+    k = n // b
+    q0 = -(-i0 // b)
+    m = max(0, (i1 - q0 * b) // n)
+    B = {key: v[q0: q0 + m * k].reshape(m, k) for key, v in pr.blocks.items()}
+    first = q0 * b + np.arange(m) * n
+    return (first, first + n - 1, B["slow"].sum(axis=1) / n, B["min"].min(axis=1).astype(float),
+            B["max"].max(axis=1).astype(float), B["sum"].sum(axis=1), B["sumsq"].sum(axis=1), n)
 
 
 def analyze_stability(run, burn: tuple[float, float], pc_bar: float | None = None, of: float | None = None,
@@ -275,7 +266,8 @@ def analyze_stability(run, burn: tuple[float, float], pc_bar: float | None = Non
         return None
     span = (burn[0] - 0.05, burn[1] + 0.05)
     pr = prepared
-    if pr is None or pr.name != name or pr.nseg != _nseg(pr.rate_hz) or not pr.covers(run, span):
+    if pr is None or pr.name != name or pr.nseg != _nseg(pr.rate_hz) or not pr.covers(run, span) \
+            or pr.window_n != _window_n(window_s, pr.rate_hz):
         pr = prepare(run, name, span, detrend_s, window_s)
     fs = pr.rate_hz
     lo, hi = run.sample_range(pr.stream, (a, b))
@@ -283,12 +275,13 @@ def analyze_stability(run, burn: tuple[float, float], pc_bar: float | None = Non
     if i1 - i0 < 16:
         return None
     fls = pr.fluct[i0:i1]
-    slows = pr.slow[i0:i1]
     tsel = run.times(pr.stream, samples_at(pr.segs, [i0, i1 - 1]))
-    mean_pc = float(slows.mean())
+    q0, q1 = -(-i0 // pr.block), i1 // pr.block  # the whole blocks inside: within a block of the ends
+    mean_pc = float(pr.blocks["slow"][q0:q1].sum() / ((q1 - q0) * pr.block)) if q1 > q0 \
+        else float(np.mean(pr.blocks["slow"][max(0, q0 - 1):q0 + 1]) / pr.block)
 
     # per-window statistics
-    first, last, S, fmin, fmax, fsum, fsq, n = _window_stats(pr, i0, i1, window_s)
+    first, last, S, fmin, fmax, fsum, fsq, n = _window_stats(pr, i0, i1)
     windows = []
     if len(first):
         T = run.times(pr.stream, samples_at(pr.segs, np.concatenate((first, last)))).reshape(2, -1)

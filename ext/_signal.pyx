@@ -220,41 +220,89 @@ def one_sided_power(const float complex[:, ::1] X, float[:, ::1] out, double sca
                 out[i, j] = (re * re + im * im) * (s2 if 0 < j < last else s1)
 
 
-def block_stats(const float[::1] x, const double[::1] y, Py_ssize_t b):
-    """Per block of ``b`` samples: min, max, sum and sum of squares of ``x``, sum of ``y``; one pass.
-
-    numpy's reductions over many short rows (``x.reshape(-1, b).sum(axis=1)``
-    with ``b`` ~ 20) cost far more per sample than the arithmetic.
+def detrend_blocks(x, Py_ssize_t k, double scale, double offset, Py_ssize_t b):
+    """:func:`detrend` and per-block statistics in one pass, without keeping the moving average.
 
     Returns
     -------
-    dict of ndarray (``min``, ``max``: float32; ``sum``, ``sumsq``, ``ysum``: float64), one value per whole block.
+    rest : ndarray of float32
+        ``v - moving average``, ``v = x * scale + offset``.
+    blocks : dict of ndarray
+        Per whole block of ``b`` samples: ``min``, ``max`` (float32), ``sum``,
+        ``sumsq`` of ``rest`` and ``ysum``, the sum of the moving average (float64).
     """
+    if k < 1 or k % 2 == 0:
+        raise ValueError(f"k must be odd and >= 1, got {k}")
     if b < 1:
         raise ValueError(f"b must be >= 1, got {b}")
-    if y.shape[0] < x.shape[0]:
-        raise ValueError("y must be at least as long as x")
-    cdef Py_ssize_t m = x.shape[0] // b, q, i
+    x = np.asarray(x)
+    if x.ndim != 1:
+        raise ValueError(f"x must be 1-D, got shape {x.shape}")
+    if x.dtype == np.int16:
+        return _detrend_blocks[cnp.int16_t](x, k, scale, offset, b)
+    if x.dtype == np.int32:
+        return _detrend_blocks[cnp.int32_t](x, k, scale, offset, b)
+    if x.dtype == np.float32:
+        return _detrend_blocks[float](x, k, scale, offset, b)
+    return _detrend_blocks[double](np.asarray(x, dtype=np.float64), k, scale, offset, b)
+
+
+cdef _detrend_blocks(const sample_t[:] x, Py_ssize_t k, double a, double b0, Py_ssize_t b):
+    cdef Py_ssize_t n = x.shape[0], h = k // 2, m = n // b, i, j, c, q
+    rest = np.empty(n, np.float32)
     lo = np.empty(m, np.float32)
     hi = np.empty(m, np.float32)
-    s1 = np.empty(m, np.float64)
-    s2 = np.empty(m, np.float64)
-    sy = np.empty(m, np.float64)
-    cdef float[::1] l = lo, h = hi
-    cdef double[::1] a = s1, a2 = s2, ay = sy
-    cdef float v, vl, vh
-    cdef double t1, t2, ty
+    s1 = np.zeros(m, np.float64)
+    s2 = np.zeros(m, np.float64)
+    sy = np.zeros(m, np.float64)
+    cdef float[::1] r = rest, l = lo, hh = hi
+    cdef double[::1] a1 = s1, a2 = s2, ay = sy
+    cdef double s = 0.0, inv = 1.0 / k, slow, first = 0.0, last = 0.0
+    cdef float v
+    if n == 0:
+        return rest, {"min": lo, "max": hi, "sum": s1, "sumsq": s2, "ysum": sy}
     with nogil:
-        for q in range(m):
-            vl = x[q * b]
-            vh = vl
-            t1 = t2 = ty = 0.0
-            for i in range(q * b, (q + 1) * b):
-                v = x[i]
-                vl = v if v < vl else vl
-                vh = v if v > vh else vh
-                t1 += v
-                t2 += <double>v * v
-                ty += y[i]
-            l[q], h[q], a[q], a2[q], ay[q] = vl, vh, t1, t2, ty
-    return {"min": lo, "max": hi, "sum": s1, "sumsq": s2, "ysum": sy}
+        if n <= k:
+            for i in range(n):
+                s += x[i] * a + b0
+            first = last = s / n
+        else:
+            for j in range(k):
+                s += x[j] * a + b0
+            first = s * inv
+            # the running sum at i = n - h - 1 is found in the loop below; start from the first window
+        c = 0
+        for i in range(n):
+            if n <= k:
+                slow = first
+            elif i <= h:
+                slow = first
+                if i == h:
+                    c = 0
+            elif i < n - h:
+                c += 1
+                if c == 65536:  # re-sum the window: bounded rounding error
+                    c = 0
+                    s = 0.0
+                    for j in range(i - h, i + h + 1):
+                        s += x[j] * a + b0
+                else:
+                    s += (<double>x[i + h] - <double>x[i - h - 1]) * a
+                slow = s * inv
+                last = slow
+            else:
+                slow = last
+            v = <float>(x[i] * a + b0 - slow)
+            r[i] = v
+            q = i // b
+            if q < m:
+                if i == q * b:
+                    l[q] = v
+                    hh[q] = v
+                else:
+                    l[q] = v if v < l[q] else l[q]
+                    hh[q] = v if v > hh[q] else hh[q]
+                a1[q] += v
+                a2[q] += <double>v * v
+                ay[q] += slow
+    return rest, {"min": lo, "max": hi, "sum": s1, "sumsq": s2, "ysum": sy}

@@ -88,17 +88,18 @@ def test_take_columns_copies_the_chosen_columns(dtype):
         _signal.take_columns(raw, [64])
 
 
-def test_block_stats_match_numpy():
-    rng = np.random.default_rng(9)
-    x = (rng.standard_normal(10_007) * 1e4).astype(np.float32)
-    y = 7e6 + rng.standard_normal(10_007)
-    st = _signal.block_stats(x, y, 20)
-    m = len(x) // 20
-    X, Y = x[: m * 20].reshape(m, 20), y[: m * 20].reshape(m, 20)
-    np.testing.assert_array_equal(st["min"], X.min(axis=1))
-    np.testing.assert_array_equal(st["max"], X.max(axis=1))
-    np.testing.assert_allclose(st["sum"], X.astype(float).sum(axis=1), rtol=1e-12, atol=1e-6)
-    np.testing.assert_allclose(st["sumsq"], (X.astype(float) ** 2).sum(axis=1), rtol=1e-12)
-    np.testing.assert_allclose(st["ysum"], Y.sum(axis=1), rtol=1e-14)
-    with pytest.raises(ValueError):
-        _signal.block_stats(x, y[:10], 20)
+@pytest.mark.parametrize("n,k,b", [(50_000, 101, 20), (1000, 1001, 7), (5, 3, 2), (70_001, 3, 64)])
+def test_detrend_blocks_is_detrend_then_per_block_statistics(n, k, b):
+    rng = np.random.default_rng(n)
+    block = rng.integers(-3000, 3000, size=(n, 4)).astype(np.int16)
+    col = block[:, 1]
+    rest, st = _signal.detrend_blocks(col, k, 2e-3, 70.0, b)
+    slow, rest2 = _signal.detrend(col, k, 2e-3, 70.0)
+    np.testing.assert_allclose(rest, rest2, rtol=0, atol=1e-4)
+    m = n // b
+    R, Y = rest2[: m * b].reshape(m, b).astype(float), slow[: m * b].reshape(m, b)
+    np.testing.assert_allclose(st["min"], R.min(axis=1), atol=1e-4)
+    np.testing.assert_allclose(st["max"], R.max(axis=1), atol=1e-4)
+    np.testing.assert_allclose(st["sum"], R.sum(axis=1), rtol=1e-6, atol=1e-3)
+    np.testing.assert_allclose(st["sumsq"], (R ** 2).sum(axis=1), rtol=1e-5)
+    np.testing.assert_allclose(st["ysum"], Y.sum(axis=1), rtol=1e-12)
