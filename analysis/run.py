@@ -84,8 +84,11 @@ class Signal:
     rate_hz: float
 
     def si(self) -> np.ndarray:
-        """Values converted to SI (Pa, N, kg/s, K)."""
-        return np.asarray(U.to_si(self.values, self.units), dtype=float)
+        """Values converted to SI (Pa, N, kg/s, K); computed once per signal (do not modify it)."""
+        cached = self.__dict__.get("_si")
+        if cached is None:
+            cached = self.__dict__["_si"] = np.asarray(U.to_si(self.values, self.units), dtype=float)
+        return cached
 
     def to(self, units: str) -> "Signal":
         """The same samples in other units of the same quantity (``"psi"``, ``"bar"``, ...)."""
@@ -99,7 +102,10 @@ class Signal:
         eps = 1e-9  # s: sample times are computed, t_a may sit on one within rounding
         lo = 0 if t_a is None else int(np.searchsorted(self.t, t_a - eps, "left"))
         hi = len(self.t) if t_b is None else int(np.searchsorted(self.t, t_b + eps, "right"))
-        return Signal(self.name, self.role, self.units, self.t[lo:hi], self.values[lo:hi], self.rate_hz)
+        out = Signal(self.name, self.role, self.units, self.t[lo:hi], self.values[lo:hi], self.rate_hz)
+        if "_si" in self.__dict__:
+            out.__dict__["_si"] = self.__dict__["_si"][lo:hi]
+        return out
 
     def mean(self, t_a=None, t_b=None) -> float:
         """Mean value over ``[t_a, t_b]``; ValueError if the window holds no sample."""
