@@ -17,6 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
 from hotfire.analysis import health as _health
+from hotfire.analysis.alloc import keep_freed_memory
 from hotfire.analysis import uncertainty as _unc
 from hotfire.analysis.performance import Performance, Settings, _jsonable, analyze
 from hotfire.analysis.stability import Stability, analyze_stability, prepare
@@ -61,7 +62,9 @@ def analyze_run(run, settings: Settings | None = None, stability: bool = True,
     transformed, :func:`hotfire.analysis.stability.prepare`) runs in a
     thread beside health, thrust and performance: it releases the GIL for
     nearly all its time, so two cores share the work. Results that cannot
-    be computed are None, and ``notes`` says why. ``timings``, when given,
+    be computed are None, and ``notes`` says why. The first call tunes
+    glibc's malloc to keep freed memory (:mod:`hotfire.analysis.alloc`).
+    ``timings``, when given,
     receives the seconds spent in each phase (the thread's work overlaps
     the phases after "read").
     """
@@ -73,6 +76,7 @@ def analyze_run(run, settings: Settings | None = None, stability: bool = True,
             timings[name] = now - clock[0]
         clock[0] = now
 
+    keep_freed_memory()
     with _short_gil_switches():
         return _analyze_run(run, settings, stability, uncertainty, lap)
 
