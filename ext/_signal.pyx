@@ -31,6 +31,9 @@ ctypedef fused sample_t:
 def moving_average(const double[::1] x, Py_ssize_t k):
     """Centred moving average over ``k`` samples (``k`` odd); the ends repeat the first/last full mean.
 
+    A running sum, restarted from scratch every 65536 samples so that
+    rounding does not accumulate.
+
     Parameters
     ----------
     x : ndarray of float64, C-contiguous
@@ -41,89 +44,36 @@ def moving_average(const double[::1] x, Py_ssize_t k):
     -------
     ndarray of float64, the length of ``x``.
     """
-    slow, _ = detrend(x, k, 1.0, 0.0, False)
-    return slow
-
-
-def detrend(x, Py_ssize_t k, double scale=1.0, double offset=0.0, bint residual=True):
-    """``v = x * scale + offset`` split into its centred moving average and the rest, one pass.
-
-    The moving average over ``k`` (odd) samples is a running sum, restarted
-    from scratch every 65536 samples so that rounding does not accumulate;
-    the ends repeat the first/last full mean. ``x`` may be a strided view
-    (a column of a stream's block) of int16, int32, float32 or float64: the
-    samples are scaled as they are read, and nothing else is allocated.
-
-    Returns
-    -------
-    slow : ndarray of float64
-        The moving average of ``v``.
-    rest : ndarray of float32, or None
-        ``v - slow`` (when ``residual``).
-    """
     if k < 1 or k % 2 == 0:
         raise ValueError(f"k must be odd and >= 1, got {k}")
-    x = np.asarray(x)
-    if x.ndim != 1:
-        raise ValueError(f"x must be 1-D, got shape {x.shape}")
-    if x.dtype == np.int16:
-        return _detrend[cnp.int16_t](x, k, scale, offset, residual)
-    if x.dtype == np.int32:
-        return _detrend[cnp.int32_t](x, k, scale, offset, residual)
-    if x.dtype == np.float32:
-        return _detrend[float](x, k, scale, offset, residual)
-    return _detrend[double](np.asarray(x, dtype=np.float64), k, scale, offset, residual)
-
-
-cdef _detrend(const sample_t[:] x, Py_ssize_t k, double a, double b, bint residual):
-    cdef Py_ssize_t n = x.shape[0], h = k // 2, i, j, c
+    cdef Py_ssize_t n = x.shape[0], h = k // 2, i, j, c = 0
     slow = np.empty(n, np.float64)
-    rest = np.empty(n if residual else 0, np.float32)
-    if n == 0:
-        return slow, (rest if residual else None)
     cdef double[::1] o = slow
-    cdef float[::1] r = rest
-    cdef double s, inv = 1.0 / k
+    cdef double s = 0.0, inv = 1.0 / k
+    if n == 0:
+        return slow
+    if n <= k:
+        o[:] = np.asarray(x).mean()
+        return slow
     with nogil:
-        if n <= k:
-            s = 0.0
-            for i in range(n):
-                s += x[i] * a + b
-            for i in range(n):
-                o[i] = s / n
-        else:
-            s = 0.0
-            for j in range(k):
-                s += x[j] * a + b
-            o[h] = s * inv
-            c = 0
-            for i in range(h + 1, n - h):
-                c += 1
-                if c == 65536:  # re-sum the window: bounded rounding error
-                    c = 0
-                    s = 0.0
-                    for j in range(i - h, i + h + 1):
-                        s += x[j] * a + b
-                else:
-                    s += (<double>x[i + h] - <double>x[i - h - 1]) * a
-                o[i] = s * inv
-                if residual:  # x[i] was read k/2 samples ago: still in cache
-                    r[i] = <float>(x[i] * a + b - o[i])
-            for i in range(h):
-                o[i] = o[h]
-            for i in range(n - h, n):
-                o[i] = o[n - h - 1]
-        if residual:
-            if n <= k:
-                for i in range(n):
-                    r[i] = <float>(x[i] * a + b - o[i])
+        for j in range(k):
+            s += x[j]
+        o[h] = s * inv
+        for i in range(h + 1, n - h):
+            c += 1
+            if c == 65536:  # re-sum the window: bounded rounding error
+                c = 0
+                s = 0.0
+                for j in range(i - h, i + h + 1):
+                    s += x[j]
             else:
-                r[h] = <float>(x[h] * a + b - o[h])
-                for i in range(h):
-                    r[i] = <float>(x[i] * a + b - o[i])
-                for i in range(n - h, n):
-                    r[i] = <float>(x[i] * a + b - o[i])
-    return slow, (rest if residual else None)
+                s += x[i + h] - x[i - h - 1]
+            o[i] = s * inv
+        for i in range(h):
+            o[i] = o[h]
+        for i in range(n - h, n):
+            o[i] = o[n - h - 1]
+    return slow
 
 
 def window_extremes(raw, Py_ssize_t w):
@@ -221,7 +171,12 @@ def one_sided_power(const float complex[:, ::1] X, float[:, ::1] out, double sca
 
 
 def detrend_blocks(x, Py_ssize_t k, double scale, double offset, Py_ssize_t b):
-    """:func:`detrend` and per-block statistics in one pass, without keeping the moving average.
+    """``v = x * scale + offset`` minus its centred moving average, and per-block statistics; one pass.
+
+    The moving average over ``k`` (odd) samples is as :func:`moving_average`'s
+    (it is not kept). ``x`` may be a strided view (a column of a stream's
+    block) of int16, int32, float32 or float64: the samples are scaled as
+    they are read.
 
     Returns
     -------
@@ -269,8 +224,7 @@ cdef _detrend_blocks(const sample_t[:] x, Py_ssize_t k, double a, double b0, Py_
         else:
             for j in range(k):
                 s += x[j] * a + b0
-            first = s * inv
-            # the running sum at i = n - h - 1 is found in the loop below; start from the first window
+            first = s * inv  # the ends repeat the first and the last full window's mean
         c = 0
         for i in range(n):
             if n <= k:
