@@ -1,8 +1,9 @@
 """Build and install hotfire: one distribution, one import name (``hotfire``).
 
-The repository keeps the fixed top-level layout (daq/, analysis/, ext/, gui/);
-``package_dir`` maps each folder under the ``hotfire`` import name, and the
-root package (version, command line) lives in cli/.
+The repository keeps the fixed top-level layout (daq/, analysis/, ext/, gui/)
+plus core/ (the bottom layer every stage shares); ``package_dir`` maps each
+folder under the ``hotfire`` import name, and the root package (the command
+line, the top layer) lives in cli/.
 """
 import numpy
 from Cython.Build import cythonize
@@ -34,6 +35,7 @@ setup(
     python_requires=">=3.11",
     package_dir={
         "hotfire": "cli",
+        "hotfire.core": "core",
         "hotfire.daq": "daq",
         "hotfire.analysis": "analysis",
         "hotfire.ext": "ext",
@@ -41,13 +43,15 @@ setup(
     },
     packages=[
         "hotfire",
+        "hotfire.core",
+        "hotfire.core.runfile",
         "hotfire.daq",
         "hotfire.daq.sources",
         "hotfire.analysis",
         "hotfire.ext",
         "hotfire.gui",
     ],
-    package_data={"hotfire.ext": ["*.pyx", "*.pyi", "*.h"]},
+    package_data={"hotfire.ext": ["*.pyx", "*.pyi", "*.h"], "hotfire": ["py.typed"]},
     ext_modules=cythonize(extensions, language_level=3),
     install_requires=[
         "numpy>=1.26,<3",

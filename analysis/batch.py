@@ -41,7 +41,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import Callable, Iterable, Iterator
 
-from hotfire.errors import HotfireError
+from hotfire.core.errors import HotfireError
 
 
 @dataclass(frozen=True)
@@ -285,7 +285,7 @@ def map_tasks(func: Callable, items: Iterable[tuple], engine: Engine | None = No
 def analyze_file(path: str) -> dict:
     """Performance results of one run file, as a JSON-able dict (a batch task)."""
     from hotfire.analysis.performance import analyze
-    from hotfire.analysis.run import open_run
+    from hotfire.core.runfile.reader import open_run
 
     with open_run(path) as run:
         return {"test_id": run.test_id, "rig": run.rig_name, "performance": analyze(run).to_dict()}

@@ -28,9 +28,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Callable, Iterable
 
-from hotfire import __version__
+from hotfire.core.version import __version__
 from hotfire.analysis.batch import Engine, TaskError, map_tasks
-from hotfire.errors import HotfireError
+from hotfire.core.errors import HotfireError
 
 CATALOG_FILE = ".hotfire-catalog.sqlite"
 SCHEMA_VERSION = 2  # SQLite user_version; another version is rebuilt from the files
@@ -176,7 +176,7 @@ def inspect_file(path: str, known_sha256: str | None = None) -> dict:
     ``hotfire analyze`` reports, with uncertainties and stability.
     """
     from hotfire.analysis.results import analyze_run
-    from hotfire.analysis.run import RunFileError, open_run
+    from hotfire.core.runfile.reader import RunFileError, open_run
 
     st = os.stat(path)  # before reading: a file changing meanwhile is re-read next time
     out = {"path": path, "size": st.st_size, "mtime_ns": st.st_mtime_ns}

@@ -39,11 +39,11 @@ from pathlib import Path
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
-from hotfire import __version__
-from hotfire.analysis.theory import G0
-from hotfire.daq import units as U
-from hotfire.daq.rig import ROLES
-from hotfire.errors import HotfireError
+from hotfire.core.version import __version__
+from hotfire.core.theory import G0
+from hotfire.core import units as U
+from hotfire.core.rig import ROLES
+from hotfire.core.errors import HotfireError
 
 DEFAULT_ROLES = ("thrust", "chamber_pressure", "ox_mass_flow", "fuel_mass_flow")
 ALIGNMENTS = ("t0", "ignition")
@@ -203,7 +203,7 @@ class _Curve:
     cutoff = None
 
     def __init__(self, t, F, name="thrust"):
-        from hotfire.analysis.run import Signal
+        from hotfire.core.runfile.reader import Signal
 
         t = np.asarray(t, dtype=float)
         self.path = name
@@ -337,7 +337,7 @@ def load_run(path, roles=DEFAULT_ROLES, align: str = "t0", rate_hz: float = 1000
         Default: the test id.
     """
     from hotfire.analysis.results import analyze_run
-    from hotfire.analysis.run import open_run
+    from hotfire.core.runfile.reader import open_run
 
     if align not in ALIGNMENTS:
         raise CompareError(f"align must be one of {', '.join(ALIGNMENTS)}, got {align!r}")

@@ -30,10 +30,11 @@ from pathlib import Path
 
 import numpy as np
 
-from hotfire.daq.rig import ROLES, parse_rig
-from hotfire.daq.runfile import EVENT_DTYPE, RunFileWriter
-from hotfire.daq.units import _TABLE as _UNITS
-from hotfire.errors import HotfireError
+from hotfire.core.rig import ROLES, parse_rig
+from hotfire.core.runfile.schema import EVENT_DTYPE
+from hotfire.core.runfile.writer import RunFileWriter
+from hotfire.core.units import _TABLE as _UNITS
+from hotfire.core.errors import HotfireError
 
 FORMATS = ("csv", "tdms", "eng")
 

@@ -20,7 +20,7 @@ Conventions (stored with the result so a number can be traced):
 - c* = Pc At / mdot, CF = F / (Pc At), Isp = F / (mdot g0); their
   theoretical values come from NASA CEA at the window's measured Pc and
   O/F, hence c* and Isp efficiencies;
-- a channel that :mod:`hotfire.analysis.health` finds failed over a window
+- a channel that :mod:`hotfire.core.health` finds failed over a window
   is not used there; the result says which and why (``notes``).
 """
 from __future__ import annotations
@@ -30,10 +30,10 @@ from dataclasses import asdict, dataclass, field, fields
 import numpy as np
 from scipy.ndimage import uniform_filter1d
 
-from hotfire.analysis import health as _health
-from hotfire.analysis.theory import G0, Linearized, theoretical
+from hotfire.core import health as _health
+from hotfire.core.theory import G0, Linearized, theoretical
 from hotfire.analysis.thrust import ThrustResult, ThrustSettings, Unavailable, analyze_thrust, integrate, smooth, total_thrust  # noqa: F401 (Unavailable: raised by analyze)
-from hotfire.daq import units as U
+from hotfire.core import units as U
 
 THEORY_FIELDS = ("fuel", "oxidizer", "fuel_temperature_K", "oxidizer_temperature_K", "expansion_ratio")
 
@@ -442,7 +442,7 @@ def analyze(run, settings: Settings | None = None, health: dict | None = None) -
     Parameters
     ----------
     run : Run
-        An open run file (``hotfire.analysis.run.open_run``).
+        An open run file (``hotfire.core.runfile.reader.open_run``).
     settings : Settings, optional
     health : dict of ChannelHealth, optional
         Channel health; checked here when not given (``settings.check_health``).

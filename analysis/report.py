@@ -11,8 +11,8 @@ import io
 
 import numpy as np
 
-from hotfire import __version__
-from hotfire.analysis.cmd_analyze import STEADY_ROWS, THRUST_ROWS, _rows, truths
+from hotfire.core.version import __version__
+from hotfire.analysis.textreport import STEADY_ROWS, THRUST_ROWS, _rows
 
 C_BURN, C_STEADY, C_OX, C_FUEL, C_TOT = "#f4a259", "#8cb369", "#3c6e9f", "#bc4b51", "#333333"
 
@@ -306,7 +306,7 @@ def _card(k, v, u="", cls=""):
             f"<div class='u'>{u}</div></div>")
 
 
-def render_html(run, res, show_truth: bool = True) -> str:
+def render_html(run, res, truths=None) -> str:
     """The report as one HTML string."""
     perf, st = res.performance, res.stability
     a = run.article
@@ -325,7 +325,7 @@ def render_html(run, res, show_truth: bool = True) -> str:
         out += [f"<p class='note'>{html.escape(n)}</p>" for n in res.notes]
         out.append("</body></html>")
         return "".join(out)
-    tt, wt = truths(run, perf) if (show_truth and run.truth) else (None, None)
+    tt, wt = truths if (truths and run.truth) else (None, None)
     with_truth = tt is not None
     tr = perf.thrust
     cards = [_card("Total impulse", f"{tr.total_impulse_Ns:,.0f} N s",
@@ -446,7 +446,7 @@ def render_html(run, res, show_truth: bool = True) -> str:
     return "".join(out)
 
 
-def write_html(run, res, path, show_truth: bool = True) -> None:
+def write_html(run, res, path, truths=None) -> None:
     """Write the report of ``res`` (from :func:`hotfire.analysis.results.analyze_run`) to ``path``."""
     with open(path, "w", encoding="utf-8") as f:
-        f.write(render_html(run, res, show_truth))
+        f.write(render_html(run, res, truths))

@@ -1,6 +1,6 @@
 """One call for everything ``hotfire analyze`` reports, from a script too.
 
-    >>> from hotfire.analysis.run import open_run
+    >>> from hotfire.core.runfile.reader import open_run
     >>> from hotfire.analysis.results import analyze_run
     >>> with open_run("runs/LE5-003.h5") as run:
     ...     res = analyze_run(run)
@@ -16,7 +16,7 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 
-from hotfire.analysis import health as _health
+from hotfire.core import health as _health
 from hotfire.analysis.alloc import keep_freed_memory
 from hotfire.analysis import uncertainty as _unc
 from hotfire.analysis.performance import Performance, Settings, _jsonable, analyze

@@ -33,9 +33,9 @@ import numpy as np
 from scipy import signal as sps
 from scipy.ndimage import median_filter
 
-from hotfire.analysis.run import positions, samples_at
-from hotfire.daq import units as U
-from hotfire.daq.scaling import Scaling
+from hotfire.core.runfile.reader import positions, samples_at
+from hotfire.core import units as U
+from hotfire.core.scaling import Scaling
 from hotfire.ext import _signal
 
 SMOOTH_BOUND_PERCENT = 5.0
@@ -349,7 +349,7 @@ def analyze_stability(run, burn: tuple[float, float], pc_bar: float | None = Non
     if art.chamber_length_mm or art.chamber_diameter_mm:
         if not art.missing("fuel", "oxidizer", "fuel_temperature_K", "oxidizer_temperature_K",
                            "expansion_ratio"):
-            from hotfire.analysis.theory import theoretical
+            from hotfire.core.theory import theoretical
 
             pcb = pc_bar or mean_pc / 1e5
             o = of or art.nominal_of

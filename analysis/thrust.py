@@ -193,7 +193,7 @@ def analyze_thrust(run, settings: ThrustSettings | None = None, health=None, pc=
     run : Run
     settings : ThrustSettings, optional
     health : dict of ChannelHealth, optional
-        From :func:`hotfire.analysis.health.check_run`; failed channels are not used.
+        From :func:`hotfire.core.health.check_run`; failed channels are not used.
     pc : (t, Pa) arrays, optional
         Chamber pressure, for the ignition delay and Pc rise time.
     total : tuple, optional

@@ -35,9 +35,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from hotfire.analysis.theory import G0
-from hotfire.daq import units as U
-from hotfire.daq.scaling import Calibration
+from hotfire.core.theory import G0
+from hotfire.core import units as U
+from hotfire.core.scaling import Calibration
 
 K_EXPANDED = 2.0
 

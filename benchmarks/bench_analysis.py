@@ -32,11 +32,11 @@ import h5py
 import numpy as np
 
 from hotfire.analysis.results import analyze_run
-from hotfire.analysis.run import open_run
-from hotfire.analysis.theory import _solve
-from hotfire.daq.events import Event
-from hotfire.daq.rig import parse_rig
-from hotfire.daq.runfile import RunFileWriter
+from hotfire.core.runfile.reader import open_run
+from hotfire.core.theory import _solve
+from hotfire.core.events import Event
+from hotfire.core.rig import parse_rig
+from hotfire.core.runfile import RunFileWriter
 
 SECONDS, T0, BURN = 60.0, 5.0, 50.0
 MAIN_RATE, HF_RATE = 10_000, 100_000

@@ -26,7 +26,7 @@ from hotfire.analysis.catalog import Catalog
 from hotfire.analysis.compare import compare, write_html
 from hotfire.daq.acquisition import Acquisition
 from hotfire.daq.recorder import Recorder
-from hotfire.daq.rig import load_rig
+from hotfire.core.rig import load_rig
 from hotfire.daq.sources import open_source
 from hotfire.daq.sources.engine import scenario
 

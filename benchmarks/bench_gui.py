@@ -33,7 +33,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 import pyqtgraph as pg  # noqa: E402
 
 from hotfire.daq.publisher import channel_meta  # noqa: E402
-from hotfire.daq.rig import parse_rig  # noqa: E402
+from hotfire.core.rig import parse_rig  # noqa: E402
 from hotfire.gui.charts import group_channels  # noqa: E402
 from hotfire.gui.eventlog import EventLog  # noqa: E402
 from hotfire.gui.meta import RunMeta  # noqa: E402
@@ -215,7 +215,7 @@ def free_port() -> int:
 
 def bench_live(app, seconds: float, n_channels: int = 32, rate: float = 10_000.0) -> dict:
     """Acquire (subprocess) + view (this process): viewer fps and recording gaps."""
-    from hotfire.analysis.run import open_run
+    from hotfire.core.runfile.reader import open_run
     from hotfire.gui.live import LiveFeed
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -38,7 +38,7 @@ import numpy as np
 from hotfire.daq.acquisition import Acquisition
 from hotfire.daq.journal import JournalWriter
 from hotfire.daq.recorder import Recorder
-from hotfire.daq.rig import parse_rig
+from hotfire.core.rig import parse_rig
 from hotfire.daq.sources.pattern import PatternSource, pattern, synthetic_rig_text
 
 MiB = 1 << 20

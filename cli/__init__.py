@@ -1,3 +1,10 @@
-"""hotfire: acquisition, durable recording, live view and analysis for rocket-engine test stands."""
+"""hotfire: acquisition, durable recording, live view and analysis for rocket-engine test stands.
 
-__version__ = "0.1.0"
+This root package holds the command line (:mod:`hotfire.cli` and one
+``cmd_*`` module per subcommand), the top layer; the stages are
+:mod:`hotfire.core`, :mod:`hotfire.daq`, :mod:`hotfire.analysis`,
+:mod:`hotfire.gui` and :mod:`hotfire.ext`.
+"""
+from hotfire.core.version import __version__
+
+__all__ = ["__version__"]

@@ -12,21 +12,21 @@ import argparse
 import importlib
 import sys
 
-from hotfire import __version__
-from hotfire.errors import HotfireError
+from hotfire.core.version import __version__
+from hotfire.core.errors import HotfireError
 
 #: subcommand -> (module, one-line help)
 COMMANDS = {
-    "acquire": ("hotfire.daq.cmd_acquire", "acquire a firing from a rig (hardware, simulated driver or simulator)"),
-    "info": ("hotfire.analysis.cmd_info", "print a run file's metadata, streams, channels and events"),
-    "analyze": ("hotfire.analysis.cmd_analyze", "thrust and propellant-efficiency results of a run"),
-    "demo": ("hotfire.daq.cmd_demo", "simulate, record and analyse a firing on the default rig"),
-    "recover": ("hotfire.daq.cmd_recover", "rebuild a run file from the journal a crash left"),
-    "view": ("hotfire.gui.cmd_view", "live view of a running acquisition, or replay of a run file"),
-    "compare": ("hotfire.analysis.cmd_compare", "compare runs across rigs by role"),
-    "catalog": ("hotfire.analysis.cmd_catalog", "index run files and query them"),
-    "import": ("hotfire.analysis.cmd_import", "import a foreign recording (CSV, TDMS, RASP .eng) as a run file"),
-    "export": ("hotfire.analysis.cmd_export", "export channels of a run file to CSV"),
+    "acquire": ("hotfire.cmd_acquire", "acquire a firing from a rig (hardware, simulated driver or simulator)"),
+    "info": ("hotfire.cmd_info", "print a run file's metadata, streams, channels and events"),
+    "analyze": ("hotfire.cmd_analyze", "thrust and propellant-efficiency results of a run"),
+    "demo": ("hotfire.cmd_demo", "simulate, record and analyse a firing on the default rig"),
+    "recover": ("hotfire.cmd_recover", "rebuild a run file from the journal a crash left"),
+    "view": ("hotfire.cmd_view", "live view of a running acquisition, or replay of a run file"),
+    "compare": ("hotfire.cmd_compare", "compare runs across rigs by role"),
+    "catalog": ("hotfire.cmd_catalog", "index run files and query them"),
+    "import": ("hotfire.cmd_import", "import a foreign recording (CSV, TDMS, RASP .eng) as a run file"),
+    "export": ("hotfire.cmd_export", "export channels of a run file to CSV"),
 }
 
 
@@ -35,12 +35,8 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"hotfire {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     for name, (modname, help_) in COMMANDS.items():
-        try:
-            module = importlib.import_module(modname)
-        except ModuleNotFoundError as exc:
-            if not (exc.name and (modname + ".").startswith(exc.name + ".")):
-                raise
-            continue  # command not built yet
+        # a missing module is a packaging error: let it raise, never hide the command
+        module = importlib.import_module(modname)
         p = sub.add_parser(name, help=help_, description=help_)
         module.add_arguments(p)
         p.set_defaults(_run=module.run)

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hotfire.daq.events import Event
+from hotfire.core.events import Event
 from hotfire.ext.ring import Ring
 
 

@@ -27,8 +27,8 @@ from __future__ import annotations
 import numpy as np
 
 from hotfire.daq.acquisition import Subscriber
-from hotfire.daq.events import Event
-from hotfire.daq.scaling import Calibration, Scaling
+from hotfire.core.events import Event
+from hotfire.core.scaling import Calibration, Scaling
 
 LEVEL_KIND = {0: "clear", 1: "warning", 2: "redline"}
 

@@ -42,7 +42,7 @@ import zmq
 from zmq.utils.monitor import recv_monitor_message
 
 from hotfire.daq.acquisition import Subscriber
-from hotfire.errors import HotfireError
+from hotfire.core.errors import HotfireError
 
 DEFAULT_ADDRESS = "tcp://127.0.0.1:5555"
 #: seconds over which the health message measures each stream's rate

@@ -40,10 +40,10 @@ from pathlib import Path
 import numpy as np
 
 from hotfire.daq.acquisition import Subscriber
-from hotfire.daq.events import Event
+from hotfire.core.events import Event
 from hotfire.daq.journal import DataRecord, JournalReadError, JournalWriteError, JournalWriter, read_record
 from hotfire.daq.runbuild import JOURNAL_SUFFIX, LIVE_SUFFIX, RunBuilder, run_metadata
-from hotfire.errors import HotfireError
+from hotfire.core.errors import HotfireError
 
 
 #: batch buffers per stream the recorder may lend to the run-file thread (besides

@@ -23,7 +23,7 @@ import h5py
 
 from hotfire.daq.journal import JournalFormatError, MetaRecord, explain_missing, read_journal
 from hotfire.daq.runbuild import JOURNAL_SUFFIX, LIVE_SUFFIX, RunBuilder
-from hotfire.errors import HotfireError
+from hotfire.core.errors import HotfireError
 
 __all__ = ["recover", "RecoveryReport", "RecoverError"]
 

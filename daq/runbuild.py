@@ -25,11 +25,11 @@ import os
 import h5py
 import numpy as np
 
-from hotfire.daq.events import Event
+from hotfire.core.events import Event
 from hotfire.daq.journal import DataRecord, EventRecord, GapRecord, MetaRecord
-from hotfire.daq.rig import parse_rig
-from hotfire.daq.runfile import RunFileWriter
-from hotfire.errors import HotfireError
+from hotfire.core.rig import parse_rig
+from hotfire.core.runfile.writer import RunFileWriter
+from hotfire.core.errors import HotfireError
 
 __all__ = ["RunBuilder", "VerificationError", "run_metadata", "verify_run_file", "fsync_dir",
            "JOURNAL_SUFFIX", "LIVE_SUFFIX"]
@@ -67,7 +67,7 @@ def run_metadata(acq, pretrigger_s: float | None = None) -> dict:
     pretrigger_s : float, optional
         Armed recording: seconds of history kept before the trigger.
     """
-    from hotfire import __version__
+    from hotfire.core.version import __version__
 
     src = acq.source
     return {

@@ -21,9 +21,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from hotfire.daq.acquisition import Subscriber
-from hotfire.daq.events import Event
-from hotfire.daq.scaling import Scaling
-from hotfire.errors import HotfireError
+from hotfire.core.events import Event
+from hotfire.core.scaling import Scaling
+from hotfire.core.errors import HotfireError
 
 _THRESHOLD = re.compile(r"^\s*([^<>\s]+)\s*([<>])\s*([-+0-9.eE]+)\s*$")
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from hotfire.daq.scaling import Scaling
+from hotfire.core.scaling import Scaling
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ class RunMeta:
 
     @classmethod
     def from_run(cls, run) -> "RunMeta":
-        """From an open :class:`hotfire.analysis.run.Run`."""
+        """From an open :class:`hotfire.core.runfile.reader.Run`."""
         streams = {name: StreamMeta(name, s.rate_hz, s.channels, s.start_offset_s) for name, s in run.streams.items()}
         channels = [ChannelMeta(c.name, c.stream, c.column, c.role, c.units, Scaling(c.adc, c.calibration),
                                 c.redline or {}, c.warning or {}) for c in run.channels]

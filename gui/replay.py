@@ -11,7 +11,7 @@ import time
 
 import numpy as np
 
-from hotfire.analysis.run import open_run
+from hotfire.core.runfile.reader import open_run
 from hotfire.gui.decimate import minmax
 from hotfire.gui.eventlog import EventLog
 from hotfire.gui.meta import RunMeta

@@ -1,7 +1,7 @@
 """Sources of samples, chosen in one place: :func:`open_source`."""
 from __future__ import annotations
 
-from hotfire.errors import HotfireError
+from hotfire.core.errors import HotfireError
 
 #: source kinds users can choose
 KINDS = ("simulator", "nidaqmx", "pattern")

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from hotfire.daq.events import Event
+from hotfire.core.events import Event
 
 
 @dataclass(frozen=True)

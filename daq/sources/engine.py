@@ -20,7 +20,7 @@ from dataclasses import asdict, dataclass, field, replace
 
 import numpy as np
 
-from hotfire.analysis.theory import G0, theoretical
+from hotfire.core.theory import G0, theoretical
 
 
 @dataclass(frozen=True)

@@ -29,7 +29,7 @@ Fault policy (see docs/nidaqmx.md):
 - device removed (-201003, -200045): the samples before it are kept, an
   event marks the sample, and that stream ends cleanly.
 - anything else: the samples read are kept, then the stream stops with a
-  :class:`~hotfire.errors.HotfireError` naming the stream, which the
+  :class:`~hotfire.core.errors.HotfireError` naming the stream, which the
   acquisition records and reports.
 """
 from __future__ import annotations
@@ -61,9 +61,9 @@ from nidaqmx.error_codes import DAQmxErrors
 from nidaqmx.errors import DaqError, DaqNotFoundError, DaqNotSupportedError, DaqReadError
 from nidaqmx.stream_readers import AnalogMultiChannelReader, AnalogUnscaledReader
 
-from hotfire.daq.events import Event
+from hotfire.core.events import Event
 from hotfire.daq.sources.base import Block, Source, StreamSpec
-from hotfire.errors import HotfireError
+from hotfire.core.errors import HotfireError
 
 TERMINALS = {
     "default": TerminalConfiguration.DEFAULT,

@@ -22,7 +22,7 @@ import zlib
 
 import numpy as np
 
-from hotfire.daq.events import Event
+from hotfire.core.events import Event
 from hotfire.daq.sources.base import ClockedSource
 
 __all__ = ["PatternSource", "pattern", "check_pattern", "synthetic_rig_text"]
@@ -170,7 +170,7 @@ def synthetic_rig_text(streams: dict, name: str = "synthetic", sequence=(0.5, 1.
 
     Examples
     --------
-    >>> from hotfire.daq.rig import parse_rig
+    >>> from hotfire.core.rig import parse_rig
     >>> rig = parse_rig(synthetic_rig_text({"fast": (102400, 256, "int16"), "slow": (250, 512, "int16")}))
     """
     pre, burn, post = sequence

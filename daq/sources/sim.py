@@ -16,9 +16,9 @@ import zlib
 
 import numpy as np
 
-from hotfire.daq import units as U
-from hotfire.daq.events import Event
-from hotfire.daq.scaling import ADC_BITS, Calibration
+from hotfire.core import units as U
+from hotfire.core.events import Event
+from hotfire.core.scaling import ADC_BITS, Calibration
 from hotfire.daq.sources.base import ClockedSource
 from hotfire.daq.sources.engine import EngineModel, Scenario
 

@@ -4,7 +4,7 @@ Used by the tests (``test_accuracy.py``) and, run as a script, prints the
 accuracy table:  ``python tests/analysis/accuracy.py``.
 
 Truth comes from the noise-free engine model by the analysis' own
-definitions (``hotfire.analysis.simtruth``): the same thresholds, the same
+definitions (``hotfire.daq.sources.simtruth``): the same thresholds, the same
 windows. Tolerances are what the simulated sensors allow (noise,
 quantisation, the sample period, the 1 ms smoothing of the peak):
 """

@@ -4,12 +4,12 @@ acquisition engine and recorder, and analysed once; tests compare with the
 noise-free model's truth."""
 from __future__ import annotations
 
-from hotfire.analysis import simtruth
+from hotfire.daq.sources import simtruth
 from hotfire.analysis.results import analyze_run
-from hotfire.analysis.run import open_run
+from hotfire.core.runfile.reader import open_run
 from hotfire.daq.acquisition import Acquisition
 from hotfire.daq.recorder import Recorder
-from hotfire.daq.rig import load_rig, parse_rig
+from hotfire.core.rig import load_rig, parse_rig
 from hotfire.daq.sources import open_source
 from hotfire.daq.sources.engine import scenario
 

@@ -11,7 +11,7 @@ from hotfire.analysis.batch import Engine, TaskError, analyze_runs, map_tasks
 from hotfire.analysis.catalog import Catalog
 from hotfire.daq.acquisition import Acquisition
 from hotfire.daq.recorder import Recorder
-from hotfire.daq.rig import load_rig
+from hotfire.core.rig import load_rig
 from hotfire.daq.sources import open_source
 from hotfire.daq.sources.engine import scenario
 
@@ -97,7 +97,7 @@ def test_small_batches_run_in_this_process_unless_a_cluster_is_named():
 
 
 def test_unreachable_scheduler_is_a_clear_error():
-    from hotfire.errors import HotfireError
+    from hotfire.core.errors import HotfireError
 
     with pytest.raises(HotfireError, match="cannot reach the Dask scheduler"):
         list(map_tasks(_boom, [(1,)], Engine(scheduler="tcp://127.0.0.1:9", connect_timeout_s=1)))

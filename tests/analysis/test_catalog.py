@@ -10,11 +10,11 @@ import pytest
 from hotfire.analysis.batch import Engine
 from hotfire.analysis.catalog import CATALOG_FILE, Catalog, CatalogError
 from hotfire.analysis.results import analyze_run
-from hotfire.analysis.run import open_run
+from hotfire.core.runfile.reader import open_run
 from hotfire.cli import main
 from hotfire.daq.acquisition import Acquisition
 from hotfire.daq.recorder import Recorder
-from hotfire.daq.rig import load_rig
+from hotfire.core.rig import load_rig
 from hotfire.daq.sources import open_source
 from hotfire.daq.sources.engine import scenario
 

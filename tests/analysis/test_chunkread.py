@@ -3,7 +3,7 @@ import h5py
 import numpy as np
 import pytest
 
-from hotfire.analysis.chunkread import _layout, read_rows
+from hotfire.core.runfile.chunkread import _layout, read_rows
 
 
 def make(path, data, **kw):

@@ -13,14 +13,14 @@ from hotfire.analysis.compare import (Subject, compare, detect_ignition, read_en
                                       to_html, write_html)
 from hotfire.analysis.performance import analyze
 from hotfire.analysis.results import analyze_run
-from hotfire.analysis.run import open_run
+from hotfire.core.runfile.reader import open_run
 from hotfire.cli import main
 from hotfire.daq.acquisition import Acquisition
 from hotfire.daq.recorder import Recorder
-from hotfire.daq.rig import load_rig
+from hotfire.core.rig import load_rig
 from hotfire.daq.sources import open_source
 from hotfire.daq.sources.engine import scenario
-from hotfire.daq.units import to_si
+from hotfire.core.units import to_si
 
 SHORT = dict(pretrigger_s=0.5, burn_s=1.5, posttrigger_s=0.5)
 REFERENCE = Path("/work/shared/reference/thrustcurves")

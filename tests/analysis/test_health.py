@@ -3,11 +3,11 @@ right time, and nothing else is."""
 import numpy as np
 import pytest
 
-from hotfire.analysis.health import check_run
-from hotfire.analysis.run import open_run
-from hotfire.daq.events import Event
-from hotfire.daq.rig import parse_rig
-from hotfire.daq.runfile import RunFileWriter
+from hotfire.core.health import check_run
+from hotfire.core.runfile.reader import open_run
+from hotfire.core.events import Event
+from hotfire.core.rig import parse_rig
+from hotfire.core.runfile import RunFileWriter
 
 RIG = '''
 [rig]

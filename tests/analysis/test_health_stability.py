@@ -4,9 +4,9 @@ import math
 import pytest
 
 from simfirings import RIGS, SCENARIOS
-from hotfire.analysis.run import open_run
+from hotfire.core.runfile.reader import open_run
 from hotfire.analysis.stability import predicted_modes
-from hotfire.daq.rig import load_rig
+from hotfire.core.rig import load_rig
 
 
 @pytest.mark.parametrize("rig", RIGS)
@@ -72,7 +72,7 @@ def test_predicted_modes_are_the_textbook_formulas():
 def test_stability_uses_cea_sound_speed(firings):
     f = firings.get("lox-ethanol-5kN", "unstable")
     pm = f.stability.predicted_modes
-    from hotfire.analysis.theory import theoretical
+    from hotfire.core.theory import theoretical
 
     with open_run(f.path) as r:
         a = r.article

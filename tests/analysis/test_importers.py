@@ -7,7 +7,7 @@ import pytest
 
 from hotfire.analysis.importers import ImportFailed, Mapping, ChannelSpec, import_csv, import_eng, import_tdms
 from hotfire.analysis.results import analyze_run
-from hotfire.analysis.run import open_run
+from hotfire.core.runfile.reader import open_run
 from hotfire.cli import main
 
 

@@ -4,7 +4,7 @@ import h5py
 import numpy as np
 import pytest
 
-from hotfire.analysis.run import open_run
+from hotfire.core.runfile.reader import open_run
 
 
 def test_channels_by_name_or_role_in_any_units(firings):
@@ -69,7 +69,7 @@ def test_preload_gives_the_same_samples(firings):
 def test_segment_positions_agree_with_an_index_array():
     import numpy as np
 
-    from hotfire.analysis.run import clip_segments, indices, positions, samples_at
+    from hotfire.core.runfile.reader import clip_segments, indices, positions, samples_at
 
     segs = np.array([[100, 0, 5], [110, 5, 3], [200, 8, 4]])  # gaps 105-109 and 113-199
     idx = indices(segs)

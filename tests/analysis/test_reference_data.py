@@ -7,7 +7,7 @@ import pytest
 
 from hotfire.analysis.importers import ChannelSpec, Mapping, import_csv
 from hotfire.analysis.results import analyze_run
-from hotfire.analysis.run import open_run
+from hotfire.core.runfile.reader import open_run
 
 
 def _reference_dir():

@@ -4,8 +4,8 @@ import math
 import pytest
 
 from hotfire.analysis import uncertainty as U
-from hotfire.analysis.run import open_run
-from hotfire.analysis.theory import Linearized, theoretical
+from hotfire.core.runfile.reader import open_run
+from hotfire.core.theory import Linearized, theoretical
 
 
 def test_cea_reproduces_rp1311_example_8():

@@ -1,9 +1,9 @@
 """A burn cut off by the end of the recording is reported as such."""
 from hotfire.analysis.results import analyze_run
-from hotfire.analysis.run import open_run
+from hotfire.core.runfile.reader import open_run
 from hotfire.daq.acquisition import Acquisition
 from hotfire.daq.recorder import Recorder
-from hotfire.daq.rig import load_rig
+from hotfire.core.rig import load_rig
 from hotfire.daq.sources import open_source
 from hotfire.daq.sources.engine import scenario
 

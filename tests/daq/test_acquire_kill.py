@@ -36,7 +36,7 @@ import h5py
 import numpy as np
 import pytest
 
-from hotfire.analysis.run import open_run
+from hotfire.core.runfile.reader import open_run
 from hotfire.cli import main
 from hotfire.daq.journal import read_journal, stream_rows
 from hotfire.daq.sources.pattern import check_pattern

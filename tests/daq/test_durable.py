@@ -21,13 +21,13 @@ import h5py
 import numpy as np
 import pytest
 
-from hotfire.analysis.run import open_run
+from hotfire.core.runfile.reader import open_run
 from hotfire.cli import main
 from hotfire.daq import journal as journal_mod
 from hotfire.daq.acquisition import Acquisition
 from hotfire.daq.journal import read_journal, stream_rows
 from hotfire.daq.recorder import Recorder
-from hotfire.daq.rig import parse_rig
+from hotfire.core.rig import parse_rig
 from hotfire.daq.runbuild import RunBuilder
 from hotfire.daq.sources import open_source
 from hotfire.daq.sources.pattern import check_pattern, synthetic_rig_text

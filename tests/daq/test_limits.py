@@ -6,12 +6,12 @@ import dataclasses
 import numpy as np
 import pytest
 
-from hotfire.analysis.run import open_run
+from hotfire.core.runfile.reader import open_run
 from hotfire.daq.acquisition import Acquisition
 from hotfire.daq.limits import ChannelLimits, LimitChecker, runs
 from hotfire.daq.recorder import Recorder
-from hotfire.daq.rig import Limits, load_rig
-from hotfire.daq.scaling import Scaling
+from hotfire.core.rig import Limits, load_rig
+from hotfire.core.scaling import Scaling
 from hotfire.daq.sources import open_source
 from hotfire.daq.sources.engine import scenario
 
@@ -127,7 +127,7 @@ def test_events_posted_after_the_data_still_reach_the_run_file(tmp_path):
     import time
 
     from hotfire.daq.acquisition import Subscriber
-    from hotfire.daq.events import Event
+    from hotfire.core.events import Event
 
     class Late(Subscriber):
         name = "late"

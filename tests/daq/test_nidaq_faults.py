@@ -4,12 +4,12 @@ a run file whose every recorded sample is the one the hardware delivered."""
 import numpy as np
 import pytest
 
-from hotfire.analysis.run import open_run
+from hotfire.core.runfile.reader import open_run
 from hotfire.cli import main
-from hotfire.daq import cmd_acquire
+from hotfire import cmd_acquire
 from hotfire.daq.acquisition import Acquisition
 from hotfire.daq.recorder import Recorder
-from hotfire.daq.rig import load_rig
+from hotfire.core.rig import load_rig
 from hotfire.daq.sources import open_source
 from hotfire.daq.sources.simdriver import SimulatedDriver
 

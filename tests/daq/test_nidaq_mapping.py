@@ -18,11 +18,11 @@ from nidaqmx.constants import (
     VoltageUnits,
 )
 
-from hotfire.daq.rig import load_rig, parse_rig
+from hotfire.core.rig import load_rig, parse_rig
 from hotfire.daq.sources import open_source
 from hotfire.daq.sources.nidaq import TERMINALS, channel_call
 from hotfire.daq.sources.simdriver import SimulatedDriver
-from hotfire.errors import HotfireError
+from hotfire.core.errors import HotfireError
 
 MEAS = {"voltage": UsageTypeAI.VOLTAGE, "current": UsageTypeAI.CURRENT, "bridge": UsageTypeAI.BRIDGE,
         "thermocouple": UsageTypeAI.TEMPERATURE_THERMOCOUPLE}

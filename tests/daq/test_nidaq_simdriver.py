@@ -11,7 +11,7 @@ from nidaqmx.constants import AcquisitionType, OverwriteMode, ReadRelativeTo, Ta
 from nidaqmx.errors import DaqError, DaqFunctionNotSupportedError, DaqReadError
 from nidaqmx.stream_readers import AnalogMultiChannelReader, AnalogUnscaledReader
 
-from hotfire.daq.rig import load_rig
+from hotfire.core.rig import load_rig
 from hotfire.daq.sources.nidaq import use_interpreter
 from hotfire.daq.sources.simdriver import SimulatedDriver
 

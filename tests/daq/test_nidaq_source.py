@@ -3,18 +3,18 @@ nidaqmx Task / stream-reader code on the simulated NI-DAQmx driver."""
 import numpy as np
 import pytest
 
-from hotfire.analysis.cmd_analyze import ROWS
+from hotfire.analysis.textreport import ROWS
 from hotfire.analysis.performance import analyze
-from hotfire.analysis.run import open_run
+from hotfire.core.runfile.reader import open_run
 from hotfire.cli import main
 from hotfire.daq.acquisition import Acquisition
 from hotfire.daq.recorder import Recorder
-from hotfire.daq.rig import load_rig, parse_rig
-from hotfire.daq.scaling import ADC_BITS, Calibration
+from hotfire.core.rig import load_rig, parse_rig
+from hotfire.core.scaling import ADC_BITS, Calibration
 from hotfire.daq.sources import open_source
 from hotfire.daq.sources.nidaq import NidaqSource
 from hotfire.daq.sources.simdriver import SimulatedDriver
-from hotfire.errors import HotfireError
+from hotfire.core.errors import HotfireError
 
 SOURCES = ("simulator", "nidaqmx-simdriver")
 SPEED = 5.0  # simulated seconds per wall second: an 8 s buffer rides out 1.6 s stalls

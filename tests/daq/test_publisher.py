@@ -9,16 +9,16 @@ import numpy as np
 import pytest
 import zmq
 
-from hotfire.analysis.run import open_run
+from hotfire.core.runfile.reader import open_run
 from hotfire.cli import build_parser
 from hotfire.daq.acquisition import Acquisition
 from hotfire.daq.limits import LimitChecker
 from hotfire.daq.publisher import DEFAULT_ADDRESS, Publisher
 from hotfire.daq.recorder import Recorder
-from hotfire.daq.rig import load_rig
+from hotfire.core.rig import load_rig
 from hotfire.daq.sources import open_source
 from hotfire.daq.sources.engine import scenario
-from hotfire.errors import HotfireError
+from hotfire.core.errors import HotfireError
 
 RIG = "lox-ethanol-5kN"
 

@@ -3,7 +3,7 @@ import re
 
 import pytest
 
-from hotfire.daq.rig import RigError, load_rig, parse_rig
+from hotfire.core.rig import RigError, load_rig, parse_rig
 
 DEFAULT = "lox-ethanol-5kN"
 

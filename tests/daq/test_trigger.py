@@ -8,12 +8,12 @@ import pytest
 
 from hotfire.daq.acquisition import Acquisition
 from hotfire.daq.recorder import Recorder
-from hotfire.daq.rig import load_rig
-from hotfire.daq.scaling import Scaling
+from hotfire.core.rig import load_rig
+from hotfire.core.scaling import Scaling
 from hotfire.daq.sources import open_source
 from hotfire.daq.sources.engine import scenario
 from hotfire.daq.trigger import Trigger, TriggerSpec
-from hotfire.errors import HotfireError
+from hotfire.core.errors import HotfireError
 
 SHORT = dict(pretrigger_s=1.0, burn_s=1.0, posttrigger_s=0.5)
 

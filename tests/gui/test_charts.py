@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from hotfire.daq.publisher import channel_meta
-from hotfire.daq.rig import load_rig
+from hotfire.core.rig import load_rig
 from hotfire.gui.eventlog import ViewEvent
 from hotfire.gui.meta import RunMeta
 

@@ -11,7 +11,7 @@ import pytest
 from hotfire.daq.acquisition import Acquisition
 from hotfire.daq.limits import LimitChecker
 from hotfire.daq.recorder import Recorder
-from hotfire.daq.rig import load_rig
+from hotfire.core.rig import load_rig
 from hotfire.daq.sources import open_source
 from hotfire.daq.sources.engine import scenario
 

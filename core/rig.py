@@ -15,9 +15,9 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from hotfire.daq import tomlpos
-from hotfire.daq.scaling import CALIBRATION_KEYS, adc_for
-from hotfire.errors import HotfireError
+from hotfire.core import tomlpos
+from hotfire.core.scaling import CALIBRATION_KEYS, adc_for
+from hotfire.core.errors import HotfireError
 
 #: The shared vocabulary that lets analyses and comparisons work across rigs
 #: whose channel names differ.

@@ -27,8 +27,8 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
-from hotfire.analysis.run import indices
-from hotfire.daq.scaling import Calibration
+from hotfire.core.runfile.reader import indices
+from hotfire.core.scaling import Calibration
 from hotfire.ext import _signal
 
 RAIL_BAND = 0.005  # fraction of the input span

@@ -14,7 +14,7 @@ def add_arguments(p):
 
 def run(args) -> int:
     from hotfire.analysis.importers import export_csv
-    from hotfire.analysis.run import open_run
+    from hotfire.core.runfile.reader import open_run
 
     t = None
     if args.t:

@@ -1,4 +1,4 @@
-"""Writing run files (HDF5, format v1; see docs/runfile-format.md).
+"""Writing run files (HDF5, format v1; see docs/runfile-format.md and schema.py).
 
 One file per firing: root metadata, one group per stream with its raw
 samples, a channel table and an events table. Raw samples are stored as
@@ -17,42 +17,9 @@ import json
 import h5py
 import numpy as np
 
-from hotfire import __version__
-from hotfire.daq.events import Event
-
-SCHEMA = "hotfire.run"
-VERSION = "1.1"
-
-_STR = h5py.string_dtype()
-EVENT_DTYPE = np.dtype([
-    ("kind", _STR), ("stream", _STR), ("sample", "<i8"), ("time_s", "<f8"),
-    ("channel", _STR), ("message", _STR),
-])
-CHANNEL_FIELDS = ("name", "stream", "column", "physical", "kind", "role", "units", "signal_units",
-                  "range", "adc", "calibration", "redline", "warning", "uncertainty", "serial",
-                  "cal_date", "terminal", "excitation_V", "thermocouple_type")
-CHANNEL_DTYPE = np.dtype([(f, "<i8" if f == "column" else _STR) for f in CHANNEL_FIELDS])
-
-
-def channel_rows(rig, adc_overrides: dict | None = None) -> np.ndarray:
-    """The channel table for ``rig``; dict-valued fields are JSON text."""
-    rows = []
-    for ch in rig.channels:
-        adc = (adc_overrides or {}).get(ch.name, ch.adc)
-        vals = {
-            "name": ch.name, "stream": ch.stream, "column": ch.column, "physical": ch.physical,
-            "kind": ch.kind, "role": ch.role, "units": ch.units, "signal_units": ch.signal_units,
-            "range": json.dumps(list(ch.range)), "adc": json.dumps(adc),
-            "calibration": json.dumps(ch.calibration),
-            "redline": json.dumps(ch.redline.to_dict() if ch.redline else {}),
-            "warning": json.dumps(ch.warning.to_dict() if ch.warning else {}),
-            "uncertainty": json.dumps(ch.uncertainty), "serial": ch.serial, "cal_date": ch.cal_date,
-            "terminal": ch.terminal, "excitation_V": json.dumps(ch.excitation_V),
-            "thermocouple_type": ch.thermocouple_type or "",
-        }
-        rows.append(tuple(vals[f] for f in CHANNEL_FIELDS))
-    return np.array(rows, dtype=CHANNEL_DTYPE)
-
+from hotfire.core.version import __version__
+from hotfire.core.events import Event
+from hotfire.core.runfile.schema import CHANNEL_DTYPE, EVENT_DTYPE, SCHEMA, VERSION, channel_rows  # noqa: F401
 
 def _chunk_rows(n_channels: int, itemsize: int) -> int:
     # ~1 MiB chunks: large enough for disk-speed appends, small enough for

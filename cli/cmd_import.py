@@ -48,7 +48,7 @@ def run(args) -> int:
     if args.propellant_mass:
         m.metadata["propellant_mass_kg"] = args.propellant_mass
     out = import_file(args.file, args.out, args.format, m, args.test_id)
-    from hotfire.analysis.run import open_run
+    from hotfire.core.runfile.reader import open_run
 
     with open_run(out) as r:
         chans = ", ".join(f"{c.name} ({c.role}, {c.units or '-'})" for c in r.channels)

@@ -12,7 +12,7 @@ from dataclasses import fields
 
 import numpy as np
 
-from hotfire.analysis.theory import G0, theoretical
+from hotfire.core.theory import G0, theoretical
 
 
 def model_of(run):

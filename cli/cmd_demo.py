@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import argparse
 
-from hotfire.daq import cmd_acquire
+from hotfire import cmd_acquire
 
 DEFAULT_RIG = "lox-ethanol-5kN"
 
@@ -16,10 +16,11 @@ def add_arguments(p):
 
 
 def run(args) -> int:
-    from hotfire.analysis.cmd_analyze import format_results
+    from hotfire.analysis.textreport import format_results
+    from hotfire.cmd_analyze import truths
     from hotfire.analysis.report import write_html
     from hotfire.analysis.results import analyze_run
-    from hotfire.analysis.run import open_run
+    from hotfire.core.runfile.reader import open_run
 
     # The demo is `hotfire acquire --sim` with the acquire command's own defaults.
     acquire_parser = argparse.ArgumentParser()
@@ -31,8 +32,9 @@ def run(args) -> int:
     report = summary.path.with_suffix(".html")
     with open_run(summary.path) as r:
         res = analyze_run(r)
-        print(format_results(r, res.performance, truth=r.truth, stability=res.stability, results=res))
-        write_html(r, res, report)
+        tr = truths(r, res.performance)
+        print(format_results(r, res.performance, truths=tr, stability=res.stability, results=res))
+        write_html(r, res, report, truths=tr)
     print(f"\nRun file: {summary.path}")
     print(f"Report:   {report}")
     print(f"Inspect it with:  hotfire info {summary.path}")

@@ -8,11 +8,11 @@ from hotfire.daq.acquisition import Acquisition
 from hotfire.daq.limits import LimitChecker
 from hotfire.daq.publisher import DEFAULT_ADDRESS, Publisher
 from hotfire.daq.recorder import Recorder
-from hotfire.daq.rig import load_rig
+from hotfire.core.rig import load_rig
 from hotfire.daq.sources import DRIVERS, KINDS, open_source
 from hotfire.daq.sources.engine import SCENARIOS, scenario
 from hotfire.daq.trigger import Trigger, TriggerSpec
-from hotfire.errors import HotfireError
+from hotfire.core.errors import HotfireError
 
 
 def add_arguments(p):

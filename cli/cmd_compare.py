@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import sys
 
-from hotfire.analysis.cmd_catalog import add_query_arguments, has_query, query_args
+from hotfire.cmd_catalog import add_query_arguments, has_query, query_args
 
 
 def add_arguments(p):

@@ -1,7 +1,7 @@
 """``hotfire info RUN.h5``: what a run file holds."""
 from __future__ import annotations
 
-from hotfire.analysis.run import open_run
+from hotfire.core.runfile.reader import open_run
 
 
 def add_arguments(p):

@@ -21,7 +21,7 @@ def add_arguments(p):
 
 def run(args) -> int:
     # Qt is imported here, not at module level: `hotfire --help` stays fast.
-    from hotfire.errors import HotfireError
+    from hotfire.core.errors import HotfireError
 
     if args.run and args.connect:
         raise HotfireError("give either a run file to replay or --connect ADDRESS, not both")

@@ -1,7 +1,7 @@
 """Reading run files from scripts: channels by name or role, in engineering
 units, on a time base in seconds from T0, sliced without loading the file.
 
-    >>> from hotfire.analysis.run import open_run
+    >>> from hotfire.core.runfile.reader import open_run
     >>> with open_run("runs/LE5-003-20261125T221300.h5") as run:
     ...     pc = run.role("chamber_pressure")[0]           # a Signal
     ...     thrust = run.channel("LC-THRUST", t=(-1, 5))    # seconds from T0
@@ -16,11 +16,11 @@ from pathlib import Path
 import h5py
 import numpy as np
 
-from hotfire.analysis.chunkread import read_rows
-from hotfire.daq import units as U
-from hotfire.daq.runfile import SCHEMA, VERSION
-from hotfire.daq.scaling import Scaling
-from hotfire.errors import HotfireError
+from hotfire.core.runfile.chunkread import read_rows
+from hotfire.core import units as U
+from hotfire.core.runfile.schema import SCHEMA, VERSION
+from hotfire.core.scaling import Scaling
+from hotfire.core.errors import HotfireError
 from hotfire.ext import _signal
 
 SUPPORTED_MAJOR = int(VERSION.split(".")[0])
@@ -228,7 +228,7 @@ class Run:
     @property
     def rig(self):
         """The rig description stored in the run (parsed and validated)."""
-        from hotfire.daq.rig import parse_rig
+        from hotfire.core.rig import parse_rig
 
         if self._rig is None:
             self._rig = parse_rig(self.metadata["rig_config"], f"{self.path}:/rig_config")
