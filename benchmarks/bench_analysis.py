@@ -12,7 +12,7 @@ spare channels). Then, in one process and on the same file:
   stability on the high-rate Pc, uncertainty; NASA CEA's cache cleared
   before each, so its solves count as for a new run);
 
-each best of 5, alternated, twice: with the file in the page cache
+each best of ``--rounds`` (5), alternated, twice: with the file in the page cache
 ("warm": the raw read is a memory copy) and with the file's pages evicted
 before each measurement ("cold": read from disk, as when a run is analysed
 some time after it was recorded).
@@ -31,6 +31,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from benchargs import parser
 from hotfire.analysis.results import analyze_run
 from hotfire.core.runfile.reader import open_run
 from hotfire.core.theory import _solve
@@ -177,7 +178,8 @@ def raw_read(path) -> float:
     return time.perf_counter() - t
 
 
-def main() -> int:
+def main(argv=None) -> int:
+    args = parser(__doc__, rounds=5, rounds_help="rounds; the best is shown").parse_args(argv)
     tmp = Path(tempfile.mkdtemp(prefix="hotfire-bench-"))
     try:
         rig = parse_rig(rig_text(), "<bench rig>")
@@ -191,7 +193,7 @@ def main() -> int:
         best_phases = {}
         for cache in ("warm", "cold"):
             raws, fulls = [], []
-            for _ in range(5):
+            for _ in range(args.rounds):
                 if cache == "cold":
                     evict(path)
                 else:
@@ -207,7 +209,7 @@ def main() -> int:
             rows.append((cache, min(raws), min(fulls)))
         perf, st = res.performance, res.stability
         print(f"run file: 60 s, {N_MAIN} ch x {MAIN_RATE // 1000} kHz + {N_HF} ch x {HF_RATE // 1000} kHz int16, "
-              f"{size / 1e6:.0f} MB (written in {t_write:.1f} s); best of 5 each, raw read and analysis alternated")
+              f"{size / 1e6:.0f} MB (written in {t_write:.1f} s); best of {args.rounds} each, raw read and analysis alternated")
         print()
         print(f"| {'page cache':<14} | {'h5py raw read (s)':>17} | {'full analysis (s)':>17} | {'ratio':>6} | goal <= 3x |")
         print(f"|{'-' * 16}|{'-' * 19}|{'-' * 19}|{'-' * 8}|{'-' * 12}|")

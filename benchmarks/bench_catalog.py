@@ -9,7 +9,6 @@ attributes rewritten with h5py), so each file has its own content and hash.
 """
 from __future__ import annotations
 
-import argparse
 import datetime as dt
 import os
 import shutil
@@ -24,6 +23,7 @@ import h5py
 from hotfire.analysis.batch import Engine
 from hotfire.analysis.catalog import Catalog
 from hotfire.analysis.compare import compare, write_html
+from benchargs import parser
 from hotfire.daq.acquisition import Acquisition
 from hotfire.daq.recorder import Recorder
 from hotfire.core.rig import load_rig
@@ -59,7 +59,7 @@ def make_runs(root: Path, n: int) -> list[Path]:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = parser(__doc__)
     ap.add_argument("--runs", type=int, default=200)
     ap.add_argument("--compare", type=int, default=20)
     ap.add_argument("--workers", type=int, help="local Dask cluster size (default: CPU count, at most 8)")

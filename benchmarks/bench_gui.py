@@ -15,7 +15,6 @@ Run: ``python benchmarks/bench_gui.py [--frames 30] [--live-seconds 10] [--skip-
 """
 from __future__ import annotations
 
-import argparse
 import os
 import resource
 import socket
@@ -32,6 +31,7 @@ os.environ.setdefault("QT_QPA_PLATFORM", "offscreen")
 
 import pyqtgraph as pg  # noqa: E402
 
+from benchargs import parser  # noqa: E402
 from hotfire.daq.publisher import channel_meta  # noqa: E402
 from hotfire.core.rig import parse_rig  # noqa: E402
 from hotfire.gui.charts import group_channels  # noqa: E402
@@ -297,7 +297,7 @@ def live_table(app, args) -> bool:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap = parser(__doc__)
     ap.add_argument("--frames", type=int, default=30)
     ap.add_argument("--window", type=int, default=100_000, help="samples per channel in the window")
     ap.add_argument("--live-seconds", type=float, default=10.0)

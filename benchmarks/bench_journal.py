@@ -9,7 +9,6 @@ Run: ``python benchmarks/bench_journal.py [--mib 256] [--rounds 5]``.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import statistics
@@ -19,17 +18,8 @@ import time
 
 import numpy as np
 
-try:
-    from hotfire.daq.journal import JournalWriter, read_journal
-except ModuleNotFoundError:  # run from a checkout without installing
-    import importlib.util
-
-    _p = os.path.join(os.path.dirname(__file__), "..", "daq", "journal.py")
-    _spec = importlib.util.spec_from_file_location("journal", _p)
-    _mod = importlib.util.module_from_spec(_spec)
-    sys.modules["journal"] = _mod
-    _spec.loader.exec_module(_mod)
-    JournalWriter, read_journal = _mod.JournalWriter, _mod.read_journal
+from benchargs import parser
+from hotfire.daq.journal import JournalWriter, read_journal
 
 MiB = 1 << 20
 
@@ -71,10 +61,7 @@ def bench_journal(d: str, total: int, bl: list[np.ndarray], rate: float, read: b
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--mib", type=int, default=256, help="bytes per case and round, MiB (default 256)")
-    ap.add_argument("--rounds", type=int, default=5, help="rounds; medians are shown (default 5)")
-    ap.add_argument("--dir", default=os.environ.get("HOTFIRE_BENCH_DIR", "/tmp"))
+    ap = parser(__doc__, rounds=5, mib=256, directory=True)
     args = ap.parse_args(argv)
     total = args.mib * MiB
     d = tempfile.mkdtemp(prefix="hotfire-bench-", dir=args.dir)

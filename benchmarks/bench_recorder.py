@@ -25,7 +25,6 @@ runs will be recorded to.
 """
 from __future__ import annotations
 
-import argparse
 import os
 import shutil
 import statistics
@@ -35,6 +34,7 @@ import time
 
 import numpy as np
 
+from benchargs import parser
 from hotfire.daq.acquisition import Acquisition
 from hotfire.daq.journal import JournalWriter
 from hotfire.daq.recorder import Recorder
@@ -197,12 +197,9 @@ def sustained(d: str, seconds: float) -> dict:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--mib", type=int, default=1024, help="MiB of samples per case and round (default 1024)")
-    ap.add_argument("--rounds", type=int, default=5, help="rounds; medians are shown (default 5)")
+    ap = parser(__doc__, rounds=5, mib=1024, mib_help="MiB of samples per case and round", directory=True,
+                verbose=True)
     ap.add_argument("--sustain", type=float, default=10.0, help="seconds of the paced 105 MS/s run (0: skip)")
-    ap.add_argument("--dir", default=os.environ.get("HOTFIRE_BENCH_DIR", "/tmp"))
-    ap.add_argument("--verbose", "-v", action="store_true", help="print every round")
     args = ap.parse_args(argv)
     total = args.mib * MiB
     d = tempfile.mkdtemp(prefix="hotfire-bench-rec-", dir=args.dir)

@@ -12,13 +12,12 @@ The deque copies each block once (the consumer takes the copy), and so does
 the zero-copy row (the consumer reads views into the ring); the other rings
 copy twice (in and out).
 
-Each figure is the best of REPS short runs spread over the whole run: the
+Each figure is the best of ``--rounds`` short runs spread over the whole run: the
 machine is shared and its caches too, so a mean mostly measures the
 neighbours.
 
-Environment: HOTFIRE_BENCH_SECONDS (time per run, default 0.06),
-HOTFIRE_BENCH_REPS (rounds, default 8),
-HOTFIRE_NOGIL_MIN_BYTES (copy size from which the ring releases the GIL).
+Options: ``--rounds`` (default 8), ``--seconds`` (time per run, default 0.06).
+Environment: HOTFIRE_NOGIL_MIN_BYTES (copy size from which the ring releases the GIL).
 """
 from __future__ import annotations
 
@@ -30,6 +29,7 @@ import time
 
 import numpy as np
 
+from benchargs import parser
 from hotfire.ext import _ring
 from hotfire.ext.ring import Ring
 
@@ -40,8 +40,7 @@ except ImportError:  # optional comparison (needs Boost to build)
 
 RING_BYTES = 4 << 20
 N_CHANNELS = 16
-SECONDS = float(os.environ.get("HOTFIRE_BENCH_SECONDS", "0.06"))
-REPS = int(os.environ.get("HOTFIRE_BENCH_REPS", "8"))
+SECONDS = 0.06  # per run; --seconds
 _yield = getattr(os, "sched_yield", lambda: time.sleep(0))
 
 
@@ -260,7 +259,12 @@ GOALS = {  # (dtype, rows, threads): minimum ratio to the 64 MiB copy
 }
 
 
-def main():
+def main(argv=None):
+    global SECONDS
+    ap = parser(__doc__, rounds=8, rounds_help="rounds; the best is shown")
+    ap.add_argument("--seconds", type=float, default=SECONDS, help=f"time per run (default {SECONDS})")
+    args = ap.parse_args(argv)
+    SECONDS, reps = args.seconds, args.rounds
     t_start = time.perf_counter()
     if "HOTFIRE_NOGIL_MIN_BYTES" in os.environ:
         _ring.set_nogil_min_bytes(int(os.environ["HOTFIRE_NOGIL_MIN_BYTES"]))
@@ -287,8 +291,8 @@ def main():
                                   f(i(c, N_CHANNELS, d, r), b)))
     best = [(0.0, 0.0)] * len(cases)
     bases = []
-    for k in range(REPS):
-        print(f"round {k + 1}/{REPS} ...", file=sys.stderr, flush=True)
+    for k in range(reps):
+        print(f"round {k + 1}/{reps} ...", file=sys.stderr, flush=True)
         bases.append(best_copy_64mib())
         for j, case in enumerate(cases):
             best[j] = max(best[j], case[-1]())
@@ -296,7 +300,7 @@ def main():
     base = max(bases)
     table = [(*case[:4], *b) for case, b in zip(cases, best)]
 
-    print(f"ring {RING_BYTES >> 20} MiB; {N_CHANNELS} channels; best of {REPS} rounds of {SECONDS} s; "
+    print(f"ring {RING_BYTES >> 20} MiB; {N_CHANNELS} channels; best of {reps} rounds of {SECONDS} s; "
           f"copies >= {nogil_min} B release the GIL; GIL switch interval {switch * 1e3:g} ms")
     print(f"baseline np.copyto 64 MiB: {base:.0f} MB/s = 1.00x (best of "
           f"{' '.join(f'{b:.0f}' for b in bases)})")

@@ -46,6 +46,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from hotfire.core.fsutil import fsync_dir
+
 try:  # ISA-L's CRC-32 is the same function as zlib's, with SIMD (~6 GB/s against ~1.8)
     from isal.isal_zlib import crc32 as _crc32
 except ImportError:  # pragma: no cover - isal is a dependency; zlib gives the same values
@@ -207,14 +209,6 @@ def _pack_header(rtype, dtype_code, seq, stream_id, n_channels, first, count,
     return head + hcrc_b + _CRC.pack(rcrc)
 
 
-def _fsync_dir(path: str) -> None:
-    fd = os.open(path, os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-
-
 def _stream_specs(metadata: dict) -> dict[str, tuple[int, int, np.dtype]]:
     """Validate ``metadata["streams"]``; return name -> (id, n_channels, dtype)."""
     streams = metadata.get("streams")
@@ -312,7 +306,7 @@ class JournalWriter:
         created = not os.path.isdir(self.directory)
         os.makedirs(self.directory, exist_ok=True)
         if created:
-            _fsync_dir(os.path.dirname(os.path.abspath(self.directory)))
+            fsync_dir(os.path.dirname(os.path.abspath(self.directory)))
         existing = [n for n in os.listdir(self.directory) if _SEGMENT_RE.match(n)]
         if existing:
             raise FileExistsError(_errno.EEXIST, f"directory already holds a journal ({sorted(existing)[0]}, ...)",
@@ -686,7 +680,7 @@ class JournalWriter:
             os.fsync(fd)
             os.rename(tmp, path)
             made = path
-            _fsync_dir(self.directory)
+            fsync_dir(self.directory)
         except OSError as exc:
             if fd is not None:
                 os.close(fd)

@@ -26,6 +26,7 @@ import h5py
 import numpy as np
 
 from hotfire.core.events import Event
+from hotfire.core.fsutil import fsync_dir
 from hotfire.daq.journal import DataRecord, EventRecord, GapRecord, MetaRecord
 from hotfire.core.rig import parse_rig
 from hotfire.core.runfile.writer import RunFileWriter
@@ -47,15 +48,6 @@ _LATE_ATTRS = {"end_time_utc": "", "recovered": 0, "recovery": "", "journal": ""
 
 class VerificationError(HotfireError):
     """A run file's contents do not match the journal it was built from."""
-
-
-def fsync_dir(path) -> None:
-    """fsync a directory, so that a rename or a new file in it is durable."""
-    fd = os.open(os.fspath(path), os.O_RDONLY | getattr(os, "O_DIRECTORY", 0))
-    try:
-        os.fsync(fd)
-    finally:
-        os.close(fd)
 
 
 def run_metadata(acq, pretrigger_s: float | None = None) -> dict:
