@@ -46,6 +46,7 @@ setup(
         "hotfire.core",
         "hotfire.core.runfile",
         "hotfire.daq",
+        "hotfire.daq.journal",
         "hotfire.daq.sources",
         "hotfire.analysis",
         "hotfire.ext",

@@ -174,7 +174,7 @@ class Faults:
                 self.calls += 1
                 raise OSError(err, os.strerror(err))
             return real(fd, *a)
-        monkeypatch.setattr(journal_mod.os, op, faulty)
+        monkeypatch.setattr(os, op, faulty)  # the journal writer calls os.<op>
 
 
 def _is_journal(fd):

@@ -262,7 +262,7 @@ def test_writer_rejects_bad_input(tmp_path):
 
 
 def test_newer_format_version_is_refused(tmp_path, monkeypatch):
-    monkeypatch.setattr(J, "FORMAT_VERSION", J.FORMAT_VERSION + 1)
+    monkeypatch.setattr(J.format, "FORMAT_VERSION", J.FORMAT_VERSION + 1)
     with JournalWriter(tmp_path / "r", META, RIG) as w:
         w.append("fast", 0, block("fast", 0, 2))
     monkeypatch.undo()
@@ -578,8 +578,8 @@ def test_writeback_and_page_cache_drops_follow_what_is_synced(tmp_path, monkeypa
     """Writeback starts on whole pages as records are written; only synced bytes leave the page
     cache, and none from ``keep_cached_from`` on; a failed sync drops nothing."""
     starts, drops = [], []
-    monkeypatch.setattr(J, "_start_writeback", lambda fd, off, n: starts.append((off, n)))
-    monkeypatch.setattr(J, "_FADV_DONTNEED", os.POSIX_FADV_DONTNEED)
+    monkeypatch.setattr(J.fsio, "start_writeback", lambda fd, off, n: starts.append((off, n)))
+    monkeypatch.setattr(J.fsio, "FADV_DONTNEED", os.POSIX_FADV_DONTNEED)
     real_fadvise = os.posix_fadvise
 
     def fadvise(fd, off, n, advice):
