@@ -12,7 +12,8 @@ import io
 import numpy as np
 
 from hotfire.core.version import __version__
-from hotfire.analysis.textreport import STEADY_ROWS, THRUST_ROWS, _rows
+from hotfire.analysis import metrics as M
+from hotfire.analysis.textreport import rows as _rows
 
 C_BURN, C_STEADY, C_OX, C_FUEL, C_TOT = "#f4a259", "#8cb369", "#3c6e9f", "#bc4b51", "#333333"
 
@@ -282,21 +283,27 @@ table{border-collapse:collapse;font-size:13px;margin:4px 0 8px}
 td,th{padding:3px 10px;border-bottom:1px solid #eee;text-align:right;white-space:nowrap}
 td:first-child,th:first-child{text-align:left} th{background:#f6f6f6;font-weight:600}
 td.err{color:#666} table.left td,table.left th{text-align:left} img{max-width:100%;display:block;margin:6px 0 14px}
-.note{font-size:13px;color:#444} details{font-size:12px;color:#444;margin-top:8px}
+.note{font-size:13px;color:#444}
+td.src,th.src{text-align:left;white-space:normal;font-size:11px;color:#666;max-width:330px}
+tr.degraded td{background:#fff4e0} tr.degraded td.src b{color:#a35200} tr.na td{color:#888} details{font-size:12px;color:#444;margin-top:8px}
 code{font-size:12px}
 """
 
 
 def _tbl(rows, with_truth):
-    h = ["<table><tr><th>quantity</th><th>value</th><th>±U (k=2)</th><th>unit</th>"]
+    """A results table; degraded and n/a rows are marked, with their reason and provenance."""
+    h = [f"<table><tr><th>quantity</th><th>value</th><th>±U (k=2)</th><th>unit</th>"]
     if with_truth:
         h.append("<th>simulated truth</th><th>error</th>")
-    h.append("</tr>")
-    for label, v, u, unit, t, err in rows:
-        h.append(f"<tr><td>{html.escape(label)}</td><td>{v}</td><td>{u}</td><td>{html.escape(unit)}</td>")
+    h.append("<th class='src'>from</th></tr>")
+    for label, v, u, unit, t, err, flag, val in rows:
+        cls = {M.DEGRADED: " class='degraded'", M.NA: " class='na'"}.get(val.state, "")
+        h.append(f"<tr{cls}><td>{html.escape(label)}</td><td>{html.escape(v)}</td><td>{html.escape(u)}</td>"
+                 f"<td>{html.escape(unit)}</td>")
         if with_truth:
-            h.append(f"<td>{t}</td><td class='err'>{err}</td>")
-        h.append("</tr>")
+            h.append(f"<td>{html.escape(t)}</td><td class='err'>{err}</td>")
+        why = f"<b>{flag}</b>: {html.escape(val.reason)}<br>" if flag else ""
+        h.append(f"<td class='src'>{why}{html.escape(val.provenance.text())}</td></tr>")
     h.append("</table>")
     return "".join(h)
 
@@ -328,19 +335,15 @@ def render_html(run, res, truths=None) -> str:
     tt, wt = truths if (truths and run.truth) else (None, None)
     with_truth = tt is not None
     tr = perf.thrust
-    cards = [_card("Total impulse", f"{tr.total_impulse_Ns:,.0f} N s",
-                   f"±{2 * perf.uncertainty['total_impulse_Ns']:,.0f} (k=2)" if "total_impulse_Ns" in perf.uncertainty else ""),
-             _card("Burn time", f"{tr.burn_time_s:.3f} s", f"{tr.thresholds['burn_fraction'] * 100:g} % of "
-                   f"{tr.thresholds['burn_reference']}")]
-    u = perf.uncertainty
-    if perf.isp_s is not None:
-        cards.append(_card("Isp (steady)", f"{perf.isp_s:.1f} s", f"±{2 * u['isp_s']:.1f} s (k=2)" if "isp_s" in u else ""))
-    if perf.c_star_efficiency is not None:
-        cards.append(_card("c* efficiency", f"{perf.c_star_efficiency * 100:.1f} %",
-                           f"±{200 * u['c_star_efficiency']:.1f} % (k=2)" if "c_star_efficiency" in u else ""))
-    if perf.isp_efficiency is not None:
-        cards.append(_card("Isp efficiency", f"{perf.isp_efficiency * 100:.1f} %",
-                           f"±{200 * u['isp_efficiency']:.1f} % (k=2)" if "isp_efficiency" in u else ""))
+    cards = []
+    for v in M.collect(perf, st).values():
+        if v.metric.headline and v.shown:
+            mt = v.metric
+            sub = f"{v.u_text()} {mt.display_unit} (k=2)" if v.U else ""
+            if v.state != M.OK:
+                sub = f"{v.state.upper()}: {v.reason}"
+            cards.append(_card(mt.short, f"{v.text()} {mt.display_unit}".strip(), html.escape(sub),
+                               "" if v.state == M.OK else "bad"))
     if st is not None:
         cards.append(_card("Stability", st.verdict.upper(),
                            f"max excursion {st.max_excursion_percent:.1f} % of Pc",
@@ -350,18 +353,16 @@ def render_html(run, res, truths=None) -> str:
                        ", ".join(h.name for h in bad), "bad" if bad else "ok"))
     out.append("<div class='cards'>" + "".join(cards) + "</div>")
 
-    out.append("<h2>Thrust</h2>")
-    out.append(f"<img alt='thrust' src='data:image/png;base64,{plot_thrust(run, perf)}'>")
-    merged = dict(vars(tr))
-    merged.update(propellant_mass_kg=perf.propellant_mass_kg, isp_from_mass_s=perf.isp_from_mass_s)
-    o = type("O", (), {})()
-    o.__dict__.update(merged)
-    th = tr.thresholds
-    burn = (f"{th['burn_fraction'] * 100:g} % of steady thrust" if th["method"] == "steady"
-            else f"NFPA 1125, {th['burn_fraction'] * 100:g} % of peak")
-    out.append(_tbl(_rows(o, THRUST_ROWS, perf.uncertainty, tt,
-                          {"burn": burn, "basis": "Pc" if tr.ignition_basis == "chamber pressure" else "thrust"}),
-                    with_truth))
+    ctx = M.label_context(perf)
+    th = tr.thresholds if tr is not None else {"method": "steady", "burn_fraction": 0.1,
+                                               "impulse_fraction_of_steady": 0.01,
+                                               "tare_window_s": perf.settings.get("tare_window_s", (-1.5, -0.1))}
+    burn = ctx.get("burn", "on the chamber pressure (no usable thrust)")
+    out.append("<h2>Thrust</h2>" if tr is not None else "<h2>Burn</h2>")
+    out.append(f"<p class='note'>{html.escape(M.CONVENTION)}</p>")
+    if tr is not None:
+        out.append(f"<img alt='thrust' src='data:image/png;base64,{plot_thrust(run, perf)}'>")
+    out.append(_tbl(_rows(M.section("burn", perf), tt, ctx), with_truth))
 
     if perf.plateaus:
         out.append("<h2>Steady state</h2>")
@@ -373,7 +374,7 @@ def render_html(run, res, truths=None) -> str:
         for i, w in enumerate(perf.plateaus):
             tag = "Steady window" if len(perf.plateaus) == 1 else f"Plateau {i + 1}"
             out.append(f"<h3 style='font-size:14px;margin:12px 0 2px'>{tag}: {w.start_s:+.3f} to {w.end_s:+.3f} s</h3>")
-            out.append(_tbl(_rows(w, STEADY_ROWS, w.uncertainty, wt[i] if wt else None, {}), with_truth))
+            out.append(_tbl(_rows(M.section("steady", w, perf), wt[i] if wt else None, ctx), with_truth))
     for fn, title in ((plot_flows, "Mass flows and O/F"), (plot_efficiency, "Efficiencies over time")):
         png = fn(run, perf)
         if png:

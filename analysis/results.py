@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 
 from hotfire.core import health as _health
 from hotfire.analysis.alloc import keep_freed_memory
+from hotfire.analysis import metrics as _metrics
 from hotfire.analysis import uncertainty as _unc
 from hotfire.analysis.performance import Performance, Settings, _jsonable, analyze
 from hotfire.analysis.stability import Stability, analyze_stability, prepare
@@ -42,15 +43,47 @@ class Results:
     imported: dict | None = None
     notes: list[str] = field(default_factory=list)
 
+    def metrics(self) -> dict:
+        """Every registered metric as a :class:`~hotfire.analysis.metrics.Value`:
+        ``{"burn": {key: Value}, "steady_windows": [{key: Value}], "stability": {key: Value}}``."""
+        perf = self.performance
+        return {
+            "burn": {v.key: v for v in _metrics.section("burn", perf, level=None)},
+            "steady_windows": [{v.key: v for v in _metrics.section("steady", w, perf, level=None)}
+                               for w in (perf.plateaus if perf else [])],
+            "stability": {v.key: v for v in _metrics.section("stability", self.stability, level=None)},
+        }
+
     def to_dict(self, series: bool = False) -> dict:
+        """JSON-able results. Every uncertainty in it is expanded (k = 2, ~95 %): ``metrics`` holds each
+        registered metric with its status and provenance (:meth:`Value.to_dict`), ``results`` the full
+        analysis (its ``uncertainty`` dicts expanded too)."""
+        res = self.performance.to_dict(series=series) if self.performance else None
+        if res is not None:
+            _expand(res)
+        m = self.metrics()
         return _jsonable({
             "test_id": self.test_id, "rig": self.rig, "path": self.path,
-            "results": self.performance.to_dict(series=series) if self.performance else None,
+            "uncertainty_convention": {"kind": "expanded", "k": _metrics.K, "coverage": "~95 %",
+                                       "text": _metrics.CONVENTION},
+            "metrics": {"burn": _metrics.to_json(m["burn"]),
+                        "steady_windows": [_metrics.to_json(w) for w in m["steady_windows"]],
+                        "stability": _metrics.to_json(m["stability"])},
+            "results": res,
             "stability": self.stability.to_dict() if self.stability else None,
             "uncertainty": {k: p.to_dict() for k, p in self.uncertainty.items()},
             "health": {k: h.to_dict() for k, h in self.health.items()},
             "truth": self.truth, "imported": self.imported, "notes": self.notes,
         })
+
+
+def _expand(d: dict) -> None:
+    """Standard uncertainties (k = 1, as computed) of a ``Performance.to_dict`` -> expanded (k = 2)."""
+    for holder in [d, d.get("steady") or {}, *(d.get("plateaus") or [])]:
+        u = holder.get("uncertainty")
+        if isinstance(u, dict):
+            holder["uncertainty"] = {k: (_metrics.K * v if isinstance(v, (int, float)) else v) for k, v in u.items()}
+            holder["uncertainty_k"] = _metrics.K
 
 
 def analyze_run(run, settings: Settings | None = None, stability: bool = True,
