@@ -22,7 +22,7 @@ def describe(rep) -> str:
         out.append("  no end-of-run record: the recording did not close (crash or kill); "
                    "recovered up to the last valid record")
     for seg, off, reason in rep.damage:
-        out.append(f"  damage: {seg} at byte {off}: {reason} (ignored from there to the segment's end)")
+        out.append(f"  damage: {seg} at byte {off}: {reason}")
     if not rep.damage:
         out.append("  no damage")
     out.append(f"  {'stream':<10} {'samples':>12} {'first':>10} {'end':>12} {'segments':>8}  gaps")

@@ -1,7 +1,7 @@
 """Rebuilding a run file from the journal a crash (or a full disk) left.
 
 :func:`recover` reads the journal (:func:`hotfire.daq.journal.read_journal`:
-every segment up to its first invalid record; later segments still count),
+every valid record; after damage it resynchronises on the next valid record),
 feeds every valid record, in sequence order, to the same
 :class:`~hotfire.daq.runbuild.RunBuilder` the recorder uses live, and seals
 the result as ``<test id>.h5`` next to the journal directory. Nothing is

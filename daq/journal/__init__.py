@@ -13,7 +13,7 @@ Modules, one job each:
 * :mod:`.format`: record framing, CRCs, constants, errors;
 * :mod:`.writer`: :class:`JournalWriter` (with :mod:`.fsio`, its OS helpers);
 * :mod:`.records`: the records the reader returns;
-* :mod:`.reader`: :func:`read_journal` (the validating, resynchronising scan), :func:`read_record`;
+* :mod:`.reader`: :func:`read_journal`, :func:`read_record`; :mod:`.scan`: the validating, resynchronising scan of a segment;
 * :mod:`.rows`: :func:`stream_rows`, :func:`explain_missing`.
 
 Examples
@@ -25,7 +25,7 @@ Examples
 >>> for rec in read_journal(run_dir): ...                  # doctest: +SKIP
 """
 from hotfire.daq.journal.format import (
-    DATA, EVENT, FORMAT_VERSION, GAP, HEADER_SIZE, META, RECORD_MAGIC, SEGMENT, SEGMENT_MAGIC,
+    DATA, EVENT, FORMAT_VERSION, GAP, HEADER_COPY, HEADER_SIZE, META, RECORD_MAGIC, SEGMENT, SEGMENT_MAGIC,
     JournalFormatError, JournalReadError, JournalWriteError, RecordLocation, segment_name,
 )
 from hotfire.daq.journal.records import Damage, DataRecord, EventRecord, GapRecord, MetaRecord, SegmentInfo
@@ -34,7 +34,7 @@ from hotfire.daq.journal.rows import StreamRows, explain_missing, stream_rows
 from hotfire.daq.journal.writer import JournalWriter
 
 __all__ = [
-    "FORMAT_VERSION", "HEADER_SIZE", "RECORD_MAGIC", "SEGMENT_MAGIC",
+    "FORMAT_VERSION", "HEADER_COPY", "HEADER_SIZE", "RECORD_MAGIC", "SEGMENT_MAGIC",
     "SEGMENT", "DATA", "GAP", "EVENT", "META",
     "JournalWriter", "JournalWriteError", "JournalFormatError", "JournalReadError",
     "Journal", "DataRecord", "GapRecord", "EventRecord", "MetaRecord", "Damage", "SegmentInfo",

@@ -60,6 +60,8 @@ assert HEADER_SIZE == 64
 _SEG = struct.Struct("<8sHHI32sII")
 
 _SEGMENT_RE = re.compile(r"^journal-(\d{6,})\.hfj$")
+#: a copy of segment 1's SEGMENT record, written with it: the journal's description survives damage to every segment header
+HEADER_COPY = "journal-header.hfj"
 
 
 # A valid record never claims more than this; a larger length is corruption

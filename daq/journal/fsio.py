@@ -42,3 +42,21 @@ def write_fd_all(fd: int, data: bytes) -> None:
         if k <= 0:
             raise OSError(_errno.ENOSPC, os.strerror(_errno.ENOSPC))
         mv = mv[k:]
+
+
+def write_file(path: str, data: bytes) -> None:
+    """Create ``path`` holding ``data``, synced (temporary name, ``fsync``, rename; the caller syncs the directory)."""
+    tmp = path + ".tmp"
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_CLOEXEC", 0), 0o644)
+    try:
+        write_fd_all(fd, data)
+        os.fsync(fd)
+        os.rename(tmp, path)
+    except OSError:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    finally:
+        os.close(fd)

@@ -5,21 +5,20 @@ See docs/journal-format.md, "Reading and recovery".
 from __future__ import annotations
 
 import errno as _errno
-import hashlib
-import json
 import os
 from collections.abc import Iterator
 
 import numpy as np
 
+
 from hotfire.daq.journal import format as _fmt
 from hotfire.daq.journal.format import (
-    _SEG, _SEGMENT_RE, DATA, HEADER_SIZE, RECORD_MAGIC, SEGMENT, SEGMENT_MAGIC,
-    JournalFormatError, JournalReadError, _check_header, _crc32, segment_name,
+    _SEGMENT_RE, DATA, HEADER_COPY, HEADER_SIZE, JournalFormatError, JournalReadError, _check_header, _crc32, segment_name,
 )
 from hotfire.daq.journal.records import (
     Damage, DataRecord, EventRecord, GapRecord, MetaRecord, SegmentInfo, _Entry, _entry, _materialise,
 )
+from hotfire.daq.journal.scan import _Reader, read_segment_header, scan_records
 
 
 class Journal:
@@ -89,16 +88,16 @@ class Journal:
         return _materialise(fd, e, os.path.join(self.directory, e.segment))
 
 
-
 def read_journal(directory) -> Journal:
     """Scan and validate the journal in ``directory``.
 
-    Each segment is read up to its first invalid record (bad magic, short
-    header, short payload, header or record CRC mismatch, sequence
-    discontinuity, inconsistent fields); the rest of that segment is reported
-    in :attr:`Journal.damage` and ignored. Later segments are still read if
-    their header is valid, and a sequence discontinuity between segments is
-    reported too. No row is ever invented.
+    Every record is checked (magic, header CRC, length, record CRC, sequence
+    number, fields against the stream spec). After a record that fails, the
+    scan resynchronises on the next valid record, so damage costs only the
+    records it touches; a segment header that cannot be used is replaced by
+    another header of the journal (another segment's, or the writer's copy in
+    ``journal-header.hfj``). Every damaged place, lost segment and sequence
+    discontinuity is reported in :attr:`Journal.damage`. No row is ever invented.
 
     Parameters
     ----------
@@ -113,14 +112,32 @@ def read_journal(directory) -> Journal:
     FileNotFoundError
         No journal segment in ``directory``.
     JournalFormatError
-        No segment has a valid header, or the journal was written by a newer
-        format version than this reader knows.
+        No segment has a valid header (and there is no valid header copy), or
+        the journal was written by a newer format version than this reader knows.
     """
     directory = os.fspath(directory)
     names = sorted((int(m.group(1)), n) for n in os.listdir(directory) if (m := _SEGMENT_RE.match(n)))
     if not names:
         raise FileNotFoundError(_errno.ENOENT, "no journal segments (journal-*.hfj)", directory)
     j = Journal(directory)
+    headers = {}
+    for number, name in names:
+        path = os.path.join(directory, name)
+        with _Reader(path) as r:
+            headers[name] = read_segment_header(r, path, number)
+    base = next((h for h, _ in headers.values() if h is not None), None)
+    copy = os.path.join(directory, HEADER_COPY)
+    if base is None and os.path.exists(copy):
+        with _Reader(copy) as r:
+            base, why = read_segment_header(r, copy, None)
+        if base is None:
+            j.damage.append(Damage(HEADER_COPY, 0, f"unreadable header copy: {why}"))
+    if base is None:
+        reasons = "; ".join([f"{n}@0: unreadable segment header: {why}" for n, (_, why) in headers.items()]
+                            + [f"{d.segment}@{d.offset}: {d.reason}" for d in j.damage])
+        raise JournalFormatError(f"{directory}: no segment with a valid header ({reasons})")
+    j.metadata, j.rig_text, j.rig_sha256 = base.info["metadata"], base.rig_text, base.rig_sha256
+    j.journal_id, j.streams, j.format_version = base.info["journal_id"], base.info["streams"], base.version
     expected_seq = None
     prev_number = 0
     for number, name in names:
@@ -128,136 +145,28 @@ def read_journal(directory) -> Journal:
             missing = ", ".join(segment_name(k) for k in range(prev_number + 1, number))
             j.damage.append(Damage(name, 0, f"segment(s) missing before this one: {missing}"))
         prev_number = number
-        expected_seq = _scan_segment(j, name, number, expected_seq)
-    if not j.segments:
-        reasons = "; ".join(f"{d.segment}@{d.offset}: {d.reason}" for d in j.damage)
-        raise JournalFormatError(f"{directory}: no segment with a valid header ({reasons})")
-    return j
-
-
-class _Reader:
-    """Positional reads of one segment file."""
-
-    def __init__(self, path: str):
-        self.fd = os.open(path, os.O_RDONLY)
-        self.size = os.fstat(self.fd).st_size
-        self.buf = bytearray(1 << 20)
-
-    def header(self, offset: int) -> bytes:
-        return os.pread(self.fd, HEADER_SIZE, offset)
-
-    def read(self, offset: int, n: int) -> memoryview:
-        """Read into a reused buffer: the view is valid until the next read."""
-        if n > len(self.buf):
-            self.buf = bytearray(n)
-        mv = memoryview(self.buf)[:n]
-        got = os.preadv(self.fd, [mv], offset)
-        return mv[:got]
-
-    def close(self):
-        os.close(self.fd)
-
-
-
-def _zero_tail(r: _Reader, offset: int) -> bool:
-    pos = offset
-    while pos < r.size:
-        chunk = r.read(pos, min(1 << 20, r.size - pos))
-        if bytes(chunk).count(0) != len(chunk):
-            return False
-        pos += len(chunk)
-    return True
-
-
-def _scan_segment(j: Journal, name: str, number: int, expected_seq: int | None) -> int | None:
-    """Validate one segment, append its entries to ``j``; return the next expected seq."""
-    r = _Reader(os.path.join(j.directory, name))
-    try:
-        # --- segment header record
-        b = r.header(0)
-        f, why = _check_header(b, 0, r.size)
-        if f is None:
-            j.damage.append(Damage(name, 0, f"unreadable segment header: {why}"))
-            return expected_seq
-        _, rtype, _, _, seq, _, _, first, _, plen, _, _, rcrc = f
-        if rtype != SEGMENT:
-            j.damage.append(Damage(name, 0, f"unreadable segment header: record type {rtype}"))
-            return expected_seq
-        payload = bytes(r.read(HEADER_SIZE, plen))
-        if _crc32(payload, _crc32(b[:60])) != rcrc:
-            j.damage.append(Damage(name, 0, "unreadable segment header: CRC mismatch"))
-            return expected_seq
-        if len(payload) < _SEG.size:
-            j.damage.append(Damage(name, 0, "unreadable segment header: too short"))
-            return expected_seq
-        magic, version, _, seg_no, rig_hash, jlen, rlen = _SEG.unpack_from(payload)
-        if magic != SEGMENT_MAGIC:
-            j.damage.append(Damage(name, 0, "unreadable segment header: bad segment magic"))
-            return expected_seq
-        if version > _fmt.FORMAT_VERSION:
-            raise JournalFormatError(
-                f"{os.path.join(j.directory, name)}: journal format version {version} is newer than "
-                f"this reader ({_fmt.FORMAT_VERSION}); upgrade hotfire to read it")
-        if seg_no != number or first != number or _SEG.size + jlen + rlen != len(payload):
-            j.damage.append(Damage(name, 0, f"unreadable segment header: inconsistent "
-                                             f"(segment number {seg_no}, lengths)"))
-            return expected_seq
-        info = json.loads(payload[_SEG.size:_SEG.size + jlen].decode("utf-8"))
-        rig_b = payload[_SEG.size + jlen:]
-        if hashlib.sha256(rig_b).digest() != rig_hash:
-            j.damage.append(Damage(name, 0, "unreadable segment header: rig text sha256 mismatch"))
-            return expected_seq
-        if not j.segments:
-            j.metadata = info["metadata"]
-            j.rig_text = rig_b.decode("utf-8")
-            j.rig_sha256 = rig_hash.hex()
-            j.journal_id = info["journal_id"]
-            j.streams = info["streams"]
-            j.format_version = version
-        elif info["journal_id"] != j.journal_id:
-            j.damage.append(Damage(name, 0, f"segment belongs to another journal ({info['journal_id']})"))
-            return expected_seq
-        if expected_seq is not None and seq != expected_seq:
-            j.damage.append(Damage(name, 0, f"sequence discontinuity: expected {expected_seq}, "
-                                            f"found {seq} ({seq - expected_seq} records missing)"))
-        by_id = {s["id"]: (sname, s["n_channels"], np.dtype(s["dtype"])) for sname, s in info["streams"].items()}
-        seg = SegmentInfo(name, number, r.size, HEADER_SIZE + plen, seq, seq)
+        h, why = headers[name]
+        with _Reader(os.path.join(directory, name)) as r:
+            if h is not None:
+                if h.info["journal_id"] != j.journal_id:
+                    j.damage.append(Damage(name, 0, f"segment belongs to another journal ({h.info['journal_id']})"))
+                    continue
+                if expected_seq is not None and h.seq != expected_seq:
+                    j.damage.append(Damage(name, 0, f"sequence discontinuity: expected {expected_seq}, "
+                                                    f"found {h.seq} ({h.seq - expected_seq} records missing)"))
+                seg, nxt = scan_records(r, name, h.end, h.seq + 1, h.by_id, j._entries, j.damage)
+                seg.first_seq, seg.last_seq = h.seq, max(seg.last_seq, h.seq)
+            else:
+                # Rebuilt: the journal's description from ``base``; the records found by search.
+                start = expected_seq if expected_seq is not None else (0 if number == 1 else None)
+                seg, nxt = scan_records(r, name, 0, None if start is None else start + 1, base.by_id,
+                                        j._entries, j.damage, lost_why=f"unreadable segment header: {why}")
+                if seg.first_seq < 0:
+                    continue
+        seg.number = number
         j.segments.append(seg)
-
-        # --- records
-        offset = HEADER_SIZE + plen
-        next_seq = seq + 1
-        while offset < r.size:
-            b = r.header(offset)
-            f, why = _check_header(b, offset, r.size)
-            if f is None:
-                if why == "bad magic" and _zero_tail(r, offset):
-                    why = f"zero-filled tail ({r.size - offset} bytes)"
-                j.damage.append(Damage(name, offset, why))
-                break
-            _, rtype, dcode, _, seq, sid, nch, first, count, plen, tns, _, rcrc = f
-            head_crc = _crc32(b[:60])
-            payload = r.read(offset + HEADER_SIZE, plen)
-            if _crc32(payload, head_crc) != rcrc:
-                j.damage.append(Damage(name, offset, "CRC mismatch"))
-                break
-            if seq != next_seq:
-                j.damage.append(Damage(name, offset, f"sequence discontinuity: expected {next_seq}, found {seq}"))
-                break
-            e, why = _entry(rtype, dcode, seq, sid, nch, first, count, plen, tns, head_crc, rcrc,
-                            payload, by_id, name, offset)
-            if e is None:
-                j.damage.append(Damage(name, offset, f"inconsistent record: {why}"))
-                break
-            j._entries.append(e)
-            seg.last_seq = seq
-            next_seq = seq + 1
-            offset += HEADER_SIZE + plen
-        seg.valid_end = offset
-        return next_seq
-    finally:
-        r.close()
-
+        expected_seq = nxt
+    return j
 
 
 def read_record(path, offset: int, streams: dict, fd: int | None = None):

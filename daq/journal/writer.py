@@ -22,7 +22,7 @@ import numpy as np
 from hotfire.daq.journal import format as _fmt
 from hotfire.daq.journal import fsio
 from hotfire.daq.journal.format import (
-    _CODE_OF, _SEG, _SEGMENT_RE, DATA, EVENT, GAP, HEADER_SIZE, META, NO_STREAM, SEGMENT,
+    _CODE_OF, _SEG, _SEGMENT_RE, DATA, EVENT, GAP, HEADER_COPY, HEADER_SIZE, META, NO_STREAM, SEGMENT,
     SEGMENT_MAGIC, JournalWriteError, RecordLocation, _dumps, _pack_header, _stream_specs, segment_name,
 )
 
@@ -448,7 +448,8 @@ class JournalWriter:
         """Create segment ``number`` with its header record; caller holds the lock.
 
         The header is written to a temporary name, synced and renamed, so a
-        crash never leaves a segment file without a complete header.
+        crash never leaves a segment file without a complete header. The first
+        segment's header is also copied to ``journal-header.hfj``.
         """
         path = os.path.join(self.directory, segment_name(number))
         tmp = path + ".tmp"
@@ -468,6 +469,8 @@ class JournalWriter:
             os.fsync(fd)
             os.rename(tmp, path)
             made = path
+            if number == 1:  # a copy of the header, for when every segment's own is damaged
+                fsio.write_file(os.path.join(self.directory, HEADER_COPY), record)
             fsio.fsync_dir(self.directory)
         except OSError as exc:
             if fd is not None:

@@ -43,6 +43,11 @@ META = {
 }
 
 
+def segments(d) -> list[str]:
+    """The segment files of journal directory ``d``, in order (not the header copy)."""
+    return sorted(n for n in os.listdir(d) if n.startswith("journal-0"))
+
+
 def block(stream: str, first: int, n: int, seed: int = 0) -> np.ndarray:
     """Deterministic rows covering each dtype's extremes (and NaN/inf for floats)."""
     spec = META["streams"][stream]
@@ -142,7 +147,7 @@ def test_one_channel_1d_rows_and_non_contiguous_input(tmp_path):
 def test_segment_rotation(tmp_path):
     d = tmp_path / "run"
     expected = write_mixed(d, n_rounds=40, segment_bytes=4096)
-    names = sorted(os.listdir(d))
+    names = segments(d)
     assert len(names) > 5 and names[0] == segment_name(1)
     assert all(os.path.getsize(d / n) <= 4096 for n in names)
     j = read_journal(d)
@@ -280,7 +285,7 @@ def reference(tmp_path_factory):
     expected = write_mixed(d, n_rounds=12, segment_bytes=4000)
     j = read_journal(d)
     assert j.damage == [] and [snap(r) for r in j] == expected
-    names = sorted(os.listdir(d))
+    names = segments(d)
     last = names[-1]
     size = os.path.getsize(d / last)
     recs = [(r.offset, snap(r)) for r in j if r.segment == last]
@@ -304,10 +309,13 @@ def damaged(reference, tmp_path, name: str, mutate) -> str:
     return d
 
 
-def check(reference, d, valid_in_last: int, damage_at: int | None, reason: str | None, ctx: str):
-    """The reader returns exactly the records before the damage, and says where and why."""
+def check(reference, d, valid_in_last: int, damage_at: int | None, reason: str | None, ctx: str,
+          resync: bool = False):
+    """The reader returns exactly the records before the damage (``resync``: all but record
+    ``valid_in_last`` of the last segment, the one damaged), and says where and why."""
     j = read_journal(d)
-    want = reference["expected"][: reference["n_before"] + valid_in_last]
+    n = reference["n_before"] + valid_in_last
+    want = reference["expected"][:n] + (reference["expected"][n + 1:] if resync else [])
     got = [snap(r) for r in j]
     assert got == want, f"{ctx}: {len(got)} records read, {len(want)} valid"
     if damage_at is None:
@@ -407,7 +415,7 @@ def test_bit_flips_in_headers_and_payloads(reference, tmp_path):
                 reason = "header CRC mismatch"
             else:
                 reason = "CRC mismatch"
-            n += check(reference, d, i, a, reason, f"bit flip in record {i} {where} byte {p}")
+            n += check(reference, d, i, a, reason, f"bit flip in record {i} {where} byte {p}", resync=True)
     assert n >= 150
 
 
@@ -425,7 +433,7 @@ def test_well_framed_but_inconsistent_record(reference, tmp_path):
         return x[:a] + _refresh_crcs(rec) + x[b:]
 
     d = damaged(reference, tmp_path, "rows", more_rows)
-    check(reference, d, i, a, "inconsistent record", "row count larger than the payload")
+    check(reference, d, i, a, "inconsistent record", "row count larger than the payload", resync=True)
 
 
 def test_damage_in_a_middle_segment_and_lost_segments(reference, tmp_path):
@@ -447,15 +455,17 @@ def test_damage_in_a_middle_segment_and_lost_segments(reference, tmp_path):
     j = read_journal(d)
     assert any("missing before this one" in x.reason for x in j.damage)
     assert [snap(r) for r in j] == [w for w in want if w[1] not in {sn[1] for seg, _, sn in j0 if seg == names[1]}]
-    # A segment whose header is damaged is skipped entirely.
+    # A segment whose header is damaged is rebuilt from another header: its records are all read.
+    before = [snap(r) for r in read_journal(d)]
     with open(d / names[2], "r+b") as f:
         f.seek(100)
         b = f.read(1)
         f.seek(100)
         f.write(bytes([b[0] ^ 1]))
     j = read_journal(d)
-    assert any(x.segment == names[2] and "unreadable segment header" in x.reason for x in j.damage)
-    assert all(r.segment != names[2] for r in j)
+    dmg = [x for x in j.damage if x.segment == names[2] and "unreadable" in x.reason]
+    assert len(dmg) == 1 and "unreadable segment header: CRC mismatch; resynchronised at offset" in dmg[0].reason
+    assert [snap(r) for r in j] == before and any(r.segment == names[2] for r in j)
 
 
 def test_no_valid_segment(tmp_path):
@@ -659,7 +669,7 @@ def test_enospc_when_creating_a_segment(tmp_path, monkeypatch):
     d = tmp_path / "r"
     w = JournalWriter(d, META, RIG, sync_interval=None, segment_bytes=4096)
     i = 0
-    while len(os.listdir(d)) == 1 and os.path.getsize(w.path) < 4096 - 200:
+    while len(segments(d)) == 1 and os.path.getsize(w.path) < 4096 - 200:
         w.append("counts", i, block("counts", i, 4))
         i += 4
     f = Faults(monkeypatch)
@@ -669,7 +679,7 @@ def test_enospc_when_creating_a_segment(tmp_path, monkeypatch):
             w.append("counts", i, block("counts", i, 100))
             i += 100
     assert ei.value.operation in ("create", "write")
-    assert sorted(os.listdir(d)) == [segment_name(1)]  # no half-made segment or temp file
+    assert sorted(os.listdir(d)) == [segment_name(1), J.HEADER_COPY]  # no half-made segment or temp file
     f.clear()
     w.append("counts", i, block("counts", i, 100))
     w.close()
