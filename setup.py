@@ -49,6 +49,7 @@ setup(
         "hotfire.daq.journal",
         "hotfire.daq.sources",
         "hotfire.analysis",
+        "hotfire.analysis.compare",
         "hotfire.ext",
         "hotfire.gui",
     ],

@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from hotfire.analysis.compare import (Subject, compare, detect_ignition, read_eng, resample, thrust_metrics,
-                                      to_html, write_html)
+from hotfire.analysis import metrics as M
+from hotfire.analysis.compare import Subject, Trace, compare, load_eng, read_eng, resample, to_html, write_html
 from hotfire.analysis.performance import analyze
 from hotfire.analysis.results import analyze_run
 from hotfire.core.runfile.reader import open_run
@@ -78,7 +78,7 @@ def test_runs_from_both_rigs_compare_by_role_in_si(pair):
     assert perf["thrust_N"] == pytest.approx(4.4482216152605 * (np.mean(lbf[(cells[0].t > 0.6) & (cells[0].t < 0.9)])
                                                                  - np.mean(lbf[cells[0].t < -0.1])), rel=2e-3)
     # the metrics table: differences from the reference (the first run), with the
-    # analysis's standard uncertainties combined; n/a where it gives none
+    # analysis's uncertainties expanded (k = 2) and combined; n/a where it gives none
     u = []
     for p in pair:
         with open_run(p) as run:
@@ -87,12 +87,43 @@ def test_runs_from_both_rigs_compare_by_role_in_si(pair):
     isp = rows["isp_s"]
     assert isp.diff[1] == pytest.approx(isp.values[1] - isp.values[0])
     assert isp.diff_pct[1] == pytest.approx((isp.values[1] / isp.values[0] - 1) * 100)
-    assert isp.u == [u[0]["isp_s"], u[1]["isp_s"]]
-    assert isp.diff_u[1] == pytest.approx(math.hypot(u[0]["isp_s"], u[1]["isp_s"]))
-    assert rows["burn_time_s"].diff_u == [None, None]  # the analysis gives no uncertainty for it
+    assert isp.U == [2 * u[0]["isp_s"], 2 * u[1]["isp_s"]]
+    assert isp.diff_U[1] == pytest.approx(2 * math.hypot(u[0]["isp_s"], u[1]["isp_s"]))
+    assert rows["burn_time_s"].diff_U == [None, None]  # the analysis gives no uncertainty for it
     text = cmp.table()
     assert "THRUST_A [lbf] @ 10000 Hz + THRUST_B [lbf] @ 10000 Hz -> N" in text
-    assert "PC_MAIN [psi] @ 10000 Hz -> Pa" in text and "±u = standard uncertainty" in text
+    assert "PC_MAIN [psi] @ 10000 Hz -> Pa" in text and "expanded uncertainty, k = 2" in text
+
+
+def _column_ends(header: str) -> list[int]:
+    """Where each right-aligned column of a table's header ends (after the metric and unit columns)."""
+    return [m.end() for m in re.finditer(r"\S+(?: \S+)*", header)][2:]
+
+
+def test_terminal_metric_columns_are_aligned_and_apart(pair):
+    cmp = compare([pair[0], pair[1], pair[0]], roles=["thrust"])
+    lines = cmp.table(width=100).splitlines()
+    heads = [i for i, ln in enumerate(lines) if ln.startswith("  metric ")]
+    assert len(heads) >= 2  # three runs do not fit 100 columns in one block
+    for h in heads:
+        ends = _column_ends(lines[h])
+        body = []
+        for ln in lines[h + 1:]:
+            if not ln.strip():
+                break
+            body.append(ln)
+        assert len(body) == len(cmp.rows)
+        for ln in body:
+            assert len(ln) <= 100, ln
+            for e in ends:  # a cell ends where its heading does, two spaces before the next
+                if e <= len(ln) and ln[e - 1] != " ":
+                    assert e == len(ln) or ln[e:e + 2] == "  ", ln
+                else:
+                    assert ln[e - 2:e].strip() == "" or e > len(ln), ln  # an empty cell
+            cells = re.split(r"\s{2,}", ln.strip())
+            assert all(len(c) < 30 for c in cells), ln  # no two numbers run together
+    imp = next(ln for ln in lines if ln.strip().startswith("Total impulse"))
+    assert re.search(r"\d ±\d+  +\d", imp)  # "19,278 ±42   584,097 ±856": two spaces at least between runs
 
 
 def test_alignment_at_ignition_lines_up_the_starts(pair):
@@ -103,7 +134,9 @@ def test_alignment_at_ignition_lines_up_the_starts(pair):
             truth[run.test_id] = run.truth["ignition_s"] - run.truth["t0_s"]
     by_t0 = compare([le, kr], align="t0")
     by_ign = compare([le, kr], align="ignition", window=(-0.2, 0.6))
-    for s in by_ign.subjects:
+    for s, p in zip(by_ign.subjects, pair):
+        with open_run(p) as run:  # the very ignition `hotfire analyze` reports
+            assert s.ignition_s == analyze_run(run, stability=False).performance.thrust.ignition_delay_s
         assert s.ignition_role == "chamber_pressure"
         # detected at 10 % of the Pc rise: a few ms after the model's ignition
         assert 0.0 <= s.ignition_s - truth[s.test_id] < 0.010
@@ -140,14 +173,6 @@ def test_resample_averages_down_and_never_bridges_a_gap():
     slow = np.arange(0, 11) / 10.0  # 10 Hz, interpolated up
     k0, out = resample(slow, slow * 2, 100.0)
     assert k0 == 0 and np.allclose(out, np.arange(101) / 50.0)
-
-
-def test_ignition_detector_ignores_a_spike_before_the_rise():
-    t = np.arange(0, 2, 1e-3)
-    v = np.where(t > 0.8, 1 - np.exp(-(t - 0.8) / 0.03), 0.0) * 20 + 1
-    v[300:305] = 15.0  # a 5 ms spike before ignition
-    assert detect_ignition(t, v) == pytest.approx(0.8 + 0.03 * math.log(1 / 0.9), abs=0.002)
-    assert detect_ignition(t, np.ones_like(t)) is None
 
 
 ENG = """; made up for the test: a 1.0 s trapezoid
@@ -190,25 +215,28 @@ def test_public_certified_curves_total_impulse(tmp_path):
         pts = [ln.strip() for ln in csv.read_text().splitlines() if ln[:1].isdigit()]
         eng = tmp_path / f"{name}.eng"
         eng.write_text(f"{name} 75 500 0 1 2 X\n" + "\n".join(p.replace(",", " ") for p in pts) + "\n")
-        c = read_eng(eng)
-        fine = np.arange(0, c.t[-1], 1e-4)
-        m = thrust_metrics(fine, np.interp(fine, c.t, c.F))
-        assert m["total_impulse_Ns"] == pytest.approx(certified[name], rel=0.01), name
+        subj = load_eng(eng)  # imported as a run and analysed as every run is
+        assert subj.metrics["total_impulse_Ns"].value == pytest.approx(certified[name], rel=0.01), name
 
 
-def test_differences_carry_uncertainties_when_the_analysis_gives_them():
-    a = Subject("A", "a.h5", "run", "A", results={"isp_s": 250.0, "uncertainty": {"isp_s": 3.0}})
-    b = Subject("B", "b.h5", "run", "B", results={"isp_s": 260.0, "isp_s_u": 4.0})
-    for s in (a, b):
-        from hotfire.analysis.compare import Trace
-
+def test_differences_carry_expanded_uncertainties_and_degraded_values_are_marked():
+    isp = M.by_key()["isp_s"]
+    a = Subject("A", "a.h5", "run", "A", metrics={"isp_s": M.Value(isp, 250.0, 6.0)})
+    b = Subject("B", "b.h5", "run", "B", metrics={"isp_s": M.Value(isp, 260.0, 8.0, M.DEGRADED, "FM-F drifts")})
+    c = Subject("C", "c.h5", "run", "C", metrics={"isp_s": M.Value(isp, None, None, M.NA, "no fuel flow meter")})
+    for s in (a, b, c):
         s.traces["thrust"] = Trace("thrust", "N", 1000.0, 0, np.ones(10), ["F"], ["N"], [1000.0])
-    cmp = compare([a, b], roles=["thrust"])
+    cmp = compare([a, b, c], roles=["thrust"])
     row = next(r for r in cmp.rows if r.key == "isp_s")
-    assert row.diff == [None, 10.0] and row.diff_u == [None, 5.0]
-    assert "(+4.0%±2.0)" in cmp.table()
+    assert row.diff == [None, 10.0, None] and row.diff_U == [None, 10.0, None]
+    text = cmp.table()
+    line = next(ln for ln in text.splitlines() if ln.strip().startswith("Isp "))
+    assert re.search(r"260\.00 ±8\.00 \*\s+\+4\.00 % ±4\.00\s+n/a$", line)
+    assert "B: Isp degraded: FM-F drifts" in text and "C: Isp n/a: no fuel flow meter" in text
     html = to_html(cmp)
-    assert "+10.0" in html and "5.0" in html and "n/a &mdash;" not in html
+    assert "<td class='degraded' title='degraded: FM-F drifts'>260.00 ±8.00 *</td>" in html
+    assert "+4.00 % ±4.00" in html and "k = 2" in html
+    assert "C: Isp n/a: no fuel flow meter" in html
 
 
 def _pngs(html: str) -> dict:
