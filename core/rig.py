@@ -52,6 +52,21 @@ DTYPES = ("int16", "int32", "float32", "float64")
 TERMINALS = ("default", "diff", "rse", "nrse", "pseudodiff")
 TC_TYPES = ("B", "E", "J", "K", "N", "R", "S", "T")
 
+#: Sample rates (Hz) a stream's device can run at, by the device name's prefix (NI's
+#: naming); the first match wins, "" is any other device (and the simulator).
+#: C Series in a cDAQ chassis: up to 1 MS/s (NI 9223); PXI(e) and USB/PCIe
+#: multifunction boards: up to 10 MS/s class; imported files: whatever they held.
+DEVICE_RATES = (
+    ("import", 1e-6, 1e9),
+    ("cdaq", 1.0, 1e6),
+    ("pxi", 1.0, 10e6),
+    ("", 1.0, 10e6),
+)
+#: Plausible bounds of a firing's sequence, seconds (a rig file asking for more is a typo).
+SEQUENCE_MAX_S = {"pretrigger_s": 600.0, "burn_s": 3600.0, "posttrigger_s": 3600.0}
+#: The simulator computes a firing in memory (~100 kHz internal steps): at most this long, seconds.
+SIMULATOR_MAX_S = 300.0
+
 
 class RigError(HotfireError):
     """A rig file is invalid; the message names file, line and key."""
@@ -175,6 +190,32 @@ class Rig:
     def stream_channels(self, stream: str) -> list[Channel]:
         return [ch for ch in self.channels if ch.stream == stream]
 
+    def error(self, keypath: tuple[str, ...], message: str) -> RigError:
+        """A :class:`RigError` at ``keypath`` of this rig's file (its line found in :attr:`text`)."""
+        line = tomlpos.line_of(tomlpos.key_lines(self.text), keypath) or 1
+        return RigError(self.path, line, ".".join(keypath), message)
+
+
+def check_simulatable(rig: Rig, pretrigger_s=None, burn_s=None, posttrigger_s=None) -> None:
+    """Refuse a firing longer than the simulator can compute (:data:`SIMULATOR_MAX_S`).
+
+    Arguments override the rig's sequence (a scenario's values).
+
+    Raises
+    ------
+    RigError
+        Naming the rig file, the line and the key of the longest phase.
+    """
+    seq = rig.sequence
+    phases = {"pretrigger_s": seq.pretrigger_s if pretrigger_s is None else pretrigger_s,
+              "burn_s": seq.burn_s if burn_s is None else burn_s,
+              "posttrigger_s": seq.posttrigger_s if posttrigger_s is None else posttrigger_s}
+    total = sum(phases.values())
+    if not math.isfinite(total) or total > SIMULATOR_MAX_S:
+        key = max(phases, key=lambda k: phases[k])
+        raise rig.error(("sequence", key), f"the simulator computes firings of at most {SIMULATOR_MAX_S:g} s; "
+                                           f"this one lasts {total:g} s ({key} = {phases[key]:g})")
+
 
 # --------------------------------------------------------------------------
 # Validation
@@ -246,7 +287,8 @@ class _Loader:
 
     def fail(self, keypath: tuple[str, ...], message: str):
         lines = tomlpos.key_lines(self.text)  # only for the message: a valid rig never needs it
-        raise RigError(self.path, tomlpos.line_of(lines, keypath), ".".join(keypath), message)
+        # a key missing at the top has no line of its own: the file's first line
+        raise RigError(self.path, tomlpos.line_of(lines, keypath) or 1, ".".join(keypath), message)
 
 
 def load_rig(path) -> Rig:
@@ -302,6 +344,9 @@ def parse_rig(text: str, path="<rig>") -> Rig:
             line = int(msg.rsplit("(at line ", 1)[1].split(",")[0])
         raise RigError(path, line, None, f"not valid TOML: {msg}") from None
     ld = _Loader(path, text)
+    if not data:
+        raise RigError(path, 1, "rig", "the file is empty (or only comments): a rig needs the tables "
+                                       "[rig], [article], [streams] and [channels]")
     root = _Table(ld, data, ())
 
     rig_t = root.table("rig")
@@ -337,6 +382,9 @@ def parse_rig(text: str, path="<rig>") -> Rig:
             burn_s=s.num("burn_s", required=False, default=4.0, positive=True),
             posttrigger_s=s.num("posttrigger_s", required=False, default=2.0, minimum=0.0),
         )
+        for key, most in SEQUENCE_MAX_S.items():
+            if getattr(sequence, key) > most:
+                s.fail(key, f"expected at most {most:g} s, got {getattr(sequence, key):g}")
         s.check_unknown()
 
     streams_t = root.table("streams")
@@ -351,6 +399,7 @@ def parse_rig(text: str, path="<rig>") -> Rig:
             dtype=st.str("dtype", required=False, default="float64", choices=DTYPES),
             device=st.str("device", required=False, default=""),
         )
+        _check_rate(st, streams[sname])
         st.check_unknown()
 
     chans_t = root.table("channels")
@@ -359,7 +408,12 @@ def parse_rig(text: str, path="<rig>") -> Rig:
     channels: list[Channel] = []
     columns = {s: 0 for s in streams}
     physicals: dict[str, str] = {}
+    folded: dict[str, str] = {}
     for cname in chans_t.data:
+        if cname.casefold() in folded:
+            # names are looked up by people and by case-insensitive file systems and tools
+            chans_t.fail(cname, f"channel name differs only in case from {folded[cname.casefold()]!r}")
+        folded[cname.casefold()] = cname
         c = chans_t.table(cname)
         channels.append(_channel(c, cname, streams, columns, physicals))
         c.check_unknown()
@@ -386,10 +440,10 @@ def _channel(c: _Table, cname, streams, columns, physicals) -> Channel:
     if (
         not isinstance(rng, list)
         or len(rng) != 2
-        or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in rng)
+        or not all(isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v) for v in rng)
         or not rng[0] < rng[1]
     ):
-        c.fail("range", f"expected [low, high] with low < high ({KINDS[kind]}), got {rng!r}")
+        c.fail("range", f"expected [low, high], finite, with low < high ({KINDS[kind]}), got {rng!r}")
     role = c.str("role", choices=tuple(ROLES))
     units = c.str("units")
 
@@ -417,6 +471,7 @@ def _channel(c: _Table, cname, streams, columns, physicals) -> Channel:
         cjc = c.str("cjc", required=False, default="builtin", choices=("builtin", "constant"))
     redline = _limits(c, "redline")
     warning = _limits(c, "warning")
+    _check_limit_order(c, redline, warning)
     cal_date = c.raw("cal_date", default="")
     if not isinstance(cal_date, (str, _dt.date)):
         c.fail("cal_date", f"expected a date (2026-03-14), got {cal_date!r}")
@@ -458,9 +513,9 @@ def _number_list(t: _Table, key: str, min_len: int) -> list[float]:
     if (
         not isinstance(v, list)
         or len(v) < min_len
-        or not all(isinstance(x, (int, float)) and not isinstance(x, bool) for x in v)
+        or not all(isinstance(x, (int, float)) and not isinstance(x, bool) and math.isfinite(x) for x in v)
     ):
-        t.fail(key, f"expected a list of at least {min_len} numbers, got {v!r}")
+        t.fail(key, f"expected a list of at least {min_len} finite numbers, got {v!r}")
     return [float(x) for x in v]
 
 
@@ -498,3 +553,23 @@ def _limits(c: _Table, key: str) -> Limits | None:
     if lo is not None and hi is not None and lo >= hi:
         t.fail("max", f"expected max > min, got min={lo}, max={hi}")
     return Limits(lo, hi)
+
+
+def _check_rate(t: _Table, st: Stream) -> None:
+    dev = st.device.casefold()
+    prefix, lo, hi = next(r for r in DEVICE_RATES if dev.startswith(r[0]))
+    if not lo <= st.rate_hz <= hi:
+        what = f"a {prefix} device" if prefix else "this device" if dev else "a stream"
+        t.fail("rate_hz", f"{st.rate_hz:g} Hz is outside what {what} samples at ({lo:g} Hz .. {hi:g} Hz)")
+
+
+def _check_limit_order(c: _Table, redline: Limits | None, warning: Limits | None) -> None:
+    """A warning must come before its redline: inside it on each side both give."""
+    if redline is None or warning is None:
+        return
+    if redline.max is not None and warning.max is not None and not warning.max < redline.max:
+        c.table("warning").fail("max", f"expected a warning below the redline max ({redline.max:g}), "
+                                       f"got {warning.max:g}")
+    if redline.min is not None and warning.min is not None and not warning.min > redline.min:
+        c.table("warning").fail("min", f"expected a warning above the redline min ({redline.min:g}), "
+                                       f"got {warning.min:g}")

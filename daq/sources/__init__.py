@@ -36,6 +36,10 @@ def open_source(rig, kind: str = "simulator", *, scenario=None, realtime: bool =
         Passed to the source (e.g. ``trigger``, ``ref_clock``, ``buffer_s``
         for NI-DAQmx; ``block_s`` for the simulator).
     """
+    if kind == "simulator" or (kind == "nidaqmx" and driver == "sim"):
+        from hotfire.core.rig import check_simulatable
+
+        check_simulatable(rig, *(getattr(scenario, k, None) for k in ("pretrigger_s", "burn_s", "posttrigger_s")))
     if kind == "simulator":
         from hotfire.daq.sources.sim import SimulatedSource
 
