@@ -6,6 +6,7 @@ import threading
 
 from hotfire.daq.acquisition import Acquisition
 from hotfire.daq.limits import LimitChecker
+from hotfire.daq.preflight import TEST_ID_RULE, check_test_id
 from hotfire.daq.publisher import DEFAULT_ADDRESS, Publisher
 from hotfire.daq.recorder import Recorder
 from hotfire.core.rig import load_rig
@@ -35,7 +36,7 @@ def add_arguments(p):
     p.add_argument("--duration", type=float, metavar="S", help="seconds to acquire (default: the rig's sequence)")
     p.add_argument("--burn", type=float, metavar="S", help="simulated burn duration, seconds")
     p.add_argument("--out", default="runs", metavar="DIR", help="directory for the run file (default: runs)")
-    p.add_argument("--test-id", help="test identifier (default: <article serial>-<UTC time>)")
+    p.add_argument("--test-id", help=f"test identifier, {TEST_ID_RULE} (default: <article serial>-<UTC time>)")
     p.add_argument("--notes", default="", help="operator notes stored with the run")
     p.add_argument("--fast", action="store_true",
                    help="simulator: as fast as possible; simulated driver: 10 x real time")
@@ -83,6 +84,8 @@ def _operator_trigger_on_enter(acq):
 
 
 def acquire(args, realtime: bool):
+    if args.test_id is not None:
+        check_test_id(args.test_id)  # before anything starts
     rig = load_rig(args.rig)
     scen = scenario(args.scenario, burn_s=args.burn)
     options = {}
@@ -114,6 +117,7 @@ def acquire(args, realtime: bool):
         # the rings must hold the pre-trigger history
         ring_s = max(20.0, 2 * args.pretrigger) if trigger else 20.0
         acq = Acquisition(rig, source, subscribers, test_id=args.test_id, notes=args.notes, ring_seconds=ring_s)
+        recorder.preflight(acq)  # paths, an existing run, free space: before the hardware starts
         if trigger and trigger.spec.kind == "operator":
             _operator_trigger_on_enter(acq)
     except BaseException:

@@ -4,8 +4,12 @@ over ZeroMQ PUB/SUB.
 PUB never waits for a subscriber: each connected viewer has its own queue of
 at most ``hwm`` messages, and when a viewer is slow, frozen or gone, messages
 to it are dropped by ZeroMQ, not queued in acquisition. Viewers can connect
-and leave at any time, any number of them. The socket binds to loopback by
-default; a stand network is an explicit choice of address.
+and leave at any time, any number of them. The socket binds to loopback
+only (``tcp://127.0.0.1``, ``[::1]``, ``localhost``) or to ``ipc://`` /
+``inproc://``: the stream carries raw samples with no authentication yet, so
+a network address (``tcp://*``, an interface, a routable IP) is refused
+until CurveZMQ keys exist (issue 14). A remote viewer reaches a loopback
+publisher through an SSH tunnel.
 
 Wire format (multipart messages, the first frame is the topic):
 
@@ -33,6 +37,7 @@ peaks survive).
 """
 from __future__ import annotations
 
+import ipaddress
 import json
 import time
 from collections import deque
@@ -49,6 +54,48 @@ DEFAULT_ADDRESS = "tcp://127.0.0.1:5555"
 RATE_WINDOW_S = 4.0
 #: kept in the meta for late joiners (T0 and cutoff are always kept)
 MAX_META_EVENTS = 500
+
+
+def _loopback_host(host: str) -> bool | None:
+    """True/False for a loopback / other IP literal or name; None if only the bind can tell (a name)."""
+    h = host.strip("[]")
+    if h == "localhost":
+        return True
+    if h == "*":
+        return False
+    try:
+        return ipaddress.ip_address(h).is_loopback
+    except ValueError:
+        return None  # an interface or host name: the bound endpoint tells
+
+
+def _tcp_host(address: str) -> str:
+    """The host part of ``tcp://HOST:PORT`` (a source address ``SRC;HOST:PORT`` included)."""
+    rest = address[len("tcp://"):].split(";")[-1]
+    return rest.rsplit(":", 1)[0]
+
+
+def check_local_address(address: str) -> None:
+    """Refuse a live-stream address reachable from the network (no authentication yet).
+
+    Allowed: ``ipc://``, ``inproc://`` and ``tcp://`` on a loopback address.
+
+    Raises
+    ------
+    HotfireError
+        Any other transport, ``tcp://*``, or a non-loopback host.
+    """
+    if address.startswith(("ipc://", "inproc://")):
+        return
+    if not address.startswith("tcp://") or _loopback_host(_tcp_host(address)) is False:
+        raise HotfireError(_refusal(address))
+
+
+def _refusal(address: str) -> str:
+    return (f"refusing to publish the live stream on {address}: only loopback (tcp://127.0.0.1:PORT, "
+            f"tcp://[::1]:PORT), ipc:// and inproc:// are allowed, because the stream of raw samples has no "
+            f"authentication yet (CurveZMQ keys, issue 14). Publish on loopback and reach it from another "
+            f"computer through an SSH tunnel (ssh -L PORT:127.0.0.1:PORT STAND), or use --no-publish")
 
 
 def channel_meta(rig, adc_overrides: dict | None = None) -> list[dict]:
@@ -84,7 +131,7 @@ class Publisher(Subscriber):
     Raises
     ------
     HotfireError
-        If the address cannot be bound.
+        If the address cannot be bound, or is not local (:func:`check_local_address`).
     """
 
     name = "publisher"
@@ -92,6 +139,7 @@ class Publisher(Subscriber):
     def __init__(self, address: str = DEFAULT_ADDRESS, hwm: int = 256, meta_interval: float = 1.0,
                  health_interval: float = 0.5):
         self.meta_interval, self.health_interval = meta_interval, health_interval
+        check_local_address(address)
         self.ctx = zmq.Context()
         self.sock = self.ctx.socket(zmq.PUB)
         self.sock.setsockopt(zmq.SNDHWM, hwm)
@@ -104,6 +152,11 @@ class Publisher(Subscriber):
             raise HotfireError(f"cannot publish the live stream on {address}: {exc} "
                                f"(choose another with --publish ADDRESS, or --no-publish)") from None
         self.address = self.sock.getsockopt_string(zmq.LAST_ENDPOINT)
+        if self.address.startswith("tcp://") and not _loopback_host(_tcp_host(self.address)):
+            # a name that resolved to a network interface: closed before anything is sent
+            self.sock.close()
+            self.ctx.term()
+            raise HotfireError(_refusal(f"{address} ({self.address})"))
         # Connection events only: how many viewers are attached (for health, and tests).
         self._monitor = self.sock.get_monitor_socket(zmq.EVENT_ACCEPTED | zmq.EVENT_DISCONNECTED)
         self.viewers = 0

@@ -42,6 +42,7 @@ import numpy as np
 from hotfire.daq.acquisition import Subscriber
 from hotfire.core.events import Event
 from hotfire.daq.journal import DataRecord, JournalReadError, JournalWriteError, JournalWriter, read_record
+from hotfire.daq.preflight import check_free_space, run_paths
 from hotfire.daq.runbuild import JOURNAL_SUFFIX, LIVE_SUFFIX, RunBuilder, run_metadata
 from hotfire.core.errors import HotfireError
 
@@ -103,6 +104,10 @@ class Recorder(Subscriber):
         system has less than this free, so that the run file never takes the
         last space the journal needs. Default: 2 % of the file system, at
         most 512 MiB.
+    check_space : bool
+        Refuse to start when the run's expected size (from the source's
+        planned duration) is more than the free space
+        (:func:`hotfire.daq.preflight.check_free_space`).
     """
 
     name = "recorder"
@@ -110,7 +115,8 @@ class Recorder(Subscriber):
     def __init__(self, out_dir, flush_interval: float = 1.0, pretrigger_s: float | None = None, *,
                  sync_interval: float = 0.1, segment_bytes: int = 256 << 20, status_file=None,
                  retry_interval: float = 0.25, close_timeout: float = 10.0, batch_bytes: int = 2 << 20,
-                 hdf5_reserve_bytes: int | None = None, hdf5_retry_interval: float = 2.0):
+                 hdf5_reserve_bytes: int | None = None, hdf5_retry_interval: float = 2.0,
+                 check_space: bool = True):
         self.out_dir = Path(out_dir)
         self.flush_interval = flush_interval
         self.pretrigger_s = pretrigger_s
@@ -122,6 +128,9 @@ class Recorder(Subscriber):
         self.batch_bytes = batch_bytes
         self.hdf5_reserve_bytes = hdf5_reserve_bytes
         self.hdf5_retry_interval = hdf5_retry_interval
+        self.check_space = check_space
+        self.warnings: list[str] = []
+        self._checked = None
         self.path = None          # the sealed run file (once sealed)
         self.live_path = None
         self.journal_dir = None
@@ -131,16 +140,42 @@ class Recorder(Subscriber):
         self.messages: list[str] = []   # alarms and problems, as printed
 
     # ------------------------------------------------------------------ open
+    def preflight(self, acq) -> list[str]:
+        """Check before anything starts: the test id, the run's paths, free space; return warnings.
+
+        Called by :meth:`open` (once per test id); call it earlier to fail
+        before the hardware starts.
+
+        Raises
+        ------
+        HotfireError
+            A bad test id, a path outside the output folder, a run already
+            recorded under this id, or not enough free space.
+        """
+        tid = acq.test_id
+        if self._checked == tid:
+            return self.warnings
+        self.out_dir.mkdir(parents=True, exist_ok=True)
+        self.path, self.live_path, self.journal_dir = run_paths(self.out_dir, tid, (".h5", LIVE_SUFFIX,
+                                                                                     JOURNAL_SUFFIX))
+        for p in (self.path, self.journal_dir, self.live_path):
+            if p.exists() or p.is_symlink():
+                raise HotfireError(f"{p} exists: test id {tid!r} was recorded already (choose another --test-id)")
+        self.warnings = []
+        if self.check_space:
+            duration = getattr(acq.source, "duration_s", None)
+            if duration is not None and self.pretrigger_s is not None:
+                duration += self.pretrigger_s
+            warning = check_free_space(self.out_dir, acq.source.streams, duration)
+            if warning:
+                self.warnings.append(warning)
+                print(f"hotfire: warning: {warning}", file=sys.stderr, flush=True)
+        self._checked = tid
+        return self.warnings
+
     def open(self, acq):
         super().open(acq)
-        self.out_dir.mkdir(parents=True, exist_ok=True)
-        tid = acq.test_id
-        self.path = self.out_dir / f"{tid}.h5"
-        self.live_path = self.out_dir / f"{tid}{LIVE_SUFFIX}"
-        self.journal_dir = self.out_dir / f"{tid}{JOURNAL_SUFFIX}"
-        for p in (self.path, self.journal_dir, self.live_path):
-            if p.exists():
-                raise HotfireError(f"{p} exists: test id {tid!r} was recorded already (choose another --test-id)")
+        self.preflight(acq)
         self.meta = run_metadata(acq, self.pretrigger_s)
         try:
             self.journal = JournalWriter(self.journal_dir, self.meta, acq.rig.text,
@@ -148,6 +183,8 @@ class Recorder(Subscriber):
         except JournalWriteError as exc:
             raise HotfireError(f"cannot start recording: {exc}") from None
         self._jstreams = self.journal.streams
+        first = next(iter(acq.rings))
+        acq.post([Event("note", first, 0, w) for w in self.warnings])  # in the run file too
         self.readers = {} if self.pretrigger_s is not None else {
             name: ring.reader(start=0) for name, ring in acq.rings.items()}
         self.bufs = {}      # per stream: the recorder's own batch buffer, never lent

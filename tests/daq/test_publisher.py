@@ -135,3 +135,48 @@ def test_acquire_publishes_by_default():
     assert p.parse_args(["acquire", RIG]).publish == DEFAULT_ADDRESS
     assert p.parse_args(["acquire", RIG, "--no-publish"]).publish is None
     assert p.parse_args(["acquire", RIG, "--publish", "tcp://127.0.0.1:6000"]).publish == "tcp://127.0.0.1:6000"
+
+
+@pytest.mark.parametrize("address", ["tcp://*:0", "tcp://0.0.0.0:0", "tcp://[::]:0", "tcp://10.1.2.3:0",
+                                     "tcp://127.0.0.1;10.1.2.3:0", "udp://127.0.0.1:0", "pgm://eth0;239.1.1.1:0"])
+def test_a_network_address_is_refused_without_binding(address):
+    # nothing is bound: the refusal comes before ZeroMQ is asked
+    with pytest.raises(HotfireError, match="refusing to publish.*no authentication"):
+        Publisher(address)
+
+
+def test_a_name_that_binds_a_network_interface_is_refused():
+    # an interface name is only known after the bind: refused then, before anything is sent
+    import socket
+    for _, name in socket.if_nameindex():
+        if name == "lo":
+            continue
+        try:
+            Publisher(f"tcp://{name}:0").close()
+        except HotfireError as exc:
+            if "cannot publish" in str(exc):
+                continue  # an interface without an address: the bind itself failed
+            assert "refusing to publish" in str(exc)
+            return
+        pytest.fail(f"tcp://{name}:0 was allowed")
+    pytest.skip("no network interface with an address besides lo")
+
+
+@pytest.mark.parametrize("address", ["tcp://127.0.0.1:0", "tcp://localhost:0", "tcp://lo:0", "inproc://live", "ipc"])
+def test_loopback_and_local_transports_are_allowed(address, tmp_path):
+    if address == "ipc":
+        address = f"ipc://{tmp_path}/live.ipc"
+    pub = Publisher(address)
+    try:
+        assert pub.address.startswith(("tcp://127.", "inproc://", "ipc://")), pub.address
+    finally:
+        pub.close()
+
+
+def test_acquire_refuses_a_network_address_before_acquiring(tmp_path, capsys):
+    from hotfire.cli import main
+    assert main(["acquire", RIG, "--sim", "--fast", "--duration", "0.2", "--out", str(tmp_path),
+                 "--publish", "tcp://*:0"]) == 2
+    err = capsys.readouterr().err
+    assert "refusing to publish" in err and "acquiring" not in err
+    assert list(tmp_path.iterdir()) == []

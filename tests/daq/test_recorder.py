@@ -76,3 +76,92 @@ def test_recorder_falling_behind_gets_exact_gaps_never_fabricated_rows(tmp_path)
         truth = src.gen.raw("dynamic", 0, src.gen.duration_samples("dynamic"))[:, 0]
         np.testing.assert_array_equal(raw, truth[idx])
         assert len(idx) + lost == src.gen.duration_samples("dynamic")
+
+
+# ------------------------------------------------ test ids and the output folder
+
+BAD_IDS = ["../../x", "a/b/x", ".", "..", ".hidden", "", "x" * 129, "a b", "x\\y", "t\u00e9st", "x\n"]
+
+
+@pytest.mark.parametrize("test_id", BAD_IDS + ["ABSOLUTE"])
+def test_a_test_id_that_is_not_a_plain_name_is_refused_before_acquiring(tmp_path, capsys, test_id):
+    from hotfire.cli import main
+    if test_id == "ABSOLUTE":
+        test_id = str(tmp_path / "elsewhere" / "x")
+    out = tmp_path / "a" / "b" / "out"
+    assert main(["acquire", "lox-ethanol-5kN", "--source", "pattern", "--fast", "--duration", "0.2",
+                 "--no-publish", "--out", str(out), "--test-id", test_id]) == 2
+    err = capsys.readouterr().err
+    assert "is not allowed" in err and "ASCII letters, digits" in err and "acquiring" not in err
+    assert [p for p in tmp_path.rglob("*")] == [], "nothing may be created anywhere"
+
+
+def test_the_recorder_refuses_a_bad_id_given_through_the_api(tmp_path):
+    from hotfire.core.errors import HotfireError
+    rig = load_rig("lox-ethanol-5kN")
+    out = tmp_path / "out"
+    acq = Acquisition(rig, open_source(rig, "pattern", duration_s=0.1), [Recorder(out)], test_id="../x")
+    with pytest.raises(HotfireError, match="not allowed"):
+        acq.run()
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["out"] and list(out.iterdir()) == []
+
+
+def test_a_good_id_of_the_longest_length_is_accepted(tmp_path):
+    tid = "LE5-003_run.2" + "x" * 115  # 128 characters
+    rig = load_rig("lox-ethanol-5kN")
+    summary = Acquisition(rig, open_source(rig, "pattern", duration_s=0.1), [Recorder(tmp_path)], test_id=tid).run()
+    assert summary.error is None and summary.path == tmp_path / f"{tid}.h5" and summary.path.exists()
+
+
+def test_a_run_path_that_resolves_outside_the_output_folder_is_refused(tmp_path):
+    from hotfire.core.errors import HotfireError
+    from hotfire.daq.preflight import run_paths
+    out = tmp_path / "out"
+    out.mkdir()
+    (out / "T.h5").symlink_to(tmp_path / "victim.h5")  # dangling: only the resolved path tells
+    with pytest.raises(HotfireError, match="outside the output folder"):
+        run_paths(out, "T", (".h5",))
+    assert [p.name for p in run_paths(out, "U", (".h5", ".journal"))] == ["U.h5", "U.journal"]
+
+
+# ------------------------------------------------------------------- free space
+
+
+def _acq_planned(tmp_path, duration_s, rec):
+    rig = load_rig("lox-ethanol-5kN")
+    return Acquisition(rig, open_source(rig, "pattern", duration_s=duration_s), [rec], test_id="big")
+
+
+def test_a_run_that_cannot_fit_on_the_disk_is_refused(tmp_path, capsys):
+    import os
+
+    from hotfire.cli import main
+    st = os.statvfs(tmp_path)
+    free = st.f_bavail * st.f_frsize
+    # lox-ethanol-5kN: 9 ch x 5000 S/s x 4 B + 1 x 51200 x 2 + 4 x 100 x 8 = 285,600 B/s, written twice
+    duration = 1.2 * free / (2 * 285_600)
+    assert main(["acquire", "lox-ethanol-5kN", "--source", "pattern", "--fast", "--duration", f"{duration:.0f}",
+                 "--no-publish", "--out", str(tmp_path), "--test-id", "big"]) == 2
+    err = capsys.readouterr().err
+    assert "not enough disk space" in err and "acquiring" not in err
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_a_run_that_fills_most_of_the_disk_is_warned_about_and_the_warning_recorded(tmp_path):
+    import os
+    st = os.statvfs(tmp_path)
+    free = st.f_bavail * st.f_frsize
+    rec = Recorder(tmp_path)
+    acq = _acq_planned(tmp_path, 0.8 * free / (2 * 285_600), rec)  # fits, with less than 1.5x margin
+    warnings = rec.preflight(acq)
+    assert len(warnings) == 1 and "little disk space" in warnings[0]
+    small = Recorder(tmp_path / "small")
+    assert small.preflight(_acq_planned(tmp_path, 0.1, small)) == []
+    # the warning is an event of the run (a short run, the same recorder state)
+    rec2 = Recorder(tmp_path / "r2")
+    acq2 = _acq_planned(tmp_path, 0.1, rec2)
+    rec2.preflight(acq2)
+    rec2.warnings.append("little disk space: test")
+    summary = acq2.run()
+    with open_run(summary.path) as run:
+        assert any(e["kind"] == "note" and e["message"] == "little disk space: test" for e in run.events)
