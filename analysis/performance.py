@@ -32,7 +32,9 @@ from scipy.ndimage import uniform_filter1d
 
 from hotfire.core import health as _health
 from hotfire.core.theory import G0, Linearized, theoretical
-from hotfire.analysis.thrust import ThrustResult, ThrustSettings, Unavailable, analyze_thrust, integrate, smooth, total_thrust  # noqa: F401 (Unavailable: raised by analyze)
+from hotfire.analysis.thrust import (ThrustResult, ThrustSettings, Unavailable, analyze_thrust, integrate,  # noqa: F401
+                                     pressure_burn, smooth, total_thrust)
+from hotfire.core.calculated import injector_dp, mixture_ratio
 from hotfire.core import units as U
 
 THEORY_FIELDS = ("fuel", "oxidizer", "fuel_temperature_K", "oxidizer_temperature_K", "expansion_ratio")
@@ -82,6 +84,7 @@ class Window:
     fuel_injector_dp_bar: float | None = None
     channels: dict = field(default_factory=dict)  # quantity -> channel(s) used
     uncertainty: dict = field(default_factory=dict)  # quantity -> standard uncertainty (k=1)
+    status: dict = field(default_factory=dict)  # quantity -> {"status": "degraded" | "n/a", "reason"}
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -123,6 +126,7 @@ class Performance:
     propellant_mass_kg: float | None = None
     isp_from_mass_s: float | None = None
     flow_source: str = ""
+    burn_basis: str = ""  # "thrust" or "chamber pressure": what the burn was found on
     thrust: ThrustResult | None = None
     steady: Window | None = None
     plateaus: list[Window] = field(default_factory=list)
@@ -131,6 +135,11 @@ class Performance:
     uncertainty: dict = field(default_factory=dict)  # quantity -> standard uncertainty (k=1)
     notes: list[str] = field(default_factory=list)
     settings: dict = field(default_factory=dict)
+    status: dict = field(default_factory=dict)  # metric -> {"status": "degraded" | "n/a", "reason"}; absent: ok
+
+    def degraded(self) -> dict:
+        """Metrics that are degraded or n/a, with the reason (the main window's and the burn's)."""
+        return dict(self.status)
 
     def to_dict(self, series: bool = False) -> dict:
         d = {}
@@ -249,15 +258,17 @@ def _linearized(article, pc_bar, of) -> Linearized:
 # ---------------------------------------------------------------------------
 # the analysis
 
-def window_means(run, window, picker: _Picker, thrust_sig, flow_source: str) -> Window:
-    """Means over one steady window and the results derived from them."""
+def window_means(run, window, picker: _Picker, thrust_sig, flow_source: str, thrust_calc=None) -> Window:
+    """Means over one steady window and the results derived from them.
+
+    ``thrust_sig`` (t, tared F) may be None (no usable thrust) and NaN where
+    no load cell is valid; ``thrust_calc`` (the total-thrust calculated
+    channel) says where a load cell was estimated from the others.
+    """
     w = Window(float(window[0]), float(window[1]))
     a = run.article
-    t, F = thrust_sig
-    sel = (t >= window[0]) & (t <= window[1])
-    if sel.any():
-        w.thrust_N = float(F[sel].mean())
-        w.channels["thrust"] = [c.name for c in run.channels if c.role == "thrust"]
+    if thrust_sig is not None:
+        _thrust_mean(w, window, thrust_sig, thrust_calc)
     pc_name = picker.pick("chamber_pressure", window, ("chamber_pressure_dynamic",))
     pc = None
     if pc_name:
@@ -276,7 +287,8 @@ def window_means(run, window, picker: _Picker, thrust_sig, flow_source: str) -> 
             w.channels.update(ox_mdot=ox, fuel_mdot=fu)
     if w.ox_mdot_kg_s is not None:
         w.mdot_kg_s = w.ox_mdot_kg_s + w.fuel_mdot_kg_s
-        w.of = w.ox_mdot_kg_s / w.fuel_mdot_kg_s if w.fuel_mdot_kg_s > 0 else None
+        of = float(mixture_ratio(w.ox_mdot_kg_s, w.fuel_mdot_kg_s))
+        w.of = of if np.isfinite(of) else None
         if w.thrust_N is not None and w.mdot_kg_s > 0:
             w.isp_s = w.thrust_N / (w.mdot_kg_s * G0)
     At = a.throat_area_m2
@@ -297,15 +309,52 @@ def window_means(run, window, picker: _Picker, thrust_sig, flow_source: str) -> 
     for side in ("ox", "fuel"):
         name = picker.pick(f"{side}_injector_pressure", window)
         if name and pc is not None:
-            setattr(w, f"{side}_injector_dp_bar", (_mean(run, name, window) - pc) / 1e5)
+            setattr(w, f"{side}_injector_dp_bar", injector_dp(_mean(run, name, window), pc) / 1e5)
             w.channels[f"{side}_injector_pressure"] = name
+    if "thrust_N" in w.status:
+        for k in THRUST_DERIVED:
+            if getattr(w, k) is not None:
+                w.status[k] = w.status["thrust_N"]
+    elif w.thrust_N is None:
+        for k in ("thrust_N",) + THRUST_DERIVED:
+            w.status[k] = {"status": "n/a", "reason": "no valid thrust in this window"}
     return w
 
 
-def _series(run, s: Settings, thrust_sig, tr: ThrustResult, picker, flow_source, article, center=None):
+#: results of a window computed from its thrust (Pc, flows, O/F and c* are not)
+THRUST_DERIVED = ("isp_s", "cf", "isp_efficiency", "cf_efficiency")
+#: thrust results (n/a together when the run has no usable thrust)
+THRUST_METRICS = ("burn_time_s", "action_time_s", "total_impulse_Ns", "average_thrust_N", "peak_thrust_N",
+                  "ignition_delay_s", "thrust_rise_time_s", "shutdown_impulse_Ns", "isp_from_mass_s")
+
+
+def _thrust_mean(w: Window, window, thrust_sig, calc):
+    """The window's mean thrust, over its valid samples; degraded where a load cell was estimated."""
+    t, F = thrust_sig
+    sel = (t >= window[0]) & (t <= window[1])
+    ok = sel & np.isfinite(F)
+    if not ok.any():
+        return
+    w.thrust_N = float(F[ok].mean())
+    names = calc.channels if calc is not None else []
+    w.channels["thrust"] = names
+    if calc is None:
+        return
+    est = [(a, b, why) for a, b, why in calc.estimated if a <= window[1] and b >= window[0]]
+    if est:
+        w.channels["thrust_estimated"] = {n: vars(f) for n, f in calc.fits.items()}
+        w.status["thrust_N"] = {"status": "degraded", "reason": "; ".join(why for *_, why in est)}
+    if ok.sum() < sel.sum():
+        lost = (sel.sum() - ok.sum()) / max(1, sel.sum())
+        w.status["thrust_N"] = {"status": "degraded",
+                                "reason": f"no valid load cell over {lost * 100:.0f} % of the window: "
+                                          "mean of the valid samples"}
+
+
+def _series(run, s: Settings, thrust_sig, burn, picker, flow_source, article, center=None):
     """Time-resolved results on a common time base (bin means at ``series_rate_hz``)."""
     dt = 1.0 / s.series_rate_hz
-    t0, t1 = tr.burn_start_s - 0.3, tr.burn_end_s + 0.3
+    t0, t1 = burn[0] - 0.3, burn[1] + 0.3
     edges = np.arange(t0, t1 + dt / 2, dt)
     centers = 0.5 * (edges[1:] + edges[:-1])
 
@@ -318,8 +367,9 @@ def _series(run, s: Settings, thrust_sig, tr: ThrustResult, picker, flow_source,
         out[ok] = sums[ok] / counts[ok]
         return out
 
-    burn = (tr.burn_start_s, tr.burn_end_s)
-    out = {"t_s": centers, "thrust_N": binned(*thrust_sig)}
+    out = {"t_s": centers}
+    if thrust_sig is not None:
+        out["thrust_N"] = binned(*thrust_sig)
     pcn = picker.pick("chamber_pressure", burn, ("chamber_pressure_dynamic",))
     if pcn:
         sig = run.channel(pcn)
@@ -339,17 +389,18 @@ def _series(run, s: Settings, thrust_sig, tr: ThrustResult, picker, flow_source,
                 k = max(1, int(0.1 * sig.rate_hz))
                 mdot = -np.gradient(uniform_filter1d(m, k), sig.t)
                 out[f"{side}_mdot_kg_s"] = binned(sig.t, mdot)
-    burning = (centers >= tr.burn_start_s) & (centers <= tr.burn_end_s)
+    burning = (centers >= burn[0]) & (centers <= burn[1])
+    thrust = out.get("thrust_N", np.full(len(centers), np.nan))
     with np.errstate(divide="ignore", invalid="ignore"):
         if "ox_mdot_kg_s" in out and "fuel_mdot_kg_s" in out:
             mdot = out["ox_mdot_kg_s"] + out["fuel_mdot_kg_s"]
             out["mdot_kg_s"] = mdot
             out["of"] = np.where(burning, out["ox_mdot_kg_s"] / out["fuel_mdot_kg_s"], np.nan)
-            out["isp_s"] = np.where(burning, out["thrust_N"] / (mdot * G0), np.nan)
+            out["isp_s"] = np.where(burning, thrust / (mdot * G0), np.nan)
             At = article.throat_area_m2
             if "pc_bar" in out and At:
                 out["c_star_m_s"] = np.where(burning, out["pc_bar"] * 1e5 * At / mdot, np.nan)
-                out["cf"] = np.where(burning, out["thrust_N"] / (out["pc_bar"] * 1e5 * At), np.nan)
+                out["cf"] = np.where(burning, thrust / (out["pc_bar"] * 1e5 * At), np.nan)
             if "pc_bar" in out and not article.missing(*THEORY_FIELDS):
                 cs_th, isp_th = _theory_grid(article, out["pc_bar"], out["of"], burning, center)
                 if "c_star_m_s" in out:
@@ -407,9 +458,9 @@ def _full_flow_only(cs, isp, pc_bar, ok):
     return cs, isp
 
 
-def _propellant_mass(run, tr, picker, flow_source, notes):
+def _propellant_mass(run, burn, picker, flow_source, notes):
     if flow_source == "flow meters":
-        win = (tr.burn_start_s - 0.3, (tr.burn_end_s if tr.cutoff_s is None else tr.burn_end_s) + 0.3)
+        win = (burn[0] - 0.3, burn[1] + 0.3)
         total = 0.0
         for side in ("ox", "fuel"):
             n = picker.pick(f"{side}_mass_flow", win)
@@ -427,7 +478,7 @@ def _propellant_mass(run, tr, picker, flow_source, notes):
             sig = run.channel(n)
             m = sig.si()
             before = m[(sig.t >= -1.0) & (sig.t <= -0.1)]
-            after = m[sig.t >= tr.burn_end_s + 0.5]
+            after = m[sig.t >= burn[1] + 0.5]
             if len(before) < 3 or len(after) < 3:
                 notes.append(f"{n}: no settled tank mass before T0 or after the tail-off: propellant mass not computed")
                 return None
@@ -474,16 +525,39 @@ def analyze(run, settings: Settings | None = None, health: dict | None = None) -
     if pc_name:
         sig = run.channel(pc_name)
         pc_arr = (sig.t, sig.si())
-    total = total_thrust(run, s.thrust_settings(), health)
-    tr = analyze_thrust(run, s.thrust_settings(), health, pc_arr, total=total)
-    perf.thrust = tr
-    notes.extend(tr.notes)
-    thrust_sig = total[:2]  # t, tared F
-    for k in ("burn_start_s", "burn_end_s", "burn_time_s", "action_time_s", "total_impulse_Ns",
-              "average_thrust_N", "peak_thrust_N"):
-        setattr(perf, k, getattr(tr, k))
-    perf.tare_N = tr.tare_N
-    burn = (tr.burn_start_s, tr.burn_end_s)
+    tr, total = None, None
+    try:
+        total = total_thrust(run, s.thrust_settings(), health)
+        tr = analyze_thrust(run, s.thrust_settings(), health, pc_arr, total=total)
+    except Unavailable as exc:
+        total = None
+        why = f"no thrust: {exc}"
+        notes.append(f"thrust results not computed ({why}); pressure and flow results do not need it")
+        for k in THRUST_METRICS:
+            perf.status[k] = {"status": "n/a", "reason": why}
+    if tr is not None:
+        perf.thrust = tr
+        notes.extend(tr.notes)
+        perf.status.update(tr.status)
+        for k in ("burn_start_s", "burn_end_s", "burn_time_s", "action_time_s", "total_impulse_Ns",
+                  "average_thrust_N", "peak_thrust_N"):
+            setattr(perf, k, getattr(tr, k))
+        perf.tare_N = tr.tare_N
+        burn = (tr.burn_start_s, tr.burn_end_s)
+        perf.burn_basis = "thrust"
+    elif pc_arr is not None:
+        burn = pressure_burn(*pc_arr, s.thrust_settings())
+        if burn is None:
+            raise Unavailable("no thrust, and the chamber pressure shows no burn")
+        perf.burn_start_s, perf.burn_end_s = burn
+        perf.burn_time_s = burn[1] - burn[0]
+        perf.burn_basis = "chamber pressure"
+        notes.append(f"burn found on the chamber pressure ({pc_name}): {s.thrust_settings().threshold() * 100:g} % "
+                     "of its steady rise above the pre-fire level")
+    else:
+        raise Unavailable("neither a usable thrust nor a chamber pressure channel: no burn to analyse")
+    thrust_sig = total[:2] if total is not None else None  # t, tared F (NaN where no load cell is valid)
+    thrust_calc = total[5] if total is not None else None
 
     if run.roles().get("ox_mass_flow") and run.roles().get("fuel_mass_flow"):
         perf.flow_source = "flow meters"
@@ -503,7 +577,7 @@ def analyze(run, settings: Settings | None = None, health: dict | None = None) -
     if not wins:
         notes.append("no steady window found (the chamber pressure never settles for "
                      f"{s.min_plateau_s} s): steady-state results not computed")
-    perf.plateaus = [window_means(run, w, picker, thrust_sig, perf.flow_source) for w in wins]
+    perf.plateaus = [window_means(run, w, picker, thrust_sig, perf.flow_source, thrust_calc) for w in wins]
     if perf.plateaus:
         main = max(perf.plateaus, key=lambda w: w.end_s - w.start_s)
         perf.steady = main
@@ -520,7 +594,7 @@ def analyze(run, settings: Settings | None = None, health: dict | None = None) -
                      + ": efficiencies not computed")
 
     # propellant consumed
-    mass = _propellant_mass(run, tr, picker, perf.flow_source, notes)
+    mass = _propellant_mass(run, burn, picker, perf.flow_source, notes)
     if mass is None:
         m_known = run.metadata.get("propellant_mass_kg")
         if m_known:
@@ -528,8 +602,14 @@ def analyze(run, settings: Settings | None = None, health: dict | None = None) -
             notes.append("propellant mass from the run's metadata (propellant_mass_kg)")
     if mass:
         perf.propellant_mass_kg = mass
-        perf.isp_from_mass_s = tr.total_impulse_Ns / (mass * G0)
+        if tr is not None:
+            perf.isp_from_mass_s = tr.total_impulse_Ns / (mass * G0)
+            if "total_impulse_Ns" in perf.status:
+                perf.status["isp_from_mass_s"] = perf.status["total_impulse_Ns"]
 
     center = (perf.pc_bar, perf.of) if perf.pc_bar and perf.of else None
-    perf.series = _series(run, s, thrust_sig, tr, picker, perf.flow_source, article, center)
+    perf.series = _series(run, s, thrust_sig, burn, picker, perf.flow_source, article, center)
+    if perf.steady is not None:
+        for k, v in perf.steady.status.items():
+            perf.status.setdefault(k, v)
     return perf

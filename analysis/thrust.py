@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from hotfire.core import calculated as _calculated
 from hotfire.ext import _signal
 
 
@@ -83,6 +84,9 @@ class ThrustResult:
     cutoff_s: float | None = None
     shutdown_impulse_Ns: float | None = None
     notes: list[str] = field(default_factory=list)
+    estimated_spans: list = field(default_factory=list)  # (from, to): a load cell estimated from the others
+    missing_spans: list = field(default_factory=list)  # (from, to): no valid load cell
+    status: dict = field(default_factory=dict)  # metric -> {"status": "degraded" | "n/a", "reason"}
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -155,33 +159,73 @@ def integrate(t, v, a, b) -> float:
 
 
 def total_thrust(run, settings: ThrustSettings | None = None, health=None):
-    """Tared total thrust (sum of the thrust-role channels), N.
+    """Tared total thrust (the calculated channel :func:`hotfire.core.calculated.total_thrust`), N.
+
+    A failed load cell's spans are estimated from the other cells (flagged);
+    where no cell is valid the thrust is NaN.
 
     Returns
     -------
-    t, F, tare_N, tared, channels
+    t, F, tare_N, tared, channels, calc
+        ``calc`` is the :class:`~hotfire.core.calculated.TotalThrust` (its
+        estimated and missing spans).
+
+    Raises
+    ------
+    Unavailable
+        No thrust channel, or no valid thrust sample at all.
     """
     s = settings or ThrustSettings()
-    chans = run.role("thrust")
-    if not chans:
-        raise Unavailable("no channel with role 'thrust'")
-    if health:
-        bad = [c.name for c in chans if c.name in health and not health[c.name].usable()]
-        if bad:
-            h = health[bad[0]]
-            raise Unavailable(f"thrust channel {bad[0]} failed ({'; '.join(h.problems)}): "
-                              "total thrust is not computed from the other load cells")
-    t = chans[0].t
-    total = np.zeros_like(t)
-    for sig in chans:
-        f = sig.si()
-        total += f if sig.t is t or np.array_equal(sig.t, t) else np.interp(t, sig.t, f)
-    # the sum of the channels' pre-fire means is the mean of their sum
+    try:
+        calc = _calculated.total_thrust(run, health)
+    except LookupError as exc:
+        raise Unavailable(str(exc)) from None
+    t = calc.t
+    if not np.isfinite(calc.values).any():
+        raise Unavailable("every thrust channel failed over the whole run: "
+                          + "; ".join(f"{n}: {'; '.join(health[n].problems)}" for n in calc.channels
+                                      if health and n in health))
     i, j = np.searchsorted(t, s.tare_window_s[0], "left"), np.searchsorted(t, s.tare_window_s[1], "right")
-    tared = bool(j - i >= 3)
-    tare = float(total[i:j].mean()) if tared else 0.0
-    total -= tare
-    return t, total, tare, tared, [c.name for c in chans]
+    pre = calc.values[i:j]
+    pre = pre[np.isfinite(pre)]
+    tared = bool(len(pre) >= 3)
+    tare = float(pre.mean()) if tared else 0.0
+    return t, calc.values - tare, tare, tared, calc.channels, calc
+
+
+def _filled(t, F):
+    """``F`` with its NaN spans bridged linearly (for finding crossings only, never for a result)."""
+    bad = ~np.isfinite(F)
+    if not bad.any():
+        return F
+    out = F.copy()
+    out[bad] = np.interp(t[bad], t[~bad], F[~bad])
+    return out
+
+
+def pressure_burn(t, pc, settings: ThrustSettings | None = None):
+    """The burn found on the chamber pressure, when there is no usable thrust: (start, end) or None.
+
+    The burn is where the pressure, smoothed over ``smooth_s``, is above its
+    pre-fire level (the tare window's mean, else its 2nd percentile) by
+    ``threshold()`` of its steady rise (the median where the rise is above
+    half its largest).
+    """
+    s = settings or ThrustSettings()
+    rate = 1.0 / float(np.median(np.diff(t[:1001])))
+    ok = np.isfinite(pc)
+    if ok.sum() < 10:
+        return None
+    t, pc = t[ok], pc[ok]
+    ps = smooth(pc, rate, s.smooth_s)
+    pre = (t >= s.tare_window_s[0]) & (t <= s.tare_window_s[1])
+    base = float(pc[pre].mean()) if pre.sum() >= 3 else float(np.percentile(ps, 2))
+    rise = ps - base
+    if rise.max() <= 0:
+        return None
+    rough = crossing_window(t, rise, 0.5 * rise.max())
+    steady = robust_level(rise[np.searchsorted(t, rough[0]):np.searchsorted(t, rough[1], "right")])
+    return crossing_window(t, rise, s.threshold() * steady)
 
 
 def analyze_thrust(run, settings: ThrustSettings | None = None, health=None, pc=None,
@@ -207,8 +251,17 @@ def analyze_thrust(run, settings: ThrustSettings | None = None, health=None, pc=
     s = settings or ThrustSettings()
     if s.method not in ("steady", "nfpa1125"):
         raise ValueError(f"burn method must be 'steady' or 'nfpa1125', got {s.method!r}")
-    t, F, tare, tared, names = total if total is not None else total_thrust(run, s, health)
-    notes = []
+    t, F, tare, tared, names, calc = total if total is not None else total_thrust(run, s, health)
+    notes = calc.notes()
+    if calc.missing:
+        _enough_thrust(t, F, pc, s)
+    bridge = _bridge_with_pc(t, F, pc) if calc.missing else None
+    if bridge is not None:
+        F, fit = bridge
+        notes.append(f"thrust where no load cell is valid estimated from the chamber pressure: F = {fit[0]:.4g} N + "
+                     f"{fit[1]:.5g} m2 x Pc (fitted on the burn, residual {fit[2]:.3g} N RMS)")
+    valid_F = np.where(np.isfinite(F), F, 0.0)  # without a bridge, integrals cover the valid span only
+    F = _filled(t, F)  # crossings and smoothing see any missing span bridged
     if not tared:
         notes.append(f"no pre-fire samples in the tare window {s.tare_window_s} s: thrust not tared")
     rate = run.role("thrust")[0].rate_hz
@@ -225,8 +278,8 @@ def analyze_thrust(run, settings: ThrustSettings | None = None, health=None, pc=
     burn = _refined(t, Fs, Fp, frac * ref, s.smooth_s)
     action = _refined(t, Fs, Fp, s.action_threshold * peak, s.smooth_s)
     imp_win = _refined(t, Fs, Fp, s.impulse_threshold * steady_F, s.smooth_s)
-    impulse = integrate(t, F, *imp_win)
-    burn_imp = integrate(t, F, *burn)
+    impulse = integrate(t, valid_F, *imp_win)
+    burn_imp = integrate(t, valid_F, *burn)
     # A recording that ends (or starts) mid-burn gives a truncated burn time and
     # impulse; say so rather than report them as the firing's.
     if burn[1] >= t[-1] - 2 * s.smooth_s:
@@ -287,7 +340,90 @@ def analyze_thrust(run, settings: ThrustSettings | None = None, health=None, pc=
     # shutdown
     r.cutoff_s = run.cutoff
     if r.cutoff_s is not None and imp_win[0] < r.cutoff_s < imp_win[1]:
-        r.shutdown_impulse_Ns = integrate(t, F, r.cutoff_s, imp_win[1])
+        r.shutdown_impulse_Ns = integrate(t, valid_F, r.cutoff_s, imp_win[1])
     elif r.cutoff_s is None:
         notes.append("no cutoff event in the run: shutdown impulse not computed")
+    r.estimated_spans = [(a, b) for a, b, _ in calc.estimated]
+    r.missing_spans = list(calc.missing)
+    r.status = _thrust_status(r, calc, imp_win, bridge[1] if bridge is not None else None, s)
     return r
+
+
+def _enough_thrust(t, F, pc, s: ThrustSettings):
+    """Raise Unavailable when no load cell is valid over most of the burn (found on Pc when there is one):
+    over 80 % of it with a Pc (the rest is bridged from Pc), over 50 % without."""
+    burn = pressure_burn(*pc, s) if pc is not None else None
+    if burn is None:
+        ok = np.isfinite(F)
+        burn = crossing_window(t[ok], F[ok], 0.5 * float(F[ok].max())) if ok.any() else None
+    if burn is None:
+        return
+    i, j = np.searchsorted(t, burn)
+    lost = float(np.mean(~np.isfinite(F[i:j]))) if j > i else 1.0
+    # with a Pc, the missing spans are bridged from a fit on the valid burn: a fifth of it is enough
+    if lost > (0.8 if pc is not None else 0.5):
+        raise Unavailable(f"no valid load cell over {lost * 100:.0f} % of the burn "
+                          f"({burn[0]:+.3f} to {burn[1]:+.3f} s)")
+
+
+def _bridge_with_pc(t, F, pc):
+    """Thrust over the spans where no load cell is valid, from the chamber pressure: (F filled, (a, b, rms)).
+
+    In a nozzle flowing full ``F = At (CF_vac Pc - eps pa)``: a straight
+    line in Pc, fitted here where the thrust is valid and above 20 % of its
+    largest. None without a Pc or too few points.
+    """
+    if pc is None:
+        return None
+    pt, pv = pc
+    p = np.interp(t, pt, pv)
+    ok = np.isfinite(F)
+    top = np.nanmax(F)
+    sel = ok & (F > 0.2 * top)
+    if sel.sum() < 20:
+        return None
+    idx = np.flatnonzero(sel)[:: max(1, int(sel.sum()) // 200_000)]
+    b, a = np.polyfit(p[idx], F[idx], 1)
+    rms = float(np.sqrt(np.mean((F[idx] - (a + b * p[idx])) ** 2)))
+    out = np.where(ok, F, np.maximum(a + b * p, 0.0))
+    return out, (float(a), float(b), rms)
+
+
+_IMPULSE_METRICS = ("total_impulse_Ns", "burn_impulse_Ns", "average_thrust_N", "shutdown_impulse_Ns")
+
+
+def _thrust_status(r: ThrustResult, calc, imp_win, pc_fit, s: ThrustSettings) -> dict:
+    """Thrust metrics that depend on estimated or missing spans: metric -> {status, reason}."""
+    out = {}
+
+    def hit(sp, a, b):
+        return [(x, y) for x, y, *_ in sp if x <= b and y >= a]
+
+    def mark(metrics, why):
+        for m in metrics:
+            out.setdefault(m, {"status": "degraded", "reason": why})
+
+    def where(sp):
+        return ", ".join(f"{a:+.3f} to {b:+.3f} s" for a, b in sp)
+
+    edge = 2 * s.smooth_s
+    for spans_, why in (
+            ([(a, b) for a, b in calc.missing],
+             "no valid load cell ({}): " + ("thrust there estimated from Pc (F = a + b Pc, residual "
+                                            f"{pc_fit[2]:.3g} N RMS)" if pc_fit else "covers only the valid span")),
+            (calc.estimated, "{}")):
+        inside = hit(spans_, *imp_win)
+        if not inside:
+            continue
+        reason = why.format(where(inside)) if spans_ is not calc.estimated else "; ".join(
+            f"{a:+.3f} to {b:+.3f} s: {w}" for a, b, w in spans_ if a <= imp_win[1] and b >= imp_win[0])
+        mark(("total_impulse_Ns", "burn_impulse_Ns", "average_thrust_N"), reason)
+        if r.cutoff_s is not None and hit(spans_, r.cutoff_s, imp_win[1]):
+            mark(("shutdown_impulse_Ns",), reason)
+        if hit(spans_, r.peak_time_s - edge, r.peak_time_s + edge):
+            mark(("peak_thrust_N",), reason)
+        for m, (a, b) in (("burn_time_s", (r.burn_start_s, r.burn_end_s)),
+                          ("action_time_s", (r.action_start_s, r.action_end_s))):
+            if hit(spans_, a - edge, a + edge) or hit(spans_, b - edge, b + edge):
+                mark((m,), reason)
+    return out

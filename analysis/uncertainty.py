@@ -200,7 +200,23 @@ def window_inputs(run, window, perf, tare_by_channel: dict | None = None) -> tup
         if not info.uncertainty:
             notes.append(f"{name}: no uncertainty in the rig file: only its scatter (type A) counts")
 
-    for n in window.channels.get("thrust", []):
+    if "thrust_N" in window.status and window.thrust_N is not None:
+        # a load cell estimated from the others, or missing in part of the window: one input, the
+        # calculated total, with the cells' calibration errors and the estimate's residual
+        u_b, srcs = 0.0, []
+        for n in window.channels.get("thrust", []):
+            info = run.channel_info(n)
+            scale = U.scale_of(info.units) if U.si_unit(info.units) != info.units else 1.0
+            share = window.thrust_N / max(1, len(window.channels["thrust"]))
+            u_n, src = channel_u(info, share / scale)
+            u_b += (u_n * scale) ** 2
+            srcs.append(f"{n}: {src}")
+        extra = max((f["rms"] for f in window.channels.get("thrust_estimated", {}).values()), default=0.0)
+        u_b = math.sqrt(u_b + extra ** 2)
+        inputs["F[total]"] = Input("F (total thrust, calculated)", window.thrust_N, u_b, u_b, 0.0,
+                                   "; ".join(srcs) + f"; estimate residual {extra:.3g} N RMS")
+        notes.append(f"thrust: {window.status['thrust_N']['reason']}")
+    for n in ([] if "F[total]" in inputs else window.channels.get("thrust", [])):
         info = run.channel_info(n)
         sig = run.channel(n, t=(a - 0.01, b + 0.01)).slice(a, b)
         tared_si = float(U.to_si(sig.values.mean(), info.units)) - tare_by_channel.get(n, 0.0)
@@ -237,7 +253,8 @@ def window_model(run, window, perf):
         def theory(pc_bar, of):
             c_star, cf, isp = local.at(pc_bar, of)
             return _Theory(float(c_star), float(cf), float(isp))
-    names = window.channels.get("thrust", [])
+    names = ["total"] if "thrust_N" in window.status and window.thrust_N is not None \
+        else window.channels.get("thrust", [])
     return lambda x: model(x, names, At, theory)
 
 

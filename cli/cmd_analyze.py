@@ -2,7 +2,9 @@
 
 A table in the terminal (with the simulated truth beside each result when
 the run comes from the simulator), ``--json`` for scripts, ``--html FILE``
-for a self-contained report with plots.
+for a self-contained report with plots. Exit status: 0 when results were
+computed (degraded ones are marked), 3 when nothing could be computed, 4
+with ``--strict`` when any result is degraded.
 """
 from __future__ import annotations
 
@@ -22,6 +24,8 @@ def add_arguments(p):
     p.add_argument("--nfpa", action="store_true", help="NFPA 1125 burn: thrust above 5 %% of peak")
     p.add_argument("--steady", metavar="A:B", help="steady window, seconds from T0 (default: found)")
     p.add_argument("--no-truth", action="store_true", help="do not show the simulated truth")
+    p.add_argument("--strict", action="store_true",
+                   help="exit with status 4 when any result is degraded (a sensor failed under it)")
 
 
 def truths(run, perf):
@@ -67,4 +71,17 @@ def run(args) -> int:
                                  stability=res.stability, results=res))
             if args.html:
                 print(f"\nreport: {args.html}")
+    return exit_status(res, args.strict)
+
+
+#: exit statuses beyond 0 (results computed, degraded ones marked)
+NOTHING_COMPUTED, DEGRADED = 3, 4
+
+
+def exit_status(res, strict: bool = False) -> int:
+    """0: results computed (degraded ones marked); 3: nothing could be computed; 4 (``strict``): any degraded."""
+    if res.performance is None:
+        return NOTHING_COMPUTED
+    if strict and res.performance.status:
+        return DEGRADED
     return 0

@@ -440,7 +440,9 @@ class Run:
         Parameters
         ----------
         key : str
-            Channel name (``"PC"``) or role (``"chamber_pressure"``).
+            Channel name (``"PC"``) or role (``"chamber_pressure"``); role
+            ``"thrust"`` on a rig with several load cells is their sum
+            (:meth:`total_thrust`).
         t : (float, float), optional
             Time slice in seconds from T0.
         units : str, optional
@@ -452,8 +454,23 @@ class Run:
             names = [c.name for c in self.channels if c.role == key]
             if not names:
                 raise KeyError(f"{self.path}: no channel or role {key!r}")
-            sig = self.channel(names[0], t)
+            if key == "thrust" and len(names) > 1:
+                sig = self.total_thrust(t)
+            else:
+                sig = self.channel(names[0], t)
         return sig.to(units) if units else sig
+
+    def total_thrust(self, t=None) -> Signal:
+        """The total-thrust calculated channel (every ``thrust`` load cell summed, untared), N.
+
+        See :mod:`hotfire.core.calculated`: without a health check every
+        sample of every cell counts; NaN samples are estimated from the others.
+        """
+        from hotfire.core.calculated import total_thrust
+
+        calc = total_thrust(self)
+        sig = Signal("+".join(calc.channels), "thrust", "N", calc.t, calc.values, calc.rate_hz)
+        return sig if t is None else sig.slice(*t)
 
     def stream_block(self, stream: str, t=None, columns=None) -> tuple[np.ndarray, np.ndarray]:
         """Raw rows of a stream in one read: (absolute sample indices, (n, k) raw array).
