@@ -82,6 +82,7 @@ def exit_status(res, strict: bool = False) -> int:
     """0: results computed (degraded ones marked); 3: nothing could be computed; 4 (``strict``): any degraded."""
     if res.performance is None:
         return NOTHING_COMPUTED
-    if strict and res.performance.status:
+    perf = res.performance
+    if strict and (perf.status or any(w.status for w in perf.plateaus)):
         return DEGRADED
     return 0
