@@ -222,7 +222,7 @@ def bench_live(app, seconds: float, n_channels: int = 32, rate: float = 10_000.0
         rig_path = Path(tmp) / "bench32.toml"
         rig_path.write_text(synthetic_rig(n_channels, rate, burn_s=max(1.0, seconds - 4.0)))
         address = f"tcp://127.0.0.1:{free_port()}"
-        cmd = [sys.executable, "-m", "hotfire", "acquire", str(rig_path), "--sim", "--quiet",
+        cmd = [sys.executable, "-m", "hotfire", "acquire", str(rig_path), "--source", "sim", "--quiet",
                "--out", tmp, "--publish", address, "--test-id", "bench-live"]
         child0 = resource.getrusage(resource.RUSAGE_CHILDREN)
         cpu0 = time.process_time()

@@ -1,34 +1,42 @@
 """``hotfire acquire RIG``: acquire and record a firing."""
 from __future__ import annotations
 
+import argparse
 import sys
 import threading
 
-from hotfire.daq.acquisition import Acquisition
-from hotfire.daq.limits import LimitChecker
-from hotfire.daq.preflight import TEST_ID_RULE, check_test_id
-from hotfire.daq.publisher import DEFAULT_ADDRESS, Publisher
-from hotfire.daq.recorder import Recorder
-from hotfire.core.rig import load_rig
-from hotfire.daq.sources import DRIVERS, KINDS, open_source
-from hotfire.daq.sources.engine import SCENARIOS, scenario
-from hotfire.daq.trigger import Trigger, TriggerSpec
 from hotfire.core.errors import HotfireError
+from hotfire.daq.preflight import TEST_ID_RULE
+from hotfire.daq.publisher import DEFAULT_ADDRESS
+from hotfire.daq.session import prepare_firing
+from hotfire.daq.sources import ALIASES, parse_source
+from hotfire.daq.sources.engine import SCENARIOS, scenario
+
+#: old spellings of --source: option (and value) -> the source, and the note printed when used
+_OLD = {"--sim": "sim", "--driver sim": "nidaq-sim", "--driver hardware": "nidaq"}
+
+
+class _OldSource(argparse.Action):
+    """An old spelling of ``--source``: sets it, remembering the spelling for a deprecation note."""
+
+    def __call__(self, parser, namespace, values, option_string=None):
+        spelling = f"{option_string} {values}" if isinstance(values, str) else option_string
+        if spelling not in _OLD:
+            parser.error(f"argument {option_string}: invalid choice {values!r} (choose from hardware, sim)")
+        namespace.source_spellings = [*getattr(namespace, "source_spellings", []), (spelling, _OLD[spelling])]
 
 
 def add_arguments(p):
-    p.add_argument("rig", help="rig file, or the name of a bundled rig (e.g. lox-ethanol-5kN)")
-    src = p.add_mutually_exclusive_group()
-    src.add_argument("--sim", action="store_const", dest="source", const="simulator",
-                     help="use the engine simulator instead of hardware")
-    src.add_argument("--source", choices=KINDS,
-                     help="where samples come from (default: NI-DAQmx hardware; pattern: a counter "
-                          "pattern for testing the recording path)")
-    # Set here, not as --source's default: argparse would take --sim's (None) first.
-    p.set_defaults(source="nidaqmx")
-    p.add_argument("--driver", choices=DRIVERS, default="hardware",
-                   help="NI-DAQmx source: the NI driver (hardware, the default) or the simulated driver (sim), "
-                        "which runs the real nidaqmx code on the engine simulator")
+    p.add_argument("rig", nargs="?",
+                   help="rig file, or the name of a bundled rig (e.g. lox-ethanol-5kN); "
+                        "with --source replay:RUN.h5 it defaults to the rig stored in the run")
+    p.add_argument("--source", metavar="SOURCE",
+                   help="where samples come from: nidaq (NI-DAQmx hardware, the default), nidaq-sim (the real "
+                        "nidaqmx code on the simulated driver), sim (the engine simulator), pattern (a counter "
+                        "pattern for testing the recording path), or replay:RUN.h5 (a recorded run played back, paced "
+                        "as recorded unless --fast); --sim and --driver are its deprecated old spellings")
+    p.add_argument("--sim", nargs=0, action=_OldSource, help=argparse.SUPPRESS)
+    p.add_argument("--driver", action=_OldSource, help=argparse.SUPPRESS)
     p.add_argument("--start-trigger", metavar="TERMINAL",
                    help="NI-DAQmx: start every task on a digital edge at this terminal, e.g. /cDAQ1/PFI0")
     p.add_argument("--ref-clock", metavar="SOURCE", help="NI-DAQmx: shared reference clock, e.g. PXI_Clk10")
@@ -39,7 +47,9 @@ def add_arguments(p):
     p.add_argument("--test-id", help=f"test identifier, {TEST_ID_RULE} (default: <article serial>-<UTC time>)")
     p.add_argument("--notes", default="", help="operator notes stored with the run")
     p.add_argument("--fast", action="store_true",
-                   help="simulator: as fast as possible; simulated driver: 10 x real time")
+                   help="simulator, pattern, replay: as fast as possible; simulated driver: 10 x real time")
+    p.add_argument("--speed", type=float, metavar="X",
+                   help="nidaq-sim, replay: simulated or recorded seconds per wall-clock second")
     p.add_argument("--trigger", metavar="SPEC",
                    help="arm, and start recording on a trigger: T0 (sequencer start / digital start "
                         "trigger), CHANNEL>VALUE or CHANNEL<VALUE (engineering units), or operator (press Enter)")
@@ -75,71 +85,61 @@ def progress_printer(stream=None):
     return show
 
 
-def _operator_trigger_on_enter(acq):
+def _operator_trigger_on_enter(trigger):
     def wait():
         print("hotfire: armed; press Enter to trigger", file=sys.stderr)
-        if sys.stdin.readline() and acq.trigger:
-            acq.trigger.fire()
+        if sys.stdin.readline():
+            trigger.fire()
     threading.Thread(target=wait, daemon=True, name="operator-trigger").start()
 
 
+def source_of(args):
+    """The one source ``args`` choose (``--source``, or an old spelling with its deprecation note)."""
+    chosen = [(f"--source {args.source}", args.source)] if args.source else []
+    for spelling, value in getattr(args, "source_spellings", []):
+        print(f"hotfire: {spelling} is deprecated; use --source {value}", file=sys.stderr)
+        chosen.append((spelling, value))
+    if args.source:
+        kind = args.source.partition(":")[0]
+        if kind in ALIASES:
+            print(f"hotfire: --source {kind} is deprecated; use --source {ALIASES[kind]}", file=sys.stderr)
+    values = {str(parse_source(v)) for _, v in chosen}
+    if len(values) > 1:
+        raise HotfireError(f"{' and '.join(s for s, _ in chosen)} choose different sources: give one --source")
+    return parse_source(chosen[0][1] if chosen else "nidaq")
+
+
 def acquire(args, realtime: bool):
-    if args.test_id is not None:
-        check_test_id(args.test_id)  # before anything starts
-    rig = load_rig(args.rig)
-    scen = scenario(args.scenario, burn_s=args.burn)
+    choice = source_of(args)
     options = {}
-    driver = getattr(args, "driver", "hardware")
-    if args.source == "nidaqmx":
-        options = {"driver": driver, "trigger": getattr(args, "start_trigger", None),
-                   "ref_clock": getattr(args, "ref_clock", None)}
-    elif driver != "hardware" or getattr(args, "start_trigger", None) or getattr(args, "ref_clock", None):
-        raise HotfireError("--driver, --start-trigger and --ref-clock apply to the NI-DAQmx source, "
-                           "not the simulator")
-    # Bind the live stream first: a busy address fails before the hardware is touched.
-    address = getattr(args, "publish", None)
-    publisher = Publisher(address) if address else None
+    if choice.kind in ("nidaq", "nidaq-sim"):
+        options = {"trigger": args.start_trigger, "ref_clock": args.ref_clock}
+    elif args.start_trigger or args.ref_clock:
+        raise HotfireError(f"--start-trigger and --ref-clock apply to the NI-DAQmx sources, not {choice.kind}")
+    firing = prepare_firing(
+        args.rig, source=choice, out=args.out, test_id=args.test_id, notes=args.notes,
+        scenario=scenario(args.scenario, burn_s=args.burn), realtime=realtime, duration_s=args.duration,
+        speed=args.speed, trigger=args.trigger, pretrigger_s=args.pretrigger, posttrigger_s=args.posttrigger,
+        publish=args.publish, sync_interval=args.sync_interval, status_file=args.status_file,
+        source_options=options)
+    if firing.trigger and firing.trigger.spec.kind == "operator":
+        _operator_trigger_on_enter(firing.trigger)
+    return firing.rig, record(firing, quiet=args.quiet)
+
+
+def record(firing, quiet: bool = False):
+    """Say what is recorded where, record with a progress line, and return the RunSummary."""
+    tid = firing.acquisition.test_id
+    print(f"hotfire: acquiring {firing.rig.name} ({firing.source.kind}) -> {firing.run_file} "
+          f"(journal {tid}.journal/)", file=sys.stderr)
+    if firing.publisher:
+        print(f"hotfire: live stream on {firing.publisher.address} (watch with: hotfire view --connect "
+              f"{firing.publisher.address})", file=sys.stderr)
     try:
-        source = open_source(rig, args.source, scenario=scen, realtime=realtime, duration_s=args.duration, **options)
-        subscribers = []
-        trigger = None
-        if args.trigger:
-            trigger = Trigger(TriggerSpec.parse(args.trigger, rig), posttrigger_s=args.posttrigger)
-            subscribers.append(trigger)
-        recorder = Recorder(args.out, pretrigger_s=args.pretrigger if trigger else None,
-                            sync_interval=getattr(args, "sync_interval", 0.1),
-                            status_file=getattr(args, "status_file", None))
-        subscribers.append(recorder)
-        # Redlines are checked here, not in a viewer: every crossing is in the run file.
-        subscribers.append(LimitChecker())
-        if publisher:
-            subscribers.append(publisher)
-        # the rings must hold the pre-trigger history
-        ring_s = max(20.0, 2 * args.pretrigger) if trigger else 20.0
-        acq = Acquisition(rig, source, subscribers, test_id=args.test_id, notes=args.notes, ring_seconds=ring_s)
-        recorder.preflight(acq)  # paths, an existing run, free space: before the hardware starts
-        if trigger and trigger.spec.kind == "operator":
-            _operator_trigger_on_enter(acq)
-    except BaseException:
-        if publisher:
-            publisher.close()
-        raise
-    print(f"hotfire: acquiring {rig.name} ({source.kind}) -> {recorder.out_dir / acq.test_id}.h5 "
-          f"(journal {acq.test_id}.journal/)", file=sys.stderr)
-    if publisher:
-        print(f"hotfire: live stream on {publisher.address} (watch with: hotfire view --connect "
-              f"{publisher.address})", file=sys.stderr)
-    summary = acq.run(progress=None if args.quiet else progress_printer())
-    if not args.quiet:
-        print(file=sys.stderr)
-    if summary.error is not None:
-        where = summary.path if recorder.sealed else f"the journal {recorder.journal_dir}"
-        raise HotfireError(f"acquisition stopped by an error: {summary.error} "
-                           f"(everything acquired before it is in {where})")
-    if not recorder.sealed:
-        raise HotfireError(f"the run file was not completed; every recorded sample is in the journal: "
-                           f"run `hotfire recover {recorder.journal_dir}`")
-    return rig, summary
+        return firing.run(progress=None if quiet else progress_printer())
+    finally:
+        if not quiet:
+            print(file=sys.stderr)
 
 
 def run(args) -> int:

@@ -1,9 +1,9 @@
 """``hotfire demo``: a simulated firing on the default rig, recorded and analysed."""
 from __future__ import annotations
 
-import argparse
-
-from hotfire import cmd_acquire
+from hotfire.cmd_acquire import record
+from hotfire.daq.publisher import DEFAULT_ADDRESS
+from hotfire.daq.session import prepare_firing
 
 DEFAULT_RIG = "lox-ethanol-5kN"
 
@@ -22,13 +22,10 @@ def run(args) -> int:
     from hotfire.analysis.results import analyze_run
     from hotfire.core.runfile.reader import open_run
 
-    # The demo is `hotfire acquire --sim` with the acquire command's own defaults.
-    acquire_parser = argparse.ArgumentParser()
-    cmd_acquire.add_arguments(acquire_parser)
-    acq_args = acquire_parser.parse_args(
-        [args.rig, "--sim", "--scenario", args.scenario, "--out", args.out, "--notes", "hotfire demo"]
-        + ([] if args.realtime else ["--fast"]))
-    _rig, summary = cmd_acquire.acquire(acq_args, realtime=args.realtime)
+    # The demo records as `hotfire acquire RIG --source sim` does (with its live stream).
+    firing = prepare_firing(args.rig, source="sim", scenario=args.scenario, out=args.out, notes="hotfire demo",
+                            realtime=args.realtime, publish=DEFAULT_ADDRESS)
+    summary = record(firing)
     report = summary.path.with_suffix(".html")
     with open_run(summary.path) as r:
         res = analyze_run(r)

@@ -1,6 +1,9 @@
 """The acquisition engine: a source feeds one ring per stream; subscribers
-(the recorder, limits, the live publisher) each read the rings with their
-own cursor, in their own thread, and never touch the source.
+(the recorder, limits, triggers, the live publisher) each read the rings with
+their own cursor, in their own thread, and never touch the source: they are
+given an :class:`AcquisitionView`, which reads the acquisition and can post
+events, end the recording at a sample or ask the acquisition to stop, but
+cannot write a ring, a clock or another subscriber's state.
 
 One producer thread per stream moves blocks from the source into its ring;
 the ring never blocks it. A subscriber that falls behind loses data only as
@@ -13,15 +16,19 @@ samples (a driver overflow): ``StreamClock`` maps one to the other.
 from __future__ import annotations
 
 import bisect
+import copy
 import datetime as _dt
 import threading
 import time
+import types
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
 
 from hotfire.core.events import Event
+from hotfire.daq.sources.base import StreamSpec
 from hotfire.ext.ring import Ring
 
 
@@ -64,17 +71,48 @@ class StreamClock:
         return r[k] + max(0, sample - s[k])
 
 
+@dataclass(frozen=True)
+class Recording:
+    """What a recording subscriber reports (:meth:`Subscriber.recording`).
+
+    Attributes
+    ----------
+    path : Path
+        The run file (complete once ``sealed``).
+    journal : Path
+        The journal it is built from (``hotfire recover`` rebuilds the file from it).
+    lost : dict
+        Stream -> samples acquired but not recorded (the recorder fell behind).
+    armed : bool
+        Waiting for a trigger: nothing is recorded yet.
+    sealed : bool
+        The run file was completed and verified.
+    """
+
+    path: Path | None
+    journal: Path | None = None
+    lost: Mapping[str, int] = field(default_factory=dict)
+    armed: bool = False
+    sealed: bool = False
+
+
 class Subscriber:
     """Something that reads the rings during acquisition (in its own thread).
 
     Subclasses implement ``poll`` (read what is available, return the number
-    of rows handled) and may override ``open``, ``on_events`` and ``close``.
+    of rows handled) and may override ``open``, ``on_events``, ``close`` and,
+    for the one that records, ``recording``.
     """
 
     name = "subscriber"
 
-    def open(self, acq: "Acquisition") -> None:
+    def open(self, acq: "AcquisitionView") -> None:
+        """Start; ``acq`` is the subscriber's view of the acquisition (kept as ``self.acq``)."""
         self.acq = acq
+
+    def recording(self) -> Recording | None:
+        """The run being recorded by this subscriber, or None if it records nothing."""
+        return None
 
     def poll(self) -> int:
         return 0
@@ -88,6 +126,28 @@ class Subscriber:
 
 @dataclass
 class RunSummary:
+    """What an acquisition did.
+
+    Attributes
+    ----------
+    path : Path or None
+        The run file (None without a recorder).
+    test_id : str
+    samples : dict
+        Stream -> samples acquired.
+    events : list of Event
+    gaps : dict
+        Stream -> samples acquired but not recorded.
+    truth : dict, optional
+        The simulator's ground truth (simulated sources).
+    error : BaseException, optional
+        What stopped the acquisition early.
+    journal : Path, optional
+        The journal the run file is built from.
+    sealed : bool
+        The run file was completed and verified.
+    """
+
     path: Path | None
     test_id: str
     samples: dict[str, int]
@@ -95,11 +155,155 @@ class RunSummary:
     gaps: dict[str, int] = field(default_factory=dict)
     truth: dict | None = None
     error: BaseException | None = None
+    journal: Path | None = None
+    sealed: bool = False
 
 
 def default_test_id(rig, when: _dt.datetime | None = None) -> str:
     when = when or _dt.datetime.now(_dt.timezone.utc)
     return f"{rig.article.serial}-{when:%Y%m%dT%H%M%S}"
+
+
+@dataclass(frozen=True)
+class SourceInfo:
+    """What subscribers know of the source: its kind (stored in the run file), its streams, and
+    the seconds it will deliver if known."""
+
+    kind: str
+    streams: Mapping[str, StreamSpec]
+    duration_s: float | None = None
+
+
+class RingView:
+    """A stream's ring as a subscriber sees it: it makes readers and shows counters, and cannot write.
+
+    Readers made here are known to the acquisition, which reports the worst
+    backlog (:meth:`AcquisitionView.backlog`); :meth:`drop` one that is no
+    longer read.
+    """
+
+    def __init__(self, ring: Ring, lock: threading.Lock):
+        self._ring, self._lock, self._readers = ring, lock, []
+
+    def reader(self, start: int | None = None):
+        """A reader with its own cursor (see :meth:`hotfire.ext.ring.Ring.reader`)."""
+        r = self._ring.reader(start)
+        with self._lock:
+            self._readers.append(r)
+        return r
+
+    def drop(self, reader) -> None:
+        """Forget ``reader`` (it no longer counts in the backlog)."""
+        with self._lock:
+            self._readers = [r for r in self._readers if r is not reader]
+
+    def backlog(self) -> int:
+        """Rows written that the slowest reader has not read yet."""
+        with self._lock:
+            readers = list(self._readers)
+        written = self._ring.written
+        return max((written - r.position for r in readers), default=0)
+
+    written = property(lambda self: self._ring.written, doc="Rows written so far.")
+    capacity = property(lambda self: self._ring.capacity, doc="Rows held.")
+    n_channels = property(lambda self: self._ring.n_channels)
+    dtype = property(lambda self: self._ring.dtype)
+
+    def __repr__(self) -> str:
+        return f"<RingView of {self._ring!r}>"
+
+
+class ClockView:
+    """A stream's :class:`StreamClock`, read-only."""
+
+    def __init__(self, clock: StreamClock):
+        self._clock = clock
+
+    def split(self, ring_first: int, n: int) -> list[tuple[int, int, int]]:
+        return self._clock.split(ring_first, n)
+
+    def sample(self, ring_index: int) -> int:
+        return self._clock.sample(ring_index)
+
+    def ring_index(self, sample: int) -> int:
+        return self._clock.ring_index(sample)
+
+
+class AcquisitionView:
+    """The acquisition as its subscribers see it (each gets one in ``open``).
+
+    It reads everything a subscriber needs (the rig, the source's kind and
+    streams, rings, clocks, events, the recording state) and offers the few
+    requests a subscriber may make: :meth:`post` events,
+    :meth:`end_recording_at` a sample, :meth:`stop` the acquisition. It cannot
+    write a ring or a clock, read from the source, or reach another
+    subscriber.
+    """
+
+    def __init__(self, acq: "Acquisition"):
+        self._acq = acq
+        self.rig = acq.rig
+        self.test_id, self.notes, self.start_time = acq.test_id, acq.notes, acq.start_time
+        self.source = SourceInfo(acq.source.kind, types.MappingProxyType(dict(acq.source.streams)),
+                                 acq.source.duration_s)
+        lock = threading.Lock()
+        self.rings: Mapping[str, RingView] = types.MappingProxyType(
+            {name: RingView(ring, lock) for name, ring in acq.rings.items()})
+        self.clocks: Mapping[str, ClockView] = types.MappingProxyType(
+            {name: ClockView(c) for name, c in acq.clocks.items()})
+
+    # -- reading ---------------------------------------------------------------
+    @property
+    def source_metadata(self) -> dict:
+        """What the source says of itself (scenario, truth, device scaling): a copy each time, so a
+        subscriber cannot change what the others, and the run file, see."""
+        return copy.deepcopy(self._acq.source_metadata)
+
+    @property
+    def producing(self) -> bool:
+        """True until every stream's source has ended and its ring holds all data."""
+        return self._acq.producing
+
+    @property
+    def events(self) -> list[Event]:
+        """Every event posted so far (a copy)."""
+        return self._acq.events
+
+    def events_since(self, cursor: int) -> tuple[list[Event], int]:
+        return self._acq.events_since(cursor)
+
+    def sample_index(self, stream: str, ring_index: int) -> int:
+        return self._acq.sample_index(stream, ring_index)
+
+    def clip(self, stream: str, sample_first: int, count: int) -> int:
+        """How many of ``count`` samples from ``sample_first`` lie before the recording's end."""
+        return self._acq.clip(stream, sample_first, count)
+
+    @property
+    def record_stop(self) -> Mapping[str, int]:
+        """Stream -> first sample not to record (set by :meth:`end_recording_at`)."""
+        return self._acq.record_stop
+
+    def recording(self) -> Recording | None:
+        """The recording subscriber's report, or None when nothing records."""
+        return self._acq.recording()
+
+    def backlog(self, stream: str) -> int:
+        """Rows of ``stream`` not yet read by its slowest reader."""
+        return self.rings[stream].backlog()
+
+    # -- requests --------------------------------------------------------------
+    def post(self, events: list[Event]) -> None:
+        """Give events to every subscriber (and the run file); thread-safe."""
+        self._acq.post(events)
+
+    def end_recording_at(self, stops: Mapping[str, int]) -> None:
+        """Record no sample at or after ``stops[stream]`` (a post-trigger end); thread-safe."""
+        self._acq.end_recording_at(stops)
+
+    def stop(self) -> None:
+        """Ask the acquisition to end (it drains what was acquired)."""
+        self._acq.stop()
 
 
 class Acquisition:
@@ -131,8 +335,7 @@ class Acquisition:
         }
         self.clocks = {name: StreamClock() for name in source.streams}
         self.subscribers = list(subscribers)
-        self.trigger = None  # set by a Trigger subscriber when the run is armed
-        self.record_stop: dict[str, int] = {}  # stream -> first sample not to record
+        self._record_stop: dict[str, int] = {}  # stream -> first sample not to record; replaced, never changed
         self.source_metadata = source.metadata()
         self._done = {name: threading.Event() for name in source.streams}
         self._stop = threading.Event()
@@ -140,7 +343,7 @@ class Acquisition:
         self._events: list[Event] = []
         self._drained: set[int] = set()  # subscribers with nothing left to read
         self._ev_lock = threading.Lock()
-        self._ev_cond = threading.Condition(self._ev_lock)
+        self.view = AcquisitionView(self)
 
     # -- events ------------------------------------------------------------------
     def post(self, events: list[Event]) -> None:
@@ -163,10 +366,28 @@ class Acquisition:
         """True until every stream's source has ended and its ring holds all data."""
         return not all(d.is_set() for d in self._done.values())
 
+    @property
+    def record_stop(self) -> Mapping[str, int]:
+        """Stream -> first sample not to record (empty: record until the source ends)."""
+        return types.MappingProxyType(self._record_stop)
+
+    def end_recording_at(self, stops: Mapping[str, int]) -> None:
+        """Record no sample at or after ``stops[stream]``; thread-safe."""
+        with self._ev_lock:
+            self._record_stop = {**self._record_stop, **{k: int(v) for k, v in stops.items()}}
+
     def clip(self, stream: str, sample_first: int, count: int) -> int:
         """How many of ``count`` samples from ``sample_first`` lie before the recording's end."""
-        stop = self.record_stop.get(stream)
+        stop = self._record_stop.get(stream)  # the dict is replaced whole, never changed in place
         return count if stop is None else max(0, min(count, stop - sample_first))
+
+    def recording(self) -> Recording | None:
+        """The report of the subscriber that records (the first one that does), or None."""
+        for sub in self.subscribers:
+            rec = sub.recording()
+            if rec is not None:
+                return rec
+        return None
 
     def sample_index(self, stream: str, ring_index: int) -> int:
         return self.clocks[stream].sample(ring_index)
@@ -242,10 +463,11 @@ class Acquisition:
         Parameters
         ----------
         progress : callable, optional
-            Called as ``progress(acquisition)`` about every ``progress_interval`` s.
+            Called as ``progress(view)`` (an :class:`AcquisitionView`) about every
+            ``progress_interval`` s.
         """
         for sub in self.subscribers:
-            sub.open(self)
+            sub.open(self.view)
         producers = [threading.Thread(target=self._produce, args=(s,), name=f"produce-{s}", daemon=True)
                      for s in self.rings]
         workers = [threading.Thread(target=self._subscribe, args=(sub,), name=f"sub-{sub.name}", daemon=True)
@@ -262,7 +484,7 @@ class Acquisition:
         try:
             while any(t.is_alive() for t in workers + producers):
                 if progress:
-                    progress(self)
+                    progress(self.view)
                 for t in workers:
                     t.join(timeout=progress_interval / max(1, len(workers)))
                 if not workers:
@@ -276,10 +498,10 @@ class Acquisition:
             for sub in self.subscribers:
                 sub.close()
         if progress:
-            progress(self)
-        rec = next((s for s in self.subscribers if hasattr(s, "path")), None)
+            progress(self.view)
+        rec = self.recording() or Recording(None)
         return RunSummary(
-            getattr(rec, "path", None), self.test_id,
+            rec.path, self.test_id,
             {name: ring.written for name, ring in self.rings.items()}, self.events,
-            getattr(rec, "lost", {}), self.source_metadata.get("truth"),
-            self._errors[0] if self._errors else None)
+            dict(rec.lost), self.source_metadata.get("truth"),
+            self._errors[0] if self._errors else None, rec.journal, rec.sealed)

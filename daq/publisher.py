@@ -271,27 +271,24 @@ class Publisher(Subscriber):
             hist.popleft()
         t_ref, w_ref = hist[0]
         rates = {n: (written[n] - w_ref[n]) / (now - t_ref) if now > t_ref else 0.0 for n in written}
-        recorder = next((s for s in acq.subscribers if getattr(s, "path", None) is not None), None)
+        recording = acq.recording()
         streams = {}
         for name, ring in acq.rings.items():
-            # Worst backlog among subscribers that read the ring (the recorder's matters most).
-            backlog = [ring.written - rd.position for s in acq.subscribers
-                       for n2, rd in (getattr(s, "readers", None) or {}).items() if n2 == name]
             streams[name] = {
                 "rate_hz": rates[name], "nominal_hz": acq.source.streams[name].rate_hz,
                 "samples": acq.clocks[name].sample(written[name]) if written[name] else 0,
-                "fill": max(backlog, default=0) / ring.capacity,
+                # worst backlog among the ring's readers (the recorder's matters most)
+                "fill": acq.backlog(name) / ring.capacity,
                 "gaps": self.gaps.get(name, 0),
-                "lost": int((getattr(recorder, "lost", None) or {}).get(name, 0)),
+                "lost": int(recording.lost.get(name, 0)) if recording else 0,
                 "viewer_missed": self.missed.get(name, 0),
             }
-        # An armed recorder (``--trigger``) has no readers until the trigger fires.
-        armed = recorder is not None and getattr(recorder, "pretrigger_s", None) is not None \
-            and not getattr(recorder, "readers", None)
+        # An armed recorder (``--trigger``) records nothing until the trigger fires.
+        armed = recording is not None and recording.armed
         return {
             "test_id": acq.test_id, "ended": ended, "producing": acq.producing, "streams": streams,
-            "recording": {"active": recorder is not None and not ended and not armed, "armed": armed and not ended,
-                          "path": str(recorder.path) if recorder is not None else ""},
+            "recording": {"active": recording is not None and not ended and not armed, "armed": armed and not ended,
+                          "path": str(recording.path) if recording is not None and recording.path else ""},
             "viewers": self.viewers,
         }
 

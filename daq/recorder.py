@@ -39,7 +39,7 @@ from pathlib import Path
 
 import numpy as np
 
-from hotfire.daq.acquisition import Subscriber
+from hotfire.daq.acquisition import Recording, Subscriber
 from hotfire.core.events import Event
 from hotfire.daq.journal import DataRecord, JournalReadError, JournalWriteError, JournalWriter, read_record
 from hotfire.daq.preflight import check_free_space, run_paths
@@ -138,6 +138,12 @@ class Recorder(Subscriber):
         self.lost: dict[str, int] = {}
         self.recorded: dict[str, int] = {}
         self.messages: list[str] = []   # alarms and problems, as printed
+
+    def recording(self) -> Recording:
+        """The run file, its journal, samples lost, and whether it is armed or sealed."""
+        return Recording(self.path, self.journal_dir, dict(self.lost),
+                         armed=self.pretrigger_s is not None and not getattr(self, "readers", None),
+                         sealed=self.sealed)
 
     # ------------------------------------------------------------------ open
     def preflight(self, acq) -> list[str]:

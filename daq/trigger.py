@@ -16,6 +16,7 @@ Trigger kinds (``--trigger``):
 from __future__ import annotations
 
 import re
+import threading
 from dataclasses import dataclass
 
 import numpy as np
@@ -56,6 +57,10 @@ class TriggerSpec:
 class Trigger(Subscriber):
     """Watches for the trigger and posts one ``trigger`` event at its exact sample.
 
+    :meth:`fire` may be called from any thread (an operator command) while
+    the trigger polls in its own: its state is guarded by a lock, so it fires
+    once.
+
     Parameters
     ----------
     spec : TriggerSpec
@@ -67,12 +72,19 @@ class Trigger(Subscriber):
 
     def __init__(self, spec: TriggerSpec, posttrigger_s: float | None = None):
         self.spec, self.posttrigger_s = spec, posttrigger_s
-        self.fired: Event | None = None
-        self._stop_at = None
+        self._lock = threading.Lock()
+        self._fired: Event | None = None
+        self._stopping = False  # fired with a post-trigger end not reached yet
+        self._reader = None
+
+    @property
+    def fired(self) -> Event | None:
+        """The trigger event, once fired."""
+        with self._lock:
+            return self._fired
 
     def open(self, acq):
         super().open(acq)
-        acq.trigger = self
         if self.spec.kind == "threshold":
             ch = acq.rig.channel(self.spec.channel)
             self._stream, self._col = ch.stream, ch.column
@@ -80,22 +92,28 @@ class Trigger(Subscriber):
             self._reader = acq.rings[ch.stream].reader()
 
     def fire(self, stream: str | None = None, sample: int | None = None, why: str = "operator command"):
-        """Fire now (or at a given sample); later calls do nothing."""
-        if self.fired is not None:
-            return
-        if stream is None:
-            stream = max(self.acq.rings, key=lambda s: self.acq.source.streams[s].rate_hz)
-            sample = self.acq.sample_index(stream, max(0, self.acq.rings[stream].written - 1))
-        self.fired = Event("trigger", stream, int(sample), f"trigger: {why}")
-        self.acq.post([self.fired])
-        if self.posttrigger_s is not None:
-            # the recording ends exactly posttrigger_s after the trigger on every stream
-            streams = self.acq.source.streams
-            t_trig = sample / streams[stream].rate_hz
-            for name, spec in streams.items():
-                at = sample if name == stream else int(np.ceil(t_trig * spec.rate_hz - 1e-9))
-                self.acq.record_stop[name] = at + int(round(self.posttrigger_s * spec.rate_hz))
-            self._stop_at = (stream, self.acq.record_stop[stream])
+        """Fire now (or at a given sample); later calls do nothing. Thread-safe."""
+        acq = self.acq
+        with self._lock:
+            if self._fired is not None:
+                return
+            streams = acq.source.streams
+            if stream is None:
+                stream = max(acq.rings, key=lambda s: streams[s].rate_hz)
+                sample = acq.sample_index(stream, max(0, acq.rings[stream].written - 1))
+            self._fired = Event("trigger", stream, int(sample), f"trigger: {why}")
+            if self.posttrigger_s is not None:
+                # The recording ends exactly posttrigger_s after the trigger on every stream; set
+                # before the trigger is posted, so the recorder never records past the end.
+                t_trig = sample / streams[stream].rate_hz
+                stops = {}
+                for name, spec in streams.items():
+                    at = sample if name == stream else int(np.ceil(t_trig * spec.rate_hz - 1e-9))
+                    stops[name] = at + int(round(self.posttrigger_s * spec.rate_hz))
+                acq.end_recording_at(stops)
+                self._stopping = True
+            fired = self._fired
+        acq.post([fired])
 
     def on_events(self, events):
         if self.spec.kind == "T0" and self.fired is None:
@@ -106,24 +124,32 @@ class Trigger(Subscriber):
 
     def poll(self) -> int:
         moved = 0
-        if self.spec.kind == "threshold" and self.fired is None:
-            res = self._reader.read()
-            moved = len(res.data)
-            if moved:
-                v = self._scaling.to_eu(res.data[:, self._col])
-                hit = np.nonzero(v > self.spec.value if self.spec.above else v < self.spec.value)[0]
-                if len(hit):
-                    k = res.first_index + int(hit[0])
-                    op = ">" if self.spec.above else "<"
-                    self.fire(self._stream, self.acq.sample_index(self._stream, k),
-                              f"{self.spec.channel} {op} {self.spec.value:g}")
-        if self._stop_at is not None:
+        if self._reader is not None:
+            if self.fired is not None:  # nothing more to watch: stop counting in the ring's backlog
+                self.acq.rings[self._stream].drop(self._reader)
+                self._reader = None
+            else:
+                res = self._reader.read()
+                moved = len(res.data)
+                if moved:
+                    v = self._scaling.to_eu(res.data[:, self._col])
+                    hit = np.nonzero(v > self.spec.value if self.spec.above else v < self.spec.value)[0]
+                    if len(hit):
+                        k = res.first_index + int(hit[0])
+                        op = ">" if self.spec.above else "<"
+                        self.fire(self._stream, self.acq.sample_index(self._stream, k),
+                                  f"{self.spec.channel} {op} {self.spec.value:g}")
+        with self._lock:
+            stopping = self._stopping
+        if stopping:
             # Stop once every stream has acquired up to its end: streams run at
             # different speeds (a fast source, a loaded machine), and stopping
             # on the trigger's stream alone could cut another short.
             acq = self.acq
-            if all(ring.written > 0 and acq.sample_index(name, ring.written - 1) + 1 >= acq.record_stop[name]
-                   for name, ring in acq.rings.items() if name in acq.record_stop):
-                self._stop_at = None
+            stops = acq.record_stop
+            if all(ring.written > 0 and acq.sample_index(name, ring.written - 1) + 1 >= stops[name]
+                   for name, ring in acq.rings.items() if name in stops):
+                with self._lock:
+                    self._stopping = False
                 acq.stop()
         return moved

@@ -41,6 +41,8 @@ class Source(abc.ABC):
     streams: dict[str, StreamSpec]
     #: what the source is, stored in the run file ("simulator", "nidaqmx", ...)
     kind: str = "source"
+    #: seconds of data it will deliver per stream, if known (``inf``: until stopped)
+    duration_s: float | None = None
 
     def start(self) -> None:
         """Start acquiring (all streams on one start trigger)."""

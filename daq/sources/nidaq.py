@@ -319,7 +319,7 @@ class NidaqSource(Source):
         except (DaqNotFoundError, DaqNotSupportedError) as exc:
             raise HotfireError(
                 f"no NI-DAQmx driver on this machine ({_first_line(exc)}); to run without hardware use the "
-                f"engine simulator (--sim) or the simulated NI-DAQmx driver (--driver sim)") from None
+                f"engine simulator (--source sim) or the simulated NI-DAQmx driver (--source nidaq-sim)") from None
 
     def _synchronise(self, ref_clock, ref_clock_hz):
         """One start trigger for all tasks; optionally one reference clock."""

@@ -6,10 +6,10 @@ import pytest
 
 from hotfire.core.runfile.reader import open_run
 from hotfire.cli import main
-from hotfire import cmd_acquire
 from hotfire.daq.acquisition import Acquisition
 from hotfire.daq.recorder import Recorder
 from hotfire.core.rig import load_rig
+from hotfire.daq import session
 from hotfire.daq.sources import open_source
 from hotfire.daq.sources.simdriver import SimulatedDriver
 
@@ -25,7 +25,7 @@ def rig():
 def acquire_with(rig, tmp_path, kind, device, at_s, duration_s=0.0, **options):
     drv = SimulatedDriver(rig, speed=SPEED)
     drv.inject(kind, device, at_s, duration_s)
-    source = open_source(rig, "nidaqmx", driver=drv, duration_s=DURATION, **options)
+    source = open_source(rig, "nidaq-sim", driver=drv, duration_s=DURATION, **options)
     summary = Acquisition(rig, source, [Recorder(tmp_path)], test_id=kind).run()
     return drv, summary
 
@@ -109,8 +109,8 @@ def test_the_command_line_reports_a_driver_exception(rig, tmp_path, monkeypatch,
         drv.inject("exception", "cDAQ1Mod1", 0.5, exception=OSError("driver thread crashed"))
         return open_source(rig_, kind, **{**kwargs, "driver": drv})
 
-    monkeypatch.setattr(cmd_acquire, "open_source", faulty)
-    code = main(["acquire", "lox-ethanol-5kN", "--driver", "sim", "--duration", "1", "--quiet",
+    monkeypatch.setattr(session, "open_source", faulty)
+    code = main(["acquire", "lox-ethanol-5kN", "--source", "nidaq-sim", "--duration", "1", "--quiet",
                  "--out", str(tmp_path), "--test-id", "x"])
     err = capsys.readouterr().err
     assert code == 2 and "Traceback" not in err

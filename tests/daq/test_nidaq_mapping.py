@@ -33,7 +33,7 @@ RIGS = ("lox-ethanol-5kN", "lox-rp1-100kN")
 def opened(request):
     rig = load_rig(request.param)
     drv = SimulatedDriver(rig)
-    source = open_source(rig, "nidaqmx", driver=drv)
+    source = open_source(rig, "nidaq-sim", driver=drv)
     yield rig, drv, source
     source.stop()
 
@@ -108,7 +108,7 @@ def test_every_stream_has_a_continuous_clock_a_2s_buffer_and_the_shared_start(op
 
 def test_external_start_trigger_and_reference_clock():
     rig = load_rig("lox-rp1-100kN")
-    source = open_source(rig, "nidaqmx", driver=SimulatedDriver(rig), trigger="/PXI1Slot7/PFI0",
+    source = open_source(rig, "nidaq-sim", driver=SimulatedDriver(rig), trigger="/PXI1Slot7/PFI0",
                          ref_clock="PXI_Clk10")
     try:
         master = source.tasks["tc"]
@@ -197,4 +197,4 @@ def test_a_channel_the_hardware_refuses_is_named():
     bad = parse_rig(text, "bad.toml")
     # the simulated stand has no cDAQ1Mod9: the real driver's -200220, named by channel
     with pytest.raises(HotfireError, match=r"stream 'main', channel 'P-OX-INJ' \(cDAQ1Mod9/ai1\).*-200220"):
-        open_source(bad, "nidaqmx", driver=SimulatedDriver(load_rig("lox-ethanol-5kN")))
+        open_source(bad, "nidaq-sim", driver=SimulatedDriver(load_rig("lox-ethanol-5kN")))

@@ -16,7 +16,7 @@ from hotfire.daq.sources.nidaq import NidaqSource
 from hotfire.daq.sources.simdriver import SimulatedDriver
 from hotfire.core.errors import HotfireError
 
-SOURCES = ("simulator", "nidaqmx-simdriver")
+SOURCES = ("sim", "nidaq-sim")
 SPEED = 5.0  # simulated seconds per wall second: an 8 s buffer rides out 1.6 s stalls
 
 
@@ -27,10 +27,10 @@ def rig(request):
 
 def make_source(kind, rig, **options):
     """A source of ``kind`` for ``rig``, chosen the one way the program chooses."""
-    if kind == "simulator":
-        return open_source(rig, "simulator", **options)
+    if kind == "sim":
+        return open_source(rig, "sim", **options)
     # A generous buffer: the test machine is shared, and a hiccup must not overflow.
-    return open_source(rig, "nidaqmx", driver=SimulatedDriver(rig, speed=SPEED), buffer_s=8.0, **options)
+    return open_source(rig, "nidaq-sim", driver=SimulatedDriver(rig, speed=SPEED), buffer_s=8.0, **options)
 
 
 def expected_raw(source, stream, first, n):
@@ -79,7 +79,7 @@ def test_integer_counts_are_stored_with_the_devices_own_scaling(tmp_path):
     runs = {}
     for kind in SOURCES:
         runs[kind] = record(rig, make_source(kind, rig, duration_s=1.0), tmp_path / kind, kind).path
-    with open_run(runs["simulator"]) as a, open_run(runs["nidaqmx-simdriver"]) as b:
+    with open_run(runs["sim"]) as a, open_run(runs["nidaq-sim"]) as b:
         for ch in rig.stream_channels("main"):
             ia, ib = a.channel_info(ch.name), b.channel_info(ch.name)
             assert ib.adc != ia.adc, ch.name  # the device's coefficients, not the rig's default
@@ -96,7 +96,7 @@ def test_integer_counts_are_stored_with_the_devices_own_scaling(tmp_path):
 
 
 def test_cli_acquires_through_the_simulated_driver(tmp_path, capsys):
-    code = main(["acquire", "lox-ethanol-5kN", "--driver", "sim", "--fast", "--duration", "1", "--quiet",
+    code = main(["acquire", "lox-ethanol-5kN", "--source", "nidaq-sim", "--fast", "--duration", "1", "--quiet",
                  "--out", str(tmp_path), "--test-id", "cli"])
     assert code == 0
     assert "recorded 56,300 samples in 3 streams, 0 lost" in capsys.readouterr().out
@@ -106,17 +106,17 @@ def test_cli_acquires_through_the_simulated_driver(tmp_path, capsys):
 
 
 def test_without_the_ni_driver_the_error_suggests_the_simulators(tmp_path, capsys):
-    with pytest.raises(HotfireError, match=r"no NI-DAQmx driver.*--sim.*--driver sim"):
-        open_source(load_rig("lox-ethanol-5kN"), "nidaqmx")
+    with pytest.raises(HotfireError, match=r"no NI-DAQmx driver.*--source sim.*--source nidaq-sim"):
+        open_source(load_rig("lox-ethanol-5kN"), "nidaq")
     assert main(["acquire", "lox-ethanol-5kN", "--out", str(tmp_path)]) == 2
     err = capsys.readouterr().err
-    assert "--driver sim" in err and "Traceback" not in err
+    assert "--source nidaq-sim" in err and "Traceback" not in err
 
 
 def test_streams_wait_for_an_external_start_trigger_and_start_together(tmp_path):
     rig = load_rig("lox-ethanol-5kN")
     drv = SimulatedDriver(rig, speed=SPEED, trigger_delay_s=2.0)
-    source = open_source(rig, "nidaqmx", driver=drv, trigger="/cDAQ1/PFI0", duration_s=1.0, buffer_s=8.0,
+    source = open_source(rig, "nidaq-sim", driver=drv, trigger="/cDAQ1/PFI0", duration_s=1.0, buffer_s=8.0,
                          read_timeout_s=0.5)
     summary = record(rig, source, tmp_path)
     # Waiting for the trigger is not a fault; after it, sample k of every stream is the same instant.
@@ -133,7 +133,7 @@ def test_a_rate_the_device_cannot_make_is_refused_naming_the_stream():
     text = rig.text.replace("rate_hz = 5000", "rate_hz = 3000")
     bad = parse_rig(text, "bad.toml")
     with pytest.raises(HotfireError, match=r"stream 'main'.*2999\.7656.*not the rig's 3000 Hz"):
-        open_source(bad, "nidaqmx", driver=SimulatedDriver(bad))
+        open_source(bad, "nidaq-sim", driver=SimulatedDriver(bad))
 
 
 def test_a_thermocouple_in_an_int16_stream_is_refused_naming_the_channel():
@@ -141,4 +141,4 @@ def test_a_thermocouple_in_an_int16_stream_is_refused_naming_the_channel():
     text = rig.text.replace('rate_hz = 100\ndtype = "float64"', 'rate_hz = 100\ndtype = "int16"')
     bad = parse_rig(text, "bad.toml")
     with pytest.raises(HotfireError, match=r"stream 'slow'.*TC-WALL, TC-OX, TC-F, TC-AMB need a float stream"):
-        open_source(bad, "nidaqmx", driver=SimulatedDriver(bad))
+        open_source(bad, "nidaq-sim", driver=SimulatedDriver(bad))
