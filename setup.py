@@ -48,6 +48,7 @@ setup(
         "hotfire.daq",
         "hotfire.daq.journal",
         "hotfire.daq.sources",
+        "hotfire.daq.sources.simdriver",
         "hotfire.analysis",
         "hotfire.analysis.compare",
         "hotfire.ext",
