@@ -17,7 +17,7 @@ from hotfire.core.errors import HotfireError
 
 #: subcommand -> (module, one-line help)
 COMMANDS = {
-    "acquire": ("hotfire.cmd_acquire", "acquire a firing from a rig (hardware, simulated driver or simulator)"),
+    "acquire": ("hotfire.cmd_acquire", "acquire a firing from a rig (hardware, simulated driver, simulator, or a replayed run)"),
     "info": ("hotfire.cmd_info", "print a run file's metadata, streams, channels and events"),
     "analyze": ("hotfire.cmd_analyze", "thrust and propellant-efficiency results of a run"),
     "demo": ("hotfire.cmd_demo", "simulate, record and analyse a firing on the default rig"),

@@ -12,15 +12,25 @@ from hotfire.core.rig import load_rig
 from hotfire.core.scaling import Scaling
 from hotfire.daq.sources import open_source
 from hotfire.daq.sources.engine import scenario
+from hotfire.daq.sources.sim import SignalGenerator
 from hotfire.daq.trigger import Trigger, TriggerSpec
 from hotfire.core.errors import HotfireError
 
 SHORT = dict(pretrigger_s=1.0, burn_s=1.0, posttrigger_s=0.5)
 
 
-def _armed(tmp_path, spec, pre, post=None, realtime=False):
+@pytest.fixture(scope="module")
+def recorded(tmp_path_factory):
+    """A whole simulated firing, recorded unarmed: what a replay plays back."""
     rig = load_rig("lox-ethanol-5kN")
-    src = open_source(rig, "simulator", scenario=scenario("nominal", **SHORT), realtime=realtime)
+    out = tmp_path_factory.mktemp("recorded")
+    src = open_source(rig, "sim", scenario=scenario("nominal", **SHORT))
+    return Acquisition(rig, src, [Recorder(out)], test_id="whole").run().path
+
+
+def _armed(tmp_path, spec, pre, post=None, realtime=False, source="sim"):
+    rig = load_rig("lox-ethanol-5kN")
+    src = open_source(rig, source, scenario=scenario("nominal", **SHORT), realtime=realtime)
     trig = Trigger(TriggerSpec.parse(spec, rig), posttrigger_s=post)
     rec = Recorder(tmp_path, pretrigger_s=pre)
     acq = Acquisition(rig, src, [trig, rec], test_id="armed")
@@ -28,6 +38,7 @@ def _armed(tmp_path, spec, pre, post=None, realtime=False):
 
 
 def _check_exact(path, src, rig, trigger_event, pre):
+    truth = SignalGenerator(rig, scenario("nominal", **SHORT))  # what the simulator made, replayed or not
     """Each stream starts exactly ``pre`` s before the trigger and holds the true samples."""
     t_trig = trigger_event.sample / rig.streams[trigger_event.stream].rate_hz
     with h5py.File(path, "r") as f:
@@ -39,7 +50,7 @@ def _check_exact(path, src, rig, trigger_event, pre):
             seg = g["segments"][()]
             assert seg.shape[0] == 1 and seg[0, 0] == first and seg[0, 1] == 0, name
             n = seg[0, 2]
-            np.testing.assert_array_equal(g["raw"][()], src.gen.raw(name, first, n))
+            np.testing.assert_array_equal(g["raw"][()], truth.raw(name, first, n))
 
 
 def test_threshold_trigger_starts_exactly_pretrigger_before_the_crossing(tmp_path):
@@ -53,8 +64,10 @@ def test_threshold_trigger_starts_exactly_pretrigger_before_the_crossing(tmp_pat
     _check_exact(summary.path, src, rig, trig.fired, 0.5)
 
 
-def test_T0_trigger_with_posttrigger_stops_early(tmp_path):
-    rig, src, trig, acq = _armed(tmp_path, "T0", pre=0.8, post=0.5)
+@pytest.mark.parametrize("kind", ["sim", "replay"])
+def test_T0_trigger_with_posttrigger_stops_early(tmp_path, kind, request):
+    source = f"replay:{request.getfixturevalue('recorded')}" if kind == "replay" else kind
+    rig, src, trig, acq = _armed(tmp_path, "T0", pre=0.8, post=0.5, source=source)
     summary = acq.run()
     assert trig.fired.sample == SHORT["pretrigger_s"] * rig.streams["main"].rate_hz
     _check_exact(summary.path, src, rig, trig.fired, 0.8)
