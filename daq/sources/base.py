@@ -6,6 +6,7 @@ import abc
 import threading
 import time
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
@@ -30,6 +31,19 @@ class Block:
 
     first_index: int
     data: np.ndarray
+
+
+class Sequencer(Protocol):
+    """What marks a firing's sequence for a source that only reads (the simulated NI-DAQmx driver is one)."""
+
+    #: seconds the sequence lasts
+    duration_s: float
+
+    def sequence_events(self) -> list[Event]:
+        """T0 and cutoff, dated on their stream's sample clock."""
+
+    def metadata(self) -> dict:
+        """Scenario, ground truth and the like, stored with the run."""
 
 
 class Source(abc.ABC):

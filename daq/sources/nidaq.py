@@ -205,10 +205,10 @@ class NidaqSource(Source):
     interpreter : nidaqmx interpreter, optional
         Driver to use instead of the NI-DAQmx library, e.g.
         :class:`~hotfire.daq.sources.simdriver.SimulatedDriver`.
-    sequencer : object, optional
-        What marks the firing sequence: ``sequence_events()`` (T0, cutoff
-        Events), ``metadata()`` and ``duration_s``; the simulated driver is
-        one. Without it the run has no sequence events.
+    sequencer : Sequencer, optional
+        What marks the firing sequence (:class:`~hotfire.daq.sources.base.Sequencer`:
+        ``sequence_events()``, ``metadata()``, ``duration_s``); the simulated
+        driver is one. Without it the run has no sequence events.
     duration_s : float, optional
         Seconds to acquire (default: the sequencer's, else the rig's sequence).
     trigger : str, optional
@@ -244,7 +244,8 @@ class NidaqSource(Source):
         self.trigger, self.read_timeout_s = trigger, float(read_timeout_s)
         if duration_s is None:
             seq = rig.sequence
-            duration_s = getattr(sequencer, "duration_s", None) or seq.pretrigger_s + seq.burn_s + seq.posttrigger_s
+            duration_s = sequencer.duration_s if sequencer is not None else \
+                seq.pretrigger_s + seq.burn_s + seq.posttrigger_s
         self.duration_s = duration_s
         self.streams = {s.name: StreamSpec(s.name, s.rate_hz, np.dtype(s.dtype), s.channels)
                         for s in rig.streams.values()}
@@ -375,10 +376,6 @@ class NidaqSource(Source):
                                   "device_units": "V", **how}
 
     # -- Source interface ------------------------------------------------------
-    @property
-    def truth(self):
-        return getattr(self.sequencer, "truth", None)
-
     @property
     def tasks(self) -> dict:
         """The ``nidaqmx.Task`` of each stream (until :meth:`stop`)."""

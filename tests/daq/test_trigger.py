@@ -89,3 +89,28 @@ def test_operator_trigger(tmp_path):
 def test_bad_trigger_spec_is_a_clear_error(spec):
     with pytest.raises(HotfireError, match="--trigger"):
         TriggerSpec.parse(spec, load_rig("lox-ethanol-5kN"))
+
+
+def test_two_operator_commands_at_once_fire_once():
+    """fire() runs in the operator's thread while the trigger polls in its own: one trigger, however they meet."""
+    rig = load_rig("lox-ethanol-5kN")
+    trig = Trigger(TriggerSpec.parse("operator", rig))
+    acq = Acquisition(rig, open_source(rig, "sim", scenario=scenario("nominal", **SHORT)), [trig])
+    view = acq.view
+    trig.open(view)
+    inside, real = threading.Event(), view.sample_index
+
+    def slow(stream, index):  # the first command is held between "not fired yet" and "fired"
+        inside.set()
+        time.sleep(0.3)
+        return real(stream, index)
+
+    view.sample_index = slow
+    first = threading.Thread(target=trig.fire)
+    first.start()
+    assert inside.wait(5)
+    second = threading.Thread(target=trig.fire)
+    second.start()
+    first.join()
+    second.join()
+    assert [e.kind for e in acq.events] == ["trigger"]
