@@ -100,12 +100,19 @@ def test_lower_bound():
     assert "below redline 5 bar" in ev[0].message
 
 
-@pytest.fixture(scope="module")
-def overpressure_run(tmp_path_factory):
+@pytest.fixture(scope="module", params=["sim", "nidaq-sim", "replay"])
+def overpressure_run(request, tmp_path_factory):
+    """The overpressure firing through each source; the replay plays back a recording made without limits."""
     rig = load_rig("lox-ethanol-5kN")
     scen = scenario("overpressure", pretrigger_s=0.5, burn_s=1.5, posttrigger_s=0.3)
     out = tmp_path_factory.mktemp("limits")
-    acq = Acquisition(rig, open_source(rig, "simulator", scenario=scen), [Recorder(out), LimitChecker()],
+    source = request.param
+    if source == "replay":
+        plain = Acquisition(rig, open_source(rig, "sim", scenario=scen), [Recorder(out)], test_id="plain").run()
+        with open_run(plain.path) as run:
+            assert not [e for e in run.events if e["channel"] == "PC"]
+        source = f"replay:{plain.path}"
+    acq = Acquisition(rig, open_source(rig, source, scenario=scen), [Recorder(out), LimitChecker()],
                       test_id="op")
     summary = acq.run()
     assert summary.error is None
