@@ -50,6 +50,7 @@ setup(
         "hotfire.daq.sources",
         "hotfire.daq.sources.simdriver",
         "hotfire.analysis",
+        "hotfire.analysis.catalog",
         "hotfire.analysis.compare",
         "hotfire.ext",
         "hotfire.gui",

@@ -11,13 +11,15 @@ from __future__ import annotations
 import json
 import sys
 
-#: default columns of the listing: (field, heading, format)
-COLUMNS = {
-    "test_id": ("test id", "{}"), "rig": ("rig", "{}"), "article_serial": ("article", "{}"),
-    "start_time_utc": ("start (UTC)", "{}"), "burn_time_s": ("burn s", "{:.3f}"),
-    "thrust_N": ("thrust N", "{:,.0f}"), "pc_bar": ("Pc bar", "{:.2f}"), "of": ("O/F", "{:.3f}"),
-    "isp_s": ("Isp s", "{:.1f}"), "c_star_efficiency": ("c* eff", "{:.4f}"),
-}
+#: metadata columns of the listing: field -> heading; the metrics' come from the registry
+META_COLUMNS = {"test_id": "test id", "rig": "rig", "article_serial": "article", "start_time_utc": "start (UTC)"}
+
+
+def default_columns() -> list[str]:
+    """The listing's columns: the metadata, then the registry's headline metrics."""
+    from hotfire.analysis import metrics as M
+
+    return list(META_COLUMNS) + [m.key for m in M.REGISTRY if m.headline]
 
 
 def add_query_arguments(p):
@@ -79,7 +81,8 @@ def add_arguments(p):
     o.add_argument("--paths", action="store_true", help="print the matching runs' paths only (for hotfire compare)")
     o.add_argument("--json", action="store_true", help="print the matching runs as JSON")
     o.add_argument("--problems", action="store_true", help="list the files that are not readable run files")
-    out.add_argument("--columns", metavar="A,B,...", help=f"columns of --list (default: {','.join(COLUMNS)})")
+    out.add_argument("--columns", metavar="A,B,...", help="columns of --list (default: test id, rig, article, start "
+                     "and the key metrics: burn time, impulse, thrust, Pc, O/F, Isp, c* efficiency)")
     p.add_argument("--quiet", action="store_true", help="no progress line")
 
 
@@ -93,35 +96,64 @@ def _open(args):
     raise CatalogError("give a folder of run files, or --db")
 
 
-def _cell(v, fmt) -> str:
+def _text(v) -> str:
     if v is None:
         return "-"
-    if isinstance(v, str) and fmt == "{}" and len(v) >= 19 and v[4] == "-" and v[10] == "T":
+    if isinstance(v, str) and len(v) >= 19 and v[4] == "-" and v[10] == "T":
         return v[:19].replace("T", " ")  # a time: seconds are enough here
-    try:
-        return fmt.format(v)
-    except (ValueError, TypeError):
-        return str(v)
+    if isinstance(v, float):
+        return f"{v:.6g}"
+    return str(v)
 
 
 def _value(e, name: str):
     """A column, or a number inside the stored results (``uncertainty.isp_s``, ``stability.verdict``)."""
     if name in e.row:
         return e.row[name]
-    v = e.stability if name.startswith("stability.") else e.performance
-    for part in (name[len("stability."):] if name.startswith("stability.") else name).split("."):
+    head, _, rest = name.partition(".")
+    if head == "metrics":
+        v = {k: val.to_dict() for k, val in e.values.items()}
+    elif head == "stability":
+        v = e.stability
+    else:
+        v, rest = e.performance, name
+    for part in rest.split("."):
         v = v.get(part) if isinstance(v, dict) else None
     return v
 
 
+def _heading(name: str) -> str:
+    from hotfire.analysis import metrics as M
+
+    m = M.by_key().get(name)
+    if m is None:
+        return META_COLUMNS.get(name, name)
+    return f"{m.short} {m.display_unit}".strip()
+
+
+def _cell(e, name: str) -> str:
+    """A metric as ``hotfire analyze`` shows it (scaled, "*" when degraded, "n/a" when not available);
+    anything else as stored."""
+    v = e.values.get(name)
+    if v is None:
+        return _text(_value(e, name))
+    if v.value is None:
+        return "n/a" if e.performance is not None or v.reason else "-"
+    return v.text() + (" *" if v.state == "degraded" else "")
+
+
 def format_list(entries, columns: list[str]) -> str:
-    heads = [COLUMNS.get(c, (c, "{}"))[0] for c in columns]
-    rows = [[_cell(_value(e, c), COLUMNS.get(c, (c, "{:.6g}"))[1]) for c in columns] for e in entries]
+    """The entries as aligned columns; metrics right-aligned, "*" marks a degraded value."""
+    heads = [_heading(c) for c in columns]
+    rows = [[_cell(e, c) for c in columns] for e in entries]
     widths = [max([len(h)] + [len(r[i]) for r in rows]) for i, h in enumerate(heads)]
     num = [c not in ("test_id", "rig", "article_serial", "start_time_utc", "source", "fuel", "oxidizer", "path")
            for c in columns]
     fmt = lambda cells: "  ".join(c.rjust(w) if n else c.ljust(w) for c, w, n in zip(cells, widths, num))  # noqa: E731
-    return "\n".join([fmt(heads)] + [fmt(r) for r in rows])
+    lines = [fmt(heads)] + [fmt(r) for r in rows]
+    if any(e.values.get(c) is not None and e.values[c].state == "degraded" for e in entries for c in columns):
+        lines.append("* degraded: see hotfire analyze, or the catalog's metrics.KEY.reason")
+    return "\n".join(line.rstrip() for line in lines)
 
 
 def run(args) -> int:
@@ -147,11 +179,13 @@ def run(args) -> int:
             for e in entries:
                 print(e.path)
         elif args.json:
-            print(json.dumps([{k: v for k, v in e.row.items() if k not in ("performance", "channels", "roles")}
-                              | {"path": e.path, "performance": e.performance, "roles": e.roles}
+            print(json.dumps([{k: v for k, v in e.row.items() if k not in ("performance", "channels", "roles", "metrics")}
+                              | {"path": e.path, "uncertainty_convention": "expanded, k = 2 (~95 %)",
+                                 "metrics": {k: v.to_dict() for k, v in e.values.items()},
+                                 "performance": e.performance, "roles": e.roles}
                               for e in entries], indent=2))
         else:
-            cols = args.columns.split(",") if args.columns else list(COLUMNS)
+            cols = args.columns.split(",") if args.columns else default_columns()
             for c in cols:
                 cat._field(c)  # an unknown column is an error that names the fields
             print(format_list(entries, cols))

@@ -91,3 +91,69 @@ def test_every_metric_carries_its_provenance(nominal):
     assert vals["pc_bar"].provenance.span_s == (perf.steady.start_s, perf.steady.end_s)
     assert vals["isp_s"].provenance.channels == ["LC-THRUST", "FM-OX", "FM-F"]
     assert vals["total_impulse_Ns"].provenance.channels == ["LC-THRUST"]
+
+
+@pytest.fixture
+def fake_metric(monkeypatch):
+    """A metric the registry did not have: the impulse inside the burn, which the thrust analysis
+    computes (``ThrustResult.burn_impulse_Ns``) but no view showed."""
+    m = M.Metric("test_burn_impulse_Ns", "Impulse inside the burn (test)", "I_b", "N s", "for the test", "{:,.2f}",
+                 "burn", "thrust", headline=True, attr="burn_impulse_Ns")
+    monkeypatch.setattr(M, "REGISTRY", M.REGISTRY + [m])
+    return m
+
+
+def test_a_metric_added_to_the_registry_appears_in_every_view(fake_metric, nominal, tmp_path, capsys):
+    import shutil
+
+    from hotfire.analysis.batch import Engine
+    from hotfire.analysis.catalog import Catalog
+    from hotfire.analysis.compare import compare, to_html
+    from hotfire.cli import main
+
+    want = nominal.perf.thrust.burn_impulse_Ns
+    shown = f"{want:,.2f}"
+    with open_run(nominal.path) as run:
+        text = format_results(run, nominal.perf, stability=nominal.stability, results=nominal.results)
+        page = render_html(run, nominal.results)
+    assert re.search(r"Impulse inside the burn \(test\)\s+" + re.escape(shown) + r"\s+N s", text)  # terminal
+    assert f"<td>Impulse inside the burn (test)</td><td>{shown}</td>" in page  # HTML table
+    assert "<div class='k'>Impulse inside the burn</div>" in page  # a headline card
+    d = json.loads(json.dumps(nominal.results.to_dict()))
+    assert d["metrics"]["burn"]["test_burn_impulse_Ns"]["value"] == pytest.approx(want)  # JSON
+    cmp = compare([nominal.path, nominal.path], roles=["thrust"])
+    row = next(r for r in cmp.rows if r.key == "test_burn_impulse_Ns")
+    assert row.values == [pytest.approx(want)] * 2 and row.diff == [None, 0.0]
+    assert re.search(r"Impulse inside the burn\s+N s\s+" + re.escape(shown), cmp.table())  # compare, terminal
+    assert f">{shown}</td>" in to_html(cmp)
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    shutil.copy(nominal.path, folder / "a.h5")
+    with Catalog.for_folder(folder) as cat:  # in this process: the helper would not know the test's metric
+        cat.update([folder], engine=Engine(serial=True, isolate=False))
+        (e,) = cat.query(where=["test_burn_impulse_Ns>1"])  # its own column
+        assert e.metrics["test_burn_impulse_Ns"] == pytest.approx(want)
+    assert main(["catalog", str(folder), "--no-update", "--list"]) == 0
+    listing = capsys.readouterr().out.splitlines()
+    assert "Impulse inside the burn N s" in listing[0] and shown in listing[1]  # a listing column
+
+
+def test_a_catalog_made_before_a_metric_was_added_is_rebuilt(nominal, tmp_path, monkeypatch):
+    import shutil
+
+    from hotfire.analysis.batch import Engine
+    from hotfire.analysis.catalog import Catalog
+
+    folder = tmp_path / "runs"
+    folder.mkdir()
+    shutil.copy(nominal.path, folder / "a.h5")
+    with Catalog.for_folder(folder) as cat:
+        cat.update([folder], engine=Engine(serial=True, isolate=False))
+    m = M.Metric("test_peak_time_s", "Time of peak thrust (test)", "t_pk", "s", "for the test", "{:.3f}", "burn",
+                 "thrust", attr="peak_time_s")
+    monkeypatch.setattr(M, "REGISTRY", M.REGISTRY + [m])
+    with Catalog.for_folder(folder) as cat:
+        assert len(cat) == 0  # a cache without the new column: rebuilt ...
+        rep = cat.update(engine=Engine(serial=True, isolate=False))  # ... from the folders it indexed
+        assert len(rep.added) == 1
+        assert cat.query()[0].metrics["test_peak_time_s"] == pytest.approx(nominal.perf.thrust.peak_time_s)
