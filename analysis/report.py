@@ -313,28 +313,26 @@ def _card(k, v, u="", cls=""):
             f"<div class='u'>{u}</div></div>")
 
 
-def render_html(run, res, truths=None) -> str:
-    """The report as one HTML string."""
-    perf, st = res.performance, res.stability
-    a = run.article
-    m = run.metadata
+def _img(alt: str, png: str) -> str:
+    return f"<img alt='{html.escape(alt)}' src='data:image/png;base64,{png}'>"
+
+
+def _head(run) -> list[str]:
+    """Title and the line naming rig, article, date and source."""
+    a, m = run.article, run.metadata
     src = "simulated" if run.truth else ("imported (" + run.imported.get("format", "?") + ")" if run.imported
                                           else str(m.get("source", "")))
-    out = ["<!doctype html><html><head><meta charset='utf-8'>",
-           f"<title>{html.escape(run.test_id)}: hotfire report</title><style>{CSS}</style></head><body>",
-           f"<h1>Test {html.escape(run.test_id)}</h1>",
-           f"<div class='sub'>rig <b>{html.escape(run.rig_name)}</b> &middot; article {html.escape(str(a.serial))}"
-           + (f" ({html.escape(str(a.oxidizer))} / {html.escape(str(a.fuel))})" if a.fuel else "")
-           + f" &middot; {html.escape(str(m.get('start_time_utc', ''))[:19].replace('T', ' '))} UTC"
-           f" &middot; {html.escape(src)}</div>"]
-    if perf is None:
-        out.append("<h2>No thrust results</h2>")
-        out += [f"<p class='note'>{html.escape(n)}</p>" for n in res.notes]
-        out.append("</body></html>")
-        return "".join(out)
-    tt, wt = truths if (truths and run.truth) else (None, None)
-    with_truth = tt is not None
-    tr = perf.thrust
+    return ["<!doctype html><html><head><meta charset='utf-8'>",
+            f"<title>{html.escape(run.test_id)}: hotfire report</title><style>{CSS}</style></head><body>",
+            f"<h1>Test {html.escape(run.test_id)}</h1>",
+            f"<div class='sub'>rig <b>{html.escape(run.rig_name)}</b> &middot; article {html.escape(str(a.serial))}"
+            + (f" ({html.escape(str(a.oxidizer))} / {html.escape(str(a.fuel))})" if a.fuel else "")
+            + f" &middot; {html.escape(str(m.get('start_time_utc', ''))[:19].replace('T', ' '))} UTC"
+            f" &middot; {html.escape(src)} &middot; {html.escape(M.CONVENTION)}</div>"]
+
+
+def _cards(perf, st) -> list[str]:
+    """The registry's headline metrics, the stability verdict and the sensors, as cards."""
     cards = []
     for v in M.collect(perf, st).values():
         if v.metric.headline and v.shown:
@@ -342,33 +340,45 @@ def render_html(run, res, truths=None) -> str:
             sub = f"{v.u_text()} {mt.display_unit} (k=2)" if v.U else ""
             if v.state != M.OK:
                 sub = f"{v.state.upper()}: {v.reason}"
-            cards.append(_card(mt.short, f"{v.text()} {mt.display_unit}".strip(), html.escape(sub),
+            shown = f"{v.text()} {mt.display_unit}".strip() if v.value is not None else "n/a"
+            cards.append(_card(mt.short, shown, html.escape(sub),
                                "" if v.state == M.OK else "bad"))
     if st is not None:
-        cards.append(_card("Stability", st.verdict.upper(),
-                           f"max excursion {st.max_excursion_percent:.1f} % of Pc",
+        cards.append(_card("Stability", st.verdict.upper(), f"max excursion {st.max_excursion_percent:.1f} % of Pc",
                            "bad" if st.verdict == "rough" else "ok"))
     bad = [h for h in perf.health.values() if h.status != "ok"]
     cards.append(_card("Sensors", f"{len(bad)} failed" if bad else "all healthy",
                        ", ".join(h.name for h in bad), "bad" if bad else "ok"))
-    out.append("<div class='cards'>" + "".join(cards) + "</div>")
+    return ["<div class='cards'>" + "".join(cards) + "</div>"]
 
-    ctx = M.label_context(perf)
-    th = tr.thresholds if tr is not None else {"method": "steady", "burn_fraction": 0.1,
-                                               "impulse_fraction_of_steady": 0.01,
-                                               "tare_window_s": perf.settings.get("tare_window_s", (-1.5, -0.1))}
-    burn = ctx.get("burn", "on the chamber pressure (no usable thrust)")
-    out.append("<h2>Thrust</h2>" if tr is not None else "<h2>Burn</h2>")
-    out.append(f"<p class='note'>{html.escape(M.CONVENTION)}</p>")
-    if tr is not None:
-        out.append(f"<img alt='thrust' src='data:image/png;base64,{plot_thrust(run, perf)}'>")
+
+def _flagged(res) -> list[str]:
+    """Every degraded or n/a metric with its reason, in one list (the tables mark them too)."""
+    m = res.metrics()
+    scopes = [("", m["burn"])] + [(f"window {i + 1}: " if len(m["steady_windows"]) > 1 else "", w)
+                                  for i, w in enumerate(m["steady_windows"])] + [("", m["stability"])]
+    items = [f"<li><b>{html.escape(pre + v.metric.short)}</b> {html.escape(v.state)}: {html.escape(v.reason)}</li>"
+             for pre, vals in scopes for v in vals.values() if v.state != M.OK and v.reason]
+    return ["<h2>Degraded or not available</h2><ul class='note'>" + "".join(items) + "</ul>"] if items else []
+
+
+def _burn(run, perf, tt, ctx, with_truth) -> list[str]:
+    """The thrust plot and the burn's metrics."""
+    out = ["<h2>Thrust</h2>" if perf.thrust is not None else "<h2>Burn</h2>"]
+    if perf.thrust is not None:
+        out.append(_img("thrust", plot_thrust(run, perf)))
     out.append(_tbl(_rows(M.section("burn", perf), tt, ctx), with_truth))
+    return out
 
+
+def _steady(run, perf, wt, ctx, with_truth) -> list[str]:
+    """The chamber-pressure plot and each steady window's metrics, then the time-resolved plots."""
+    out = []
     if perf.plateaus:
         out.append("<h2>Steady state</h2>")
         png = plot_pressure(run, perf)
         if png:
-            out.append(f"<img alt='chamber pressure' src='data:image/png;base64,{png}'>")
+            out.append(_img("chamber pressure", png))
         if len(perf.plateaus) > 1:
             out.append(f"<p class='note'>{len(perf.plateaus)} steady plateaus (a throttled run): each is reported.</p>")
         for i, w in enumerate(perf.plateaus):
@@ -378,46 +388,50 @@ def render_html(run, res, truths=None) -> str:
     for fn, title in ((plot_flows, "Mass flows and O/F"), (plot_efficiency, "Efficiencies over time")):
         png = fn(run, perf)
         if png:
-            out.append(f"<h2>{title}</h2><img alt='{title}' src='data:image/png;base64,{png}'>")
+            out.append(f"<h2>{title}</h2>" + _img(title, png))
+    return out
 
-    out.append("<h2>Combustion stability</h2>")
+
+def _stability(run, st, tt) -> list[str]:
+    """The verdict, the stability metrics, the modes and the spectrogram."""
+    out = ["<h2>Combustion stability</h2>"]
     if st is None:
-        out.append("<p class='note'>No usable high-rate chamber pressure channel: not analysed.</p>")
+        return out + ["<p class='note'>No usable high-rate chamber pressure channel: not analysed.</p>"]
+    verdict = (f"<b class='bad'>ROUGH</b>: the pressure leaves ±{st.bound_percent:g} % of its mean from "
+               f"{st.rough_from_s:+.3f} s" if st.verdict == "rough" else
+               f"<b class='ok'>SMOOTH</b>: the pressure stays within ±{st.bound_percent:g} % of its mean")
+    out.append(f"<p class='note'>{html.escape(st.channel)} at {st.rate_hz:g} Hz, {st.interval_s[0]:+.2f} to "
+               f"{st.interval_s[1]:+.2f} s, per {st.settings['window_s']:g} s window. {verdict}.</p>")
+    out.append(_tbl(_rows(M.section("stability", st), None, {}), False))
+    if st.modes:
+        rows = ["<table><tr><th>mode</th><th>frequency (Hz)</th><th>amplitude, 0-pk (% Pc)</th><th>from (s)</th>"
+                "<th>nearest predicted</th>" + ("<th>simulated truth</th>" if tt is not None else "") + "</tr>"]
+        for i, md in enumerate(st.modes[:5]):
+            truth_cell = ""
+            if tt is not None:
+                truth_cell = (f"<td>{tt['instability_hz']:g} Hz, {tt['instability_amplitude_percent']:g} %, "
+                              f"from {tt['instability_onset_s']:+.3f} s</td>" if tt.get("instability_hz") and i == 0
+                              else "<td></td>")
+            rows.append(f"<tr><td>{i + 1}</td><td>{md.frequency_hz:.1f}</td><td>{md.amplitude_percent:.2f}</td>"
+                        f"<td>{'' if md.onset_s is None else f'{md.onset_s:+.3f}'}</td>"
+                        f"<td>{md.nearest_predicted} {'' if md.predicted_hz is None else f'{md.predicted_hz:.0f} Hz'}"
+                        f"</td>{truth_cell}</tr>")
+        out.append("".join(rows) + "</table>")
     else:
-        verdict = (f"<b class='bad'>ROUGH</b>: the pressure leaves ±{st.bound_percent:g} % of its mean from "
-                   f"{st.rough_from_s:+.3f} s" if st.verdict == "rough" else
-                   f"<b class='ok'>SMOOTH</b>: the pressure stays within ±{st.bound_percent:g} % of its mean")
-        out.append(f"<p class='note'>{html.escape(st.channel)} at {st.rate_hz:g} Hz, {st.interval_s[0]:+.2f} to "
-                   f"{st.interval_s[1]:+.2f} s. {verdict}. Largest excursion {st.max_excursion_percent:.1f} %, "
-                   f"peak-to-peak {st.max_pk_pk_percent:.1f} %, RMS {st.max_rms_percent:.2f} % of mean Pc "
-                   f"(per {st.settings['window_s']:g} s window).</p>")
-        if st.modes:
-            rows = ["<table><tr><th>mode</th><th>frequency (Hz)</th><th>amplitude, 0-pk (% Pc)</th><th>from (s)</th>"
-                    "<th>nearest predicted</th>" + ("<th>simulated truth</th>" if with_truth else "") + "</tr>"]
-            for i, md in enumerate(st.modes[:5]):
-                truth_cell = ""
-                if with_truth:
-                    truth_cell = (f"<td>{tt['instability_hz']:g} Hz, {tt['instability_amplitude_percent']:g} %, "
-                                  f"from {tt['instability_onset_s']:+.3f} s</td>" if tt.get("instability_hz") and i == 0
-                                  else "<td></td>")
-                rows.append(f"<tr><td>{i + 1}</td><td>{md.frequency_hz:.1f}</td><td>{md.amplitude_percent:.2f}</td>"
-                            f"<td>{'' if md.onset_s is None else f'{md.onset_s:+.3f}'}</td>"
-                            f"<td>{md.nearest_predicted} {'' if md.predicted_hz is None else f'{md.predicted_hz:.0f} Hz'}"
-                            f"</td>{truth_cell}</tr>")
-            rows.append("</table>")
-            out.append("".join(rows))
-        else:
-            out.append("<p class='note'>No narrow-band oscillation stands out of the broadband noise.</p>")
-        pm = st.predicted_modes
-        if "1L" in pm or "1T" in pm:
-            out.append(f"<p class='note'>Predicted acoustic modes (textbook estimates for a closed cylinder, sound "
-                       f"speed {pm['sound_speed_m_s']:.0f} m/s from CEA at {pm['pc_bar']:.1f} bar, O/F {pm['of']:.2f}): "
-                       + ", ".join(f"{k} {pm[k]:.0f} Hz" for k in ("1L", "1T") if k in pm)
-                       + ". Real chambers shift these by 10-20 %.</p>")
-        out.append(f"<img alt='spectrogram' src='data:image/png;base64,{plot_stability(st, run)}'>")
+        out.append("<p class='note'>No narrow-band oscillation stands out of the broadband noise.</p>")
+    pm = st.predicted_modes
+    if "1L" in pm or "1T" in pm:
+        out.append(f"<p class='note'>Predicted acoustic modes (textbook estimates for a closed cylinder, sound "
+                   f"speed {pm['sound_speed_m_s']:.0f} m/s from CEA at {pm['pc_bar']:.1f} bar, O/F {pm['of']:.2f}): "
+                   + ", ".join(f"{k} {pm[k]:.0f} Hz" for k in ("1L", "1T") if k in pm)
+                   + ". Real chambers shift these by 10-20 %.</p>")
+    out.append(_img("spectrogram", plot_stability(st, run)))
+    return out
 
-    out.append("<h2>Sensors</h2>")
-    rows = ["<table class='left'><tr><th>channel</th><th>role</th><th>status</th><th>details</th></tr>"]
+
+def _sensors(perf) -> list[str]:
+    """Failed sensors and those with warnings; the count of the healthy others."""
+    rows = ["<h2>Sensors</h2><table class='left'><tr><th>channel</th><th>role</th><th>status</th><th>details</th></tr>"]
     for h in perf.health.values():
         if h.status == "ok" and not h.warnings:
             continue
@@ -428,23 +442,52 @@ def render_html(run, res, truths=None) -> str:
                     f"{' (not used from %+.3f s)' % h.failed_from_s if h.failed_from_s is not None else ''}</td></tr>")
     n_ok = sum(1 for h in perf.health.values() if h.status == "ok" and not h.warnings)
     rows.append(f"<tr><td colspan='4' style='text-align:left'>{n_ok} other channels healthy</td></tr></table>")
-    out.append("".join(rows))
+    return ["".join(rows)]
+
+
+def _notes(perf, res) -> list[str]:
     notes = [n for n in perf.notes if not n.startswith("sensor ")] + res.notes
-    if notes:
-        out.append("<h2>Notes</h2><ul class='note'>" + "".join(f"<li>{html.escape(n)}</li>" for n in dict.fromkeys(notes))
-                   + "</ul>")
-    out.append("<details><summary>Conventions and settings</summary><ul>"
-               "<li>Times are seconds from T0 (main valves commanded open).</li>"
-               f"<li>Burn: {html.escape(burn)}; action time: NFPA 1125, 5 % of peak; total impulse integrates the "
-               f"tared thrust between the crossings of {th['impulse_fraction_of_steady'] * 100:g} % of steady thrust.</li>"
-               f"<li>Tare window {th['tare_window_s'][0]:+g} to {th['tare_window_s'][1]:+g} s.</li>"
-               "<li>±U: expanded uncertainty (k = 2, ~95 %) from the rig file's sensor uncertainties, taken as standard "
-               "uncertainties, propagated to first order (GUM); the throat area and CEA are taken as exact.</li>"
-               "<li>Theory: NASA CEA, equilibrium, infinite-area combustor, at each window's measured Pc and O/F.</li>"
-               f"<li>Settings: <code>{html.escape(str(perf.settings))}</code></li></ul></details>")
-    out.append(f"<p class='sub' style='margin-top:18px'>hotfire {__version__} &middot; {html.escape(run.path)} &middot; "
-               f"rig sha256 {html.escape(str(m.get('rig_sha256', ''))[:16])}</p></body></html>")
-    return "".join(out)
+    if not notes:
+        return []
+    return ["<h2>Notes</h2><ul class='note'>" + "".join(f"<li>{html.escape(n)}</li>" for n in dict.fromkeys(notes))
+            + "</ul>"]
+
+
+def _conventions(run, perf, ctx) -> list[str]:
+    """How the numbers were made (folded), and where they came from."""
+    tr = perf.thrust
+    th = tr.thresholds if tr is not None else {"impulse_fraction_of_steady": 0.01,
+                                               "tare_window_s": perf.settings.get("tare_window_s", (-1.5, -0.1))}
+    burn = ctx.get("burn", "on the chamber pressure (no usable thrust)")
+    return ["<details><summary>Conventions and settings</summary><ul>"
+            "<li>Times are seconds from T0 (main valves commanded open).</li>"
+            f"<li>Burn: {html.escape(burn)}; action time: NFPA 1125, 5 % of peak; total impulse integrates the "
+            f"tared thrust between the crossings of {th['impulse_fraction_of_steady'] * 100:g} % of steady thrust.</li>"
+            f"<li>Tare window {th['tare_window_s'][0]:+g} to {th['tare_window_s'][1]:+g} s.</li>"
+            f"<li>{html.escape(M.CONVENTION)}, from the rig file's sensor uncertainties, taken as standard "
+            "uncertainties, propagated to first order (GUM); the throat area and CEA are taken as exact.</li>"
+            "<li>Theory: NASA CEA, equilibrium, infinite-area combustor, at each window's measured Pc and O/F.</li>"
+            f"<li>Settings: <code>{html.escape(str(perf.settings))}</code></li></ul></details>",
+            f"<p class='sub' style='margin-top:18px'>hotfire {__version__} &middot; {html.escape(run.path)} &middot; "
+            f"rig sha256 {html.escape(str(run.metadata.get('rig_sha256', ''))[:16])}</p>"]
+
+
+def render_html(run, res, truths=None) -> str:
+    """The report as one HTML string: a section per part (head, cards, degraded metrics, burn, steady
+    state, stability, sensors, notes, conventions); the metric tables come from the registry."""
+    perf, st = res.performance, res.stability
+    out = _head(run)
+    if perf is None:
+        out.append("<h2>No thrust results</h2>")
+        out += [f"<p class='note'>{html.escape(n)}</p>" for n in res.notes]
+        return "".join(out + ["</body></html>"])
+    tt, wt = truths if (truths and run.truth) else (None, None)
+    ctx = M.label_context(perf)
+    out += _cards(perf, st) + _flagged(res)
+    out += _burn(run, perf, tt, ctx, tt is not None) + _steady(run, perf, wt, ctx, tt is not None)
+    out += _stability(run, st, tt if tt is not None else None) + _sensors(perf) + _notes(perf, res)
+    out += _conventions(run, perf, ctx)
+    return "".join(out + ["</body></html>"])
 
 
 def write_html(run, res, path, truths=None) -> None:

@@ -79,6 +79,8 @@ def test_degraded_and_na_are_marked_with_their_reason_in_terminal_json_and_html(
     assert imp_j["provenance"]["excluded"] == [{"channel": "LC-THRUST", "span_s": [1.0, 1.4], "reason": "over range"}]
     isp_j = d["metrics"]["steady_windows"][0]["isp_s"]
     assert isp_j["status"] == "n/a" and isp_j["value"] is None and isp_j["reason"]
+    summary = page[page.index("<h2>Degraded or not available</h2>"):page.index("<h2>Thrust</h2>")]
+    assert "<b>Total impulse</b> degraded: LC-THRUST over range" in summary and "<b>Isp</b> n/a: no valid" in summary
     row = re.search(r"<tr class='degraded'><td>Total impulse</td>.*?</tr>", page).group(0)
     assert "LC-THRUST over range for 0.4 s" in row
     assert re.search(r"<tr class='na'><td>Isp \(sea level, from flow\)</td><td>n/a</td>.*?no valid fuel flow", page)
