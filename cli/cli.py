@@ -27,6 +27,7 @@ COMMANDS = {
     "catalog": ("hotfire.cmd_catalog", "index run files and query them"),
     "import": ("hotfire.cmd_import", "import a foreign recording (CSV, TDMS, RASP .eng) as a run file"),
     "export": ("hotfire.cmd_export", "export channels of a run file to CSV"),
+    "verify": ("hotfire.cmd_verify", "check a run file against its checksums and its journal (--repair)"),
 }
 
 

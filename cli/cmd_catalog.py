@@ -167,6 +167,8 @@ def run(args) -> int:
             print(f"catalog {cat.path}: {len(cat)} runs; {rep.summary()}", file=sys.stderr)
             for pr in rep.problems:
                 print(f"  skipped {pr.path}: {pr.reason}", file=sys.stderr)
+        for tid, paths in cat.duplicate_test_ids().items():
+            print(f"  warning: test id {tid!r} is held by {len(paths)} files: {', '.join(paths)}", file=sys.stderr)
         if args.problems:
             for pr in cat.problems():
                 print(f"{pr.path}\t{pr.reason}")

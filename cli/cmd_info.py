@@ -23,6 +23,14 @@ def describe(r) -> str:
     if int(m.get("recovered", 0) or 0):
         out.append(f"  RECOVERED    by `hotfire recover` from the journal {m.get('journal')} "
                    f"(see the 'recovery' attribute)")
+    if not r.checksummed:
+        out.append("  integrity    no checksums (format before 1.2): damage cannot be detected")
+    elif r.damage:
+        out.append(f"  DAMAGED      {len(r.damage)} span(s) fail their checksums; their samples are refused "
+                   f"(`hotfire verify {r.path} --repair`):")
+        out += [f"               {d}" for d in r.damage]
+    else:
+        out.append("  integrity    every chunk matches its checksum")
     out.append("")
     out.append(f"  {'stream':<10} {'rate':>10} {'samples':>12} {'seconds':>9} {'chans':>5}  gaps")
     for s in r.streams.values():

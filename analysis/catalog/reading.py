@@ -99,8 +99,12 @@ def inspect_file(path: str, known_sha256: str | None = None) -> dict:
     with run:
         try:
             meta = run_metadata(run)
+            damage = run.damage  # samples failing their checksums (format 1.2): never catalogued as a result
         except Exception as exc:
             return {**out, "status": "problem", "reason": "damaged run file: " + _reason(exc, path)}
+        if damage:
+            more = f" (and {len(damage) - 1} more span(s))" if len(damage) > 1 else ""
+            return {**out, "status": "problem", "reason": f"damaged run file: {damage[0]}{more}"}
         out.update(meta, status="read", performance=None, stability=None, metrics=None, analysis_error=None,
                    analysis_version=__version__)
         try:

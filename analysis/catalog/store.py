@@ -356,6 +356,15 @@ class Catalog(Queries):
         db.execute("DELETE FROM problems WHERE path=?", (key,))
 
     # -- reading -------------------------------------------------------------------
+    def duplicate_test_ids(self) -> dict[str, list[str]]:
+        """Test ids held by more than one catalogued file: test id -> their paths."""
+        rows = self.db.execute("SELECT test_id, path FROM runs WHERE test_id IN (SELECT test_id FROM runs "
+                               "GROUP BY test_id HAVING COUNT(*) > 1) ORDER BY test_id, path").fetchall()
+        out: dict[str, list[str]] = {}
+        for r in rows:
+            out.setdefault(r["test_id"], []).append(str(self._abs(r["path"])))
+        return out
+
     def problems(self) -> list[Problem]:
         """Files that are not readable run files, with the reason."""
         return [Problem(str(self._abs(r["path"])), r["reason"])

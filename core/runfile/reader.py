@@ -9,6 +9,7 @@ units, on a time base in seconds from T0, sliced without loading the file.
 """
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,8 +18,11 @@ import h5py
 import numpy as np
 
 from hotfire.core.runfile.chunkread import read_rows
+from hotfire.core.runfile.integrity import (
+    DamagedSpan, damaged_rows, has_checksums, row_spans_to_samples, segments_intact, table_crc,
+)
 from hotfire.core import units as U
-from hotfire.core.runfile.schema import SCHEMA, VERSION
+from hotfire.core.runfile.schema import SCHEMA, SEGMENTS_CRC_ATTR, TABLE_CRC_ATTRS, VERSION
 from hotfire.core.scaling import Scaling
 from hotfire.core.errors import HotfireError
 from hotfire.ext import _signal
@@ -28,6 +32,10 @@ SUPPORTED_MAJOR = int(VERSION.split(".")[0])
 
 class RunFileError(HotfireError):
     """A file is not a readable hotfire run file (the message says why)."""
+
+
+class RunDamagedError(RunFileError):
+    """Samples asked for fail their checksums: the message names the stream and the span."""
 
 
 @dataclass(frozen=True)
@@ -178,7 +186,21 @@ class Run:
             raise RunFileError(
                 f"{self.path}: run file format {version} is newer than this hotfire reads "
                 f"({VERSION}); upgrade hotfire to read it")
+        try:
+            self._open(a)
+        except RunFileError:
+            self.f.close()
+            raise
+        except (OSError, KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
+            # damaged HDF5 metadata or tables: a clear error, never a traceback
+            self.f.close()
+            raise RunFileError(f"{self.path}: damaged or incomplete run file "
+                               f"({type(exc).__name__}: {exc})") from None
+
+    def _open(self, a) -> None:
         self.metadata = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in a.items()}
+        self._damaged: dict[str, list[DamagedSpan]] = {}
+        self._check_tables()
         self.channels = [self._channel_info(r) for r in self.f["channels"][()]]
         self._by_name = {c.name: c for c in self.channels}
         self.streams = {}
@@ -336,7 +358,11 @@ class Run:
         return (np.concatenate(vals) if len(vals) > 1 else vals[0] if vals else np.empty(0, ds.dtype)), segs
 
     def _segments_in(self, stream, t):
-        """The stream's recorded pieces within ``t``: (segments with positions from 0, [(file row, count)])."""
+        """The stream's recorded pieces within ``t``: (segments with positions from 0, [(file row, count)]).
+
+        Raises RunDamagedError if any of those rows fail their checksums.
+        """
+        self._require_intact(stream, [])  # a stream damaged as a whole first: its segments may be garbage
         lo, hi = self.sample_range(stream, t)
         out, rows, pos = [], [], 0
         for s0, r0, n in self.streams[stream].segments:
@@ -345,7 +371,61 @@ class Run:
                 out.append((a, pos, b - a))
                 rows.append((int(r0) + a - int(s0), b - a))
                 pos += b - a
+        self._require_intact(stream, rows)
         return np.array(out, dtype=np.int64).reshape(-1, 3), rows
+
+    # -- integrity (integrity.py) ----------------------------------------------
+    def _check_tables(self) -> None:
+        """Refuse a run whose channel table, events or rig text fail their checksums (format 1.2)."""
+        m = self.metadata
+        live = int(m.get("sealed", 1)) == 0  # a live file's events and their CRC are not written at once
+        for table, attr in TABLE_CRC_ATTRS.items():
+            if attr in m and not (live and table == "events") and table_crc(self.f[table][()]) != int(m[attr]):
+                raise RunDamagedError(f"{self.path}: the {table} table fails its checksum: the file is damaged "
+                                      f"(`hotfire verify {self.path} --repair` rebuilds it from the run's journal)")
+        if "checksum" in m and hashlib.sha256(str(m.get("rig_config", "")).encode()).hexdigest() != m.get("rig_sha256"):
+            raise RunDamagedError(f"{self.path}: the rig configuration fails its sha256: the file is damaged")
+
+    @property
+    def checksummed(self) -> bool:
+        """Whether every stream carries checksums (files written since format 1.2)."""
+        return all(has_checksums(self.f["streams"][s]) for s in self.streams)
+
+    @property
+    def damage(self) -> list[DamagedSpan]:
+        """Every span of samples that fails its checksums, all streams (each verified once)."""
+        return [d for s in self.streams for d in self.stream_damage(s)]
+
+    def stream_damage(self, stream: str) -> list[DamagedSpan]:
+        """The damaged spans of one stream; reads the stream once, on first use."""
+        if stream not in self._damaged:
+            g = self.f["streams"][stream]
+            st = self.streams[stream]
+            whole = None
+            if not segments_intact(g):
+                whole = "segments table checksum mismatch: where its samples belong is unknown"
+            elif "checksum" in self.metadata and not (has_checksums(g) and SEGMENTS_CRC_ATTR in g.attrs):
+                whole = "its checksums are missing (the file says it has them): damaged metadata"
+            if whole:
+                n = int(g.attrs.get("committed", st.rows))
+                spans = [DamagedSpan(stream, 0, n, float("nan"), float("nan"), (0, n), whole)]
+            elif has_checksums(g):
+                rows = damaged_rows(g, check_digest=int(self.metadata.get("sealed", 1)) != 0)
+                spans = row_spans_to_samples(stream, rows, st.segments, lambda i, s=stream: self.times(s, i))
+            else:
+                spans = []
+            self._damaged[stream] = spans
+        return self._damaged[stream]
+
+    def _require_intact(self, stream: str, parts) -> None:
+        for d in self.stream_damage(stream):
+            if d.reason.startswith("checksum table damaged"):
+                continue  # the samples are right (they match the stream digest)
+            for r0, n in (parts if np.isfinite(d.t_start) else [(d.rows[0], 1)]):  # nan: the whole stream
+                if d.rows[0] < r0 + n and r0 < d.rows[1]:
+                    raise RunDamagedError(
+                        f"{self.path}: {d}; not served as data (`hotfire verify {self.path} --repair` "
+                        "rebuilds damaged spans from the run's journal)")
 
     def _block_rows(self, stream, t):
         """Segments and rows of a preloaded block within ``t`` (a view)."""

@@ -10,7 +10,15 @@ import h5py
 import numpy as np
 
 SCHEMA = "hotfire.run"
-VERSION = "1.1"
+VERSION = "1.2"
+
+# Integrity (1.2, core/runfile/integrity.py): per-chunk CRC-32 of the raw rows,
+# a CRC-32 digest of each stream's rows and of its segments table.
+CHUNK_CRC = "chunk_crc"            # dataset in each stream group: uint32 per raw chunk
+DIGEST_ATTR = "raw_crc32"          # stream attribute: CRC-32 of rows [0, committed)
+SEGMENTS_CRC_ATTR = "segments_crc32"  # stream attribute: CRC-32 of the segments table
+CHECKSUM = "crc32-iso-hdlc"        # root attribute "checksum": the function used
+TABLE_CRC_ATTRS = {"channels": "channels_crc32", "events": "events_crc32"}  # root attributes: table_crc
 
 _STR = h5py.string_dtype()
 EVENT_DTYPE = np.dtype([

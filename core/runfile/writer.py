@@ -19,7 +19,11 @@ import numpy as np
 
 from hotfire.core.version import __version__
 from hotfire.core.events import Event
-from hotfire.core.runfile.schema import CHANNEL_DTYPE, EVENT_DTYPE, SCHEMA, VERSION, channel_rows  # noqa: F401
+from hotfire.core.runfile.integrity import crc32, segments_crc, table_crc
+from hotfire.core.runfile.schema import (  # noqa: F401
+    CHANNEL_DTYPE, CHECKSUM, CHUNK_CRC, DIGEST_ATTR, EVENT_DTYPE, SCHEMA, SEGMENTS_CRC_ATTR, TABLE_CRC_ATTRS, VERSION,
+    channel_rows,
+)
 
 def _chunk_rows(n_channels: int, itemsize: int) -> int:
     # ~1 MiB chunks: large enough for disk-speed appends, small enough for
@@ -32,8 +36,11 @@ class _Stream:
     (``write_direct_chunk``: no chunk cache, no filter pipeline, ~ the speed of a
     plain write); the last, partial chunk waits in ``buf`` until :meth:`flush`."""
 
-    def __init__(self, ds, seg_ds):
-        self.ds, self.seg_ds = ds, seg_ds
+    def __init__(self, ds, seg_ds, crc_ds):
+        self.ds, self.seg_ds, self.crc_ds = ds, seg_ds, crc_ds
+        self.crcs: list[int] = []  # CRC-32 of each chunk's rows (integrity.py)
+        self.crcs_in_file = 0
+        self.digest = 0            # CRC-32 of every row appended, in order
         self.dtype = ds.dtype
         self.chunk = ds.chunks[0]
         self.buf = np.zeros((self.chunk, ds.shape[1]), ds.dtype)
@@ -56,6 +63,7 @@ class _Stream:
             self.ds.resize(full_end, axis=0)
             self.extent = full_end
         wdc = self.ds.id.write_direct_chunk
+        self.digest = crc32(rows, self.digest)
         if self.fill:
             k = min(cr - self.fill, n)
             self.buf[self.fill:self.fill + k] = rows[:k]
@@ -63,10 +71,13 @@ class _Stream:
             pos = k
             if self.fill == cr:
                 wdc((self.base, 0), self.buf)
+                self._chunk_crc(self.buf)
                 self.base += cr
                 self.fill = 0
         while n - pos >= cr:
-            wdc((self.base, 0), rows[pos:pos + cr])
+            chunk = rows[pos:pos + cr]
+            wdc((self.base, 0), chunk)
+            self._chunk_crc(chunk)
             self.base += cr
             pos += cr
         if pos < n:
@@ -74,6 +85,13 @@ class _Stream:
             self.fill = n - pos
         self.rows += n
         self.tail_dirty = self.fill > 0
+
+    def _chunk_crc(self, rows: np.ndarray) -> None:
+        """Record the CRC of the rows of chunk ``base // chunk`` (a partial one is replaced later)."""
+        k = self.base // self.chunk
+        del self.crcs[k:]
+        self.crcs.append(crc32(rows))
+        self.crcs_in_file = min(self.crcs_in_file, k)
 
     def flush_data(self) -> None:
         """Write the partial last chunk (zero-padded, so files are reproducible)."""
@@ -83,6 +101,7 @@ class _Stream:
                 self.ds.resize(self.rows, axis=0)
                 self.extent = self.rows
             self.ds.id.write_direct_chunk((self.base, 0), self.buf)
+            self._chunk_crc(self.buf[:self.fill])
             self.tail_dirty = False
 
     def flush_segments(self) -> None:
@@ -95,7 +114,15 @@ class _Stream:
             self.seg_ds.resize(k, axis=0)
         self.seg_ds[lo:k] = np.asarray(self.segs[lo:k], dtype=np.int64)
         self.segs_in_file = k
-        self.ds.parent.attrs["committed"] = self.rows
+        m = len(self.crcs)
+        if m > self.crc_ds.shape[0]:
+            self.crc_ds.resize(m, axis=0)
+        self.crc_ds[self.crcs_in_file:m] = np.asarray(self.crcs[self.crcs_in_file:m], dtype=np.uint32)
+        self.crcs_in_file = m
+        g = self.ds.parent
+        g.attrs[DIGEST_ATTR] = np.uint32(self.digest)
+        g.attrs[SEGMENTS_CRC_ATTR] = np.uint32(segments_crc(self.segs))
+        g.attrs["committed"] = self.rows
         self.committed = self.rows
 
 
@@ -148,11 +175,16 @@ class RunFileWriter:
             "start_time_utc": start.isoformat(timespec="microseconds") if not isinstance(start, str) else start,
             "rig_config": rig.text,
             "rig_sha256": rig.sha256,
+            "checksum": CHECKSUM,
             "notes": "",
         })
         f.attrs.update({k: (v if isinstance(v, (str, int, float)) else json.dumps(v)) for k, v in metadata.items()})
-        f.create_dataset("channels", data=channel_rows(rig, adc_overrides))
+        chans = channel_rows(rig, adc_overrides)
+        f.create_dataset("channels", data=chans)
         f.create_dataset("events", shape=(0,), maxshape=(None,), dtype=EVENT_DTYPE, chunks=(256,))
+        f.attrs[TABLE_CRC_ATTRS["channels"]] = np.uint32(table_crc(chans))
+        f.attrs[TABLE_CRC_ATTRS["events"]] = np.uint32(table_crc(np.empty(0, EVENT_DTYPE)))
+        self._event_rows = np.empty(0, EVENT_DTYPE)
         self._streams: dict[str, _Stream] = {}
         self._events: list[Event] = []
         self._events_in_file = 0
@@ -167,7 +199,11 @@ class RunFileWriter:
             ds = g.create_dataset("raw", shape=(0, nch), maxshape=(None, nch), dtype=dt,
                                   chunks=(_chunk_rows(nch, dt.itemsize), nch), fillvalue=fill)
             seg = g.create_dataset("segments", shape=(0, 3), maxshape=(None, 3), dtype="<i8", chunks=(64, 3))
-            self._streams[s.name] = _Stream(ds, seg)
+            crc = g.create_dataset(CHUNK_CRC, shape=(0,), maxshape=(None,), dtype="<u4", chunks=(1024,))
+            # created now: no attribute may be created once the file is in SWMR mode
+            g.attrs[DIGEST_ATTR] = np.uint32(0)
+            g.attrs[SEGMENTS_CRC_ATTR] = np.uint32(segments_crc(np.empty((0, 3))))
+            self._streams[s.name] = _Stream(ds, seg, crc)
         for name, attrs in (extra or {}).items():
             g = f.require_group(name)
             g.attrs.update({k: json.dumps(v) for k, v in attrs.items()})
@@ -246,12 +282,16 @@ class RunFileWriter:
             ds.resize(k + len(new), axis=0)
             ds[k:] = arr
             self._events_in_file = len(self._events)
+            self._event_rows = np.concatenate([self._event_rows, arr])
+            self.f.attrs[TABLE_CRC_ATTRS["events"]] = np.uint32(table_crc(self._event_rows))
         self.f.flush()
 
     def close(self) -> None:
         if self.f:
             try:
                 self.flush()
+                # from the table as it stands: a caller may have written events to it directly
+                self.f.attrs[TABLE_CRC_ATTRS["events"]] = np.uint32(table_crc(self.f["events"][()]))
             finally:
                 self.f.close()
                 self.f = None
