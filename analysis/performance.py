@@ -4,11 +4,13 @@ Conventions (stored with the result so a number can be traced):
 
 - thrust metrics come from :mod:`hotfire.analysis.thrust` (tare, burn,
   impulse, start and shutdown transients);
-- **steady windows** ("plateaus") are found on the chamber pressure: where
-  its 50 ms moving average changes by less than ``steady_slope`` (fraction
-  of its value per second) for at least ``min_plateau_s``, inside the burn,
-  trimmed by ``steady_trim_s`` at both ends. A throttled run has several;
-  each is reported. The main steady window is the longest (or is given);
+- **steady windows** ("plateaus") are found on the chamber pressure by
+  :mod:`hotfire.analysis.steady`: where local line fits over
+  ``steady_fit_s`` have a slope below ``steady_slope`` (fraction of Pc per
+  second) widened by three standard errors of the slope (the noise), for at
+  least ``min_plateau_s``, inside the burn, trimmed by ``steady_trim_s`` at
+  both ends. A throttled run has several; each is reported. The main
+  steady window is the longest (or is given);
 - **mass flows** come from the flow meters (roles ``ox_mass_flow`` and
   ``fuel_mass_flow``) or, when the rig has none, from the tank weigh scales
   (``ox_tank_mass``, ``fuel_tank_mass``): the slope of a straight line
@@ -34,6 +36,7 @@ from hotfire.core import health as _health
 from hotfire.core.theory import G0, Linearized, theoretical
 from hotfire.analysis.thrust import (ThrustResult, ThrustSettings, Unavailable, analyze_thrust, integrate,  # noqa: F401
                                      pressure_burn, smooth, total_thrust)
+from hotfire.analysis.steady import find_plateaus
 from hotfire.core.calculated import injector_dp, mixture_ratio
 from hotfire.core import units as U
 
@@ -46,8 +49,8 @@ class Settings:
     burn_method: str = "steady"  # "steady" or "nfpa1125" (see hotfire.analysis.thrust)
     burn_threshold: float | None = None  # None: 0.10 of steady ("steady"), 0.05 of peak ("nfpa1125")
     impulse_threshold: float = 0.01
-    steady_slope: float = 0.15  # fraction of Pc per second
-    steady_smooth_s: float = 0.05
+    steady_slope: float = 0.15  # fraction of Pc per second (widened by the noise: hotfire.analysis.steady)
+    steady_fit_s: float = 0.2  # local line fits of the steady test
     min_plateau_s: float = 0.3
     steady_trim_s: float = 0.1
     steady_window_s: tuple[float, float] | None = None  # given instead of found
@@ -172,33 +175,6 @@ def _jsonable(x):
     if isinstance(x, np.integer):
         return int(x)
     return x
-
-
-# ---------------------------------------------------------------------------
-# steady windows
-
-def find_plateaus(t, pc, burn, settings: Settings | None = None) -> list[tuple[float, float]]:
-    """Steady windows of the chamber pressure inside ``burn`` (see module doc)."""
-    s = settings or Settings()
-    rate = 1.0 / float(np.median(np.diff(t[:1001])))
-    sm = smooth(pc, rate, s.steady_smooth_s)
-    # the slope on a <= 1 kHz grid: at high rates, differences of adjacent samples are noise
-    step = max(1, int(rate // 1000))
-    t, sm = t[::step], sm[::step]
-    slope = np.gradient(sm, t)
-    inb = (t >= burn[0]) & (t <= burn[1])
-    if not inb.any():
-        return []
-    top = float(np.max(sm[inb]))
-    ok = inb & (np.abs(slope) <= s.steady_slope * np.maximum(sm, 1e-9)) & (sm > 0.2 * top)
-    edges = np.diff(np.concatenate(([0], ok.view(np.int8), [0])))
-    starts, stops = np.nonzero(edges == 1)[0], np.nonzero(edges == -1)[0]
-    out = []
-    for a, b in zip(starts, stops):
-        ta, tb = float(t[a]) + s.steady_trim_s, float(t[b - 1]) - s.steady_trim_s
-        if tb - ta >= s.min_plateau_s:
-            out.append((ta, tb))
-    return out
 
 
 # ---------------------------------------------------------------------------

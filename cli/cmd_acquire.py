@@ -10,7 +10,7 @@ from hotfire.daq.preflight import TEST_ID_RULE
 from hotfire.daq.publisher import DEFAULT_ADDRESS
 from hotfire.daq.session import prepare_firing
 from hotfire.daq.sources import ALIASES, parse_source
-from hotfire.daq.sources.engine import SCENARIOS, scenario
+from hotfire.daq.sources.engine import NOISE, SCENARIOS, scenario
 
 #: old spellings of --source: option (and value) -> the source, and the note printed when used
 _OLD = {"--sim": "sim", "--driver sim": "nidaq-sim", "--driver hardware": "nidaq"}
@@ -41,6 +41,8 @@ def add_arguments(p):
                    help="NI-DAQmx: start every task on a digital edge at this terminal, e.g. /cDAQ1/PFI0")
     p.add_argument("--ref-clock", metavar="SOURCE", help="NI-DAQmx: shared reference clock, e.g. PXI_Clk10")
     p.add_argument("--scenario", choices=sorted(SCENARIOS), default="nominal", help="simulated firing scenario")
+    p.add_argument("--noise", choices=list(NOISE), default="clean",
+                   help="simulated stand noise on the analog channels (white, 1/f, mains, spikes, drift, roughness)")
     p.add_argument("--duration", type=float, metavar="S", help="seconds to acquire (default: the rig's sequence)")
     p.add_argument("--burn", type=float, metavar="S", help="simulated burn duration, seconds")
     p.add_argument("--out", default="runs", metavar="DIR", help="directory for the run file (default: runs)")
@@ -118,7 +120,7 @@ def acquire(args, realtime: bool):
         raise HotfireError(f"--start-trigger and --ref-clock apply to the NI-DAQmx sources, not {choice.kind}")
     firing = prepare_firing(
         args.rig, source=choice, out=args.out, test_id=args.test_id, notes=args.notes,
-        scenario=scenario(args.scenario, burn_s=args.burn), realtime=realtime, duration_s=args.duration,
+        scenario=scenario(args.scenario, burn_s=args.burn, **NOISE[args.noise]), realtime=realtime, duration_s=args.duration,
         speed=args.speed, trigger=args.trigger, pretrigger_s=args.pretrigger, posttrigger_s=args.posttrigger,
         publish=args.publish, sync_interval=args.sync_interval, status_file=args.status_file,
         source_options=options)

@@ -50,12 +50,32 @@ class Scenario:
     roughness: float = 0.006  # broadband combustion noise, RMS fraction of Pc
     failed_channel_role: str = ""  # a sensor that fails open circuit mid-burn
     failure_at_s: float = 1.5  # after ignition
+    failure_duration_s: float | None = None  # None: for good; else a dropout that recovers
+    abort_at_s: float | None = None  # after ignition: the sequence aborts (cutoff) early
+    instability_all: bool = False  # the oscillation is in the mean Pc, flows and thrust too (chug)
+    load_share: tuple[float, ...] = ()  # fraction of thrust on each load cell (default: equal)
+    # sensor noise (sim.py), fractions of each analog channel's steady reading; the first two are RMS
+    white_noise: float = 0.0
+    pink_noise: float = 0.0  # 1/f noise
+    mains_noise: float = 0.0  # amplitude of the mains pickup
+    mains_hz: float = 50.0
+    spikes_per_s: float = 0.0  # single-sample spikes of either sign
+    spike_size: float = 0.2
+    zero_drift_per_s: float = 0.0  # transducer zero drift from the start of the record
+    roughness_pp: float = 0.0  # combustion roughness in the mean Pc and thrust, peak-to-peak
+    adc_bits: int | None = None  # coarser converter (quantisation), bits over the input range
     seed: int = 1
 
     def to_dict(self) -> dict:
         d = asdict(self)
         d["throttle"] = [list(p) for p in self.throttle]
+        d["load_share"] = list(self.load_share)
         return d
+
+    @property
+    def noisy(self) -> bool:
+        return bool(self.white_noise or self.pink_noise or self.mains_noise or self.spikes_per_s
+                    or self.zero_drift_per_s or self.roughness_pp or self.adc_bits)
 
 
 SCENARIOS = {
@@ -66,6 +86,34 @@ SCENARIOS = {
     "failed-sensor": Scenario(name="failed-sensor", failed_channel_role="fuel_injector_pressure"),
     # Chamber overpressure to 1.45 x nominal for 0.4 s: crosses the Pc warning and redline.
     "overpressure": Scenario(name="overpressure", throttle=((0.0, 1.0), (0.5, 1.0), (0.7, 1.45), (1.1, 1.45), (1.3, 1.0))),
+    # The sequence aborts 1.2 s after ignition (cutoff early): a short, truncated steady state.
+    "abort": Scenario(name="abort", abort_at_s=1.2),
+    # The Pc transducer drops out (open circuit) for 0.3 s mid-burn, then recovers.
+    "pc-dropout": Scenario(name="pc-dropout", failed_channel_role="chamber_pressure", failure_at_s=1.0,
+                           failure_duration_s=0.3),
+    # Chug: a 120 Hz, 6 % oscillation of the whole feed-chamber system from ignition + 0.8 s.
+    "chug": Scenario(name="chug", instability_hz=120.0, instability_amplitude=0.06, instability_start_s=0.8,
+                     instability_all=True),
+    # Burn-through: the chamber breaches 1.4 s after ignition; Pc falls to 35 % within 20 ms and stays.
+    "burn-through": Scenario(name="burn-through", throttle=((0.0, 1.0), (1.4, 1.0), (1.42, 0.35))),
+    # One of two load cells carries 62 % of the thrust and goes over capacity in an overpressure.
+    "load-cell-saturation": Scenario(name="load-cell-saturation", load_share=(0.62, 0.38),
+                                     throttle=((0.0, 1.0), (0.5, 1.0), (0.7, 1.45), (1.1, 1.45), (1.3, 1.0))),
+}
+
+#: noise levels of the test matrix: name -> Scenario fields (fractions of each channel's steady reading)
+NOISE = {
+    "clean": {},
+    "white-0.3%": {"white_noise": 0.003},
+    "white-1%": {"white_noise": 0.01},
+    "white-3%": {"white_noise": 0.03},
+    "pink-1%": {"pink_noise": 0.01},
+    "rough-5%pp": {"roughness_pp": 0.05},
+    "mains-2%": {"mains_noise": 0.02, "mains_hz": 50.0},
+    "spikes": {"spikes_per_s": 5.0, "spike_size": 0.3},
+    "drift": {"zero_drift_per_s": 0.002},
+    "stand": {"white_noise": 0.01, "pink_noise": 0.005, "mains_noise": 0.01, "mains_hz": 60.0,
+              "roughness_pp": 0.03, "spikes_per_s": 2.0, "adc_bits": 12},
 }
 
 
@@ -143,6 +191,8 @@ class EngineModel:
         post = seq.posttrigger_s if scen.posttrigger_s is None else scen.posttrigger_s
         self.t_ign = self.t0 + scen.ignition_delay_s
         self.t_cut = self.t0 + burn
+        if scen.abort_at_s is not None:
+            self.t_cut = min(self.t_cut, self.t_ign + scen.abort_at_s)
         self.duration = self.t_cut + post
         # CEA over the pressures the throttle profile visits (c* and CF
         # depend weakly on Pc): a small table, interpolated.
@@ -186,6 +236,8 @@ class EngineModel:
         t = np.asarray(t, dtype=float)
         f = self.combustion(t)
         pc = self.pa + (self.pc_target(t) - self.pa) * f
+        if self.scenario.instability_all:
+            pc = pc + self.instability(t)
         k = self.scenario.hard_start_factor
         if k:
             dt = np.maximum(t - self.t_ign, 0.0) / 0.004
@@ -199,8 +251,11 @@ class EngineModel:
         return self.scenario.eta_cstar * np.interp(pc, self._pc_grid, self._cstar_grid)
 
     def mass_flow(self, t):
-        """Total propellant mass flow, kg/s."""
-        return self.combustion(t) * self.pc_target(t) * self.At / self.c_star(t)
+        """Total propellant mass flow, kg/s (it follows a chug: feed and chamber oscillate together)."""
+        pc = self.pc_target(t)
+        if self.scenario.instability_all:
+            pc = pc + self.instability(t)
+        return self.combustion(t) * pc * self.At / self.c_star(t)
 
     def ox_flow(self, t):
         return self.mass_flow(t) * self.of / (1 + self.of)
@@ -229,8 +284,10 @@ class EngineModel:
             return np.zeros_like(np.asarray(t, dtype=float))
         t = np.asarray(t, dtype=float)
         on = (t > self.t_ign + s.instability_start_s) & (t < self.t_cut)
+        if s.instability_all:  # the oscillation grows and decays with combustion
+            on = on * self.combustion(t)
         amp = s.instability_amplitude * self.pc_target(t)
-        return np.where(on, amp * np.sin(2 * np.pi * s.instability_hz * t), 0.0)
+        return on * amp * np.sin(2 * np.pi * s.instability_hz * t)
 
     # -- ground truth ------------------------------------------------------
     def steady_window(self):

@@ -27,6 +27,26 @@ _NOISE = np.random.default_rng(20261125).standard_normal(1 << _NOISE_BITS)
 _MASK = (1 << _NOISE_BITS) - 1
 
 
+#: roles whose readings get the scenario's stand noise (analog transducers of the firing)
+NOISY_ROLES = {"thrust", "chamber_pressure", "ox_injector_pressure", "fuel_injector_pressure", "ox_tank_pressure",
+               "fuel_tank_pressure", "ox_mass_flow", "fuel_mass_flow", "ox_tank_mass", "fuel_tank_mass"}
+_PINK = []
+
+
+def _pink(key: str, first: int, n: int) -> np.ndarray:
+    """Unit-RMS 1/f noise for samples [first, first+n) of one channel, reproducible (a table, as _noise)."""
+    if not _PINK:
+        f = np.fft.rfftfreq(len(_NOISE))
+        spec = np.fft.rfft(_NOISE)
+        spec[1:] /= np.sqrt(f[1:] * len(_NOISE))  # power ~ 1/f
+        spec[0] = 0.0
+        p = np.fft.irfft(spec, len(_NOISE))
+        _PINK.append(p / p.std())
+    offset = zlib.crc32((key + "/pink").encode()) & _MASK
+    idx = (np.arange(first, first + n, dtype=np.int64) + offset) & _MASK
+    return _PINK[0][idx]
+
+
 def _noise(key: str, first: int, n: int) -> np.ndarray:
     """Unit normal noise for samples [first, first+n) of one channel, reproducible."""
     offset = zlib.crc32(key.encode()) & _MASK
@@ -50,9 +70,15 @@ class SignalGenerator:
         self._cal = {ch.name: Calibration(ch.calibration) for ch in rig.channels}
         thrust = rig.by_role("thrust")
         self._n_thrust = max(1, len(thrust))
+        share = self.scenario.load_share
+        if share and len(share) != len(thrust):
+            raise ValueError(f"scenario {self.scenario.name!r}: load_share has {len(share)} entries, "
+                             f"the rig {len(thrust)} load cells")
+        self._share = {ch.name: (share[i] if share else 1.0 / self._n_thrust) for i, ch in enumerate(thrust)}
         # A thrust stand carries a preload: every load cell reads something
         # before the firing, which is why analyses tare.
         self._preload = {ch.name: 0.015 * (i + 1) * _full_scale(ch) for i, ch in enumerate(thrust)}
+        self._nominals, self._rough = {}, None
         m = self.model
         self._ox_nom = m.pc_nom * m.At / m.c_star(m.t_cut - 0.5) * m.of / (1 + m.of)
         self._fuel_nom = self._ox_nom / m.of
@@ -73,7 +99,7 @@ class SignalGenerator:
         """The true physical value at channel ``ch`` (SI, or % for valves)."""
         m, role = self.model, ch.role
         if role == "thrust":
-            return m.thrust(t) / self._n_thrust + U.to_si(self._preload[ch.name], ch.units)
+            return m.thrust(t) * self._share[ch.name] + U.to_si(self._preload[ch.name], ch.units)
         if role == "chamber_pressure":
             return m.chamber_pressure(t)
         if role == "chamber_pressure_dynamic":
@@ -116,14 +142,71 @@ class SignalGenerator:
         value = U.from_si(self.quantity(ch, t, first), ch.units)
         lo, hi = ch.range
         span = hi - lo
+        if self.scenario.noisy and ch.role in NOISY_ROLES:
+            value = value + self._stand_noise(ch, t, first, n)
         sig = self._cal[ch.name].to_signal(value, (lo - span, hi + span))
         sigma = 0.05 if ch.kind == "thermocouple" else 2e-4 * span
         sig = sig + sigma * _noise(ch.name, first, n)
-        if self.scenario.failed_channel_role and ch.role == self.scenario.failed_channel_role:
-            # open circuit: the input sits at its lower rail from the failure on
-            failed = t >= self.model.t_ign + self.scenario.failure_at_s
+        bits = self.scenario.adc_bits
+        if bits and ch.kind != "thermocouple":
+            lsb = span / (1 << bits)
+            sig = lo + np.rint((sig - lo) / lsb) * lsb
+        sc = self.scenario
+        if sc.failed_channel_role and ch.role == sc.failed_channel_role:
+            # open circuit: the input sits at its lower rail from the failure on (or for a dropout's duration)
+            start = self.model.t_ign + sc.failure_at_s
+            failed = t >= start
+            if sc.failure_duration_s is not None:
+                failed &= t < start + sc.failure_duration_s
             sig = np.where(failed, lo + 1e-3 * span * _noise(ch.name + "/open", first, n), sig)
         return sig
+
+    def _roughness(self):
+        """The chamber's roughness over the firing: unit-RMS noise below ~1 kHz, on a 20 kHz grid."""
+        if self._rough is None:
+            tg = np.arange(0.0, self.model.duration + 0.01, 5e-5)
+            w = np.random.default_rng(self.scenario.seed + 7).standard_normal(len(tg))
+            r = np.convolve(w, np.ones(20) / 20, mode="same")  # 1 ms moving mean: a ~1 kHz band
+            self._rough = (tg, r / r.std())
+        return self._rough
+
+    def _nominal(self, ch) -> float:
+        """A channel's steady reading (engineering units): the scale of its noise."""
+        if ch.name not in self._nominals:
+            m = self.model
+            tm = np.array([m.t_ign + 0.5 * (m.t_cut - m.t_ign)])
+            v = float(np.abs(U.from_si(self.quantity(ch, tm, 0), ch.units))[0])
+            if ch.role == "thrust":  # the load, not the preload
+                v = float(U.from_si(m.thrust(tm)[0] * self._share[ch.name], ch.units))
+            self._nominals[ch.name] = v
+        return self._nominals[ch.name]
+
+    def _stand_noise(self, ch, t, first, n) -> np.ndarray:
+        """What a real stand adds to a reading (engineering units): white and 1/f noise, mains pickup,
+        single-sample spikes, zero drift, and the combustion roughness of Pc and thrust."""
+        sc, v = self.scenario, self._nominal(ch)
+        out = np.zeros(n)
+        if sc.white_noise:
+            out += sc.white_noise * v * _noise(ch.name + "/white", first, n)
+        if sc.pink_noise:
+            out += sc.pink_noise * v * _pink(ch.name, first, n)
+        if sc.mains_noise:
+            phase = (zlib.crc32(ch.name.encode()) % 628) / 100.0
+            out += sc.mains_noise * v * np.sin(2 * np.pi * sc.mains_hz * t + phase)
+        if sc.spikes_per_s:
+            rate = self.rig.streams[ch.stream].rate_hz
+            u = _noise(ch.name + "/spike", first, n)
+            # |N(0,1)| beyond z occurs with probability erfc(z / sqrt 2): place spikes_per_s spikes a second
+            from scipy.special import erfcinv
+            z = np.sqrt(2) * erfcinv(min(1.0, sc.spikes_per_s / rate))
+            out += np.where(np.abs(u) > z, np.sign(u) * sc.spike_size * v, 0.0)
+        if sc.zero_drift_per_s:
+            out += sc.zero_drift_per_s * v * t
+        if sc.roughness_pp and ch.role in ("chamber_pressure", "thrust"):
+            # one physical fluctuation (the chamber's), seen by Pc and thrust alike: ~6 sigma peak-to-peak
+            m = self.model
+            out += sc.roughness_pp / 6.0 * v * np.interp(t, *self._roughness()) * m.combustion(t)
+        return out
 
     def raw(self, stream: str, first: int, n: int) -> np.ndarray:
         """Raw samples of ``stream`` as its ADC delivers them: (n, channels) in the stream dtype."""

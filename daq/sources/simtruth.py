@@ -26,6 +26,7 @@ def model_of(run):
     known = {f.name for f in fields(Scenario)}
     kw = {k: v for k, v in d.items() if k in known}
     kw["throttle"] = tuple(tuple(p) for p in kw.get("throttle", ()))
+    kw["load_share"] = tuple(kw.get("load_share", ()))
     gen = SignalGenerator(run.rig, Scenario(**kw))
     return gen.model, gen
 

@@ -1,0 +1,125 @@
+"""Steady windows ("plateaus") of the chamber pressure, robust to the noise of real stands.
+
+The method is a local-slope test against the measured noise, in four steps:
+
+1. **bins and despiking**: the pressure is averaged into bins of at most
+   1 ms, then a running median of 5 bins removes single-sample spikes (a
+   spike moves one bin; the median ignores it);
+2. **local line fits**: over every window of ``steady_fit_s`` (0.2 s) a
+   straight line is fitted by least squares (cumulative sums: one pass); its
+   slope and the slope's standard error from the fit residuals are kept;
+3. **steady test**: a window is steady when ``|slope| <= steady_slope x
+   level + 3 x standard error`` and its level is above 20 % of the burn's
+   highest: the physical threshold (15 % of Pc per second) widened by what
+   the noise alone can produce, so white, 1/f, mains pickup and combustion
+   roughness do not break a plateau, while a throttle ramp (tens of % per
+   second) or a transient still does;
+4. **plateaus**: the union of the steady windows, inside the burn, trimmed
+   by ``steady_trim_s`` at each end, kept when at least ``min_plateau_s`` long.
+
+Noise limits what can be told apart: a ramp slower than ~3 standard errors
+of the slope is steady to this test (at 3 % white noise on a 1 kHz Pc, one
+standard error is ~1 % of Pc per second).
+"""
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import median_filter
+
+K_SIGMA = 3.0  # standard errors of the slope the noise may add
+BIN_S = 1e-3
+DESPIKE_BINS = 5
+
+
+def binned(t, v, bin_s: float = BIN_S):
+    """Block means of ``v`` over bins of at most ``bin_s`` (t, v, bin rate in Hz); NaN samples skipped."""
+    rate = 1.0 / float(np.median(np.diff(t[:1001])))
+    step = max(1, int(rate * bin_s))
+    n = len(v) // step * step
+    if step == 1:
+        return t[:n], np.asarray(v[:n], float), rate
+    vv = np.asarray(v[:n], float).reshape(-1, step)
+    with np.errstate(invalid="ignore"):
+        m = np.nanmean(vv, axis=1) if np.isnan(vv).any() else vv.mean(axis=1)
+    return t[:n].reshape(-1, step).mean(axis=1), m, rate / step
+
+
+def local_slopes(x, w):
+    """Least-squares line over every window of ``w`` points of ``x`` (evenly spaced).
+
+    Returns
+    -------
+    mean, slope, se : ndarray
+        Per window start (``len(x) - w + 1`` values): the mean, the slope per
+        point and the slope's standard error from the residuals.
+    """
+    n = len(x) - w + 1
+    k = np.arange(len(x), dtype=float)
+    c = lambda a: np.concatenate(([0.0], np.cumsum(a)))  # noqa: E731
+    sx, skx, sxx = c(x), c(k * x), c(x * x)
+    Sx = sx[w:] - sx[:n]
+    Skx = skx[w:] - skx[:n]
+    Sxx = sxx[w:] - sxx[:n]
+    k0 = np.arange(n, dtype=float)
+    # window indices k0 .. k0+w-1: sums of k and k^2 in closed form
+    Sk = w * k0 + w * (w - 1) / 2.0
+    Skk_c = w * (w * w - 1) / 12.0  # sum of (k - mean k)^2, the same for every window
+    mean = Sx / w
+    sxy = Skx - Sk * mean  # sum of (k - mean k)(x - mean x)
+    slope = sxy / Skk_c
+    sse = np.maximum(Sxx - Sx * mean - slope * sxy, 0.0)
+    se = np.sqrt(sse / max(1, w - 2) / Skk_c)
+    return mean, slope, se
+
+
+def find_plateaus(t, pc, burn, settings=None) -> list[tuple[float, float]]:
+    """Steady windows of the chamber pressure inside ``burn`` (seconds from T0; module doc).
+
+    Parameters
+    ----------
+    t, pc : ndarray
+        Times (s) and pressure (any unit; NaN samples are skipped).
+    burn : (float, float)
+    settings : hotfire.analysis.performance.Settings, optional
+    """
+    if settings is None:
+        from hotfire.analysis.performance import Settings
+
+        settings = Settings()
+    s = settings
+    i0, i1 = np.searchsorted(t, [burn[0] - 0.5, burn[1] + 0.5])
+    t, pc = t[i0:i1], pc[i0:i1]
+    if len(t) < 10:
+        return []
+    tb, x, rb = binned(t, pc)
+    good = np.isfinite(x)
+    if good.sum() < 10:
+        return []
+    x = np.interp(tb, tb[good], x[good])  # a masked gap is not a plateau (step 3 drops it), only bridged here
+    x = median_filter(x, DESPIKE_BINS, mode="nearest")
+    w = int(round(getattr(s, "steady_fit_s", 0.2) * rb))
+    if w < 5 or len(x) < w:
+        return []
+    inb = (tb >= burn[0]) & (tb <= burn[1])
+    if not inb.any():
+        return []
+    top = float(np.max(x[inb]))
+    scale = max(abs(top), 1e-12)
+    mean, slope, se = local_slopes(x / scale, w)
+    slope_s, se_s = slope * rb, se * rb  # fraction of the top per second
+    gap = np.convolve(~good, np.ones(w), "valid") > 0  # windows that hold masked samples
+    start_t, end_t = tb[:len(mean)], tb[w - 1:]
+    steady = ((np.abs(slope_s) <= s.steady_slope * np.maximum(mean, 1e-9) + K_SIGMA * se_s)
+              & (mean > 0.2) & ~gap & (start_t >= burn[0]) & (end_t <= burn[1]))
+    cover = np.zeros(len(x) + 1)
+    idx = np.flatnonzero(steady)
+    np.add.at(cover, idx, 1)
+    np.add.at(cover, idx + w, -1)
+    ok = np.cumsum(cover)[:-1] > 0
+    edges = np.diff(np.concatenate(([0], ok.view(np.int8), [0])))
+    out = []
+    for a, b in zip(np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)):
+        ta, tb_ = float(tb[a]) + s.steady_trim_s, float(tb[b - 1]) - s.steady_trim_s
+        if tb_ - ta >= s.min_plateau_s:
+            out.append((ta, tb_))
+    return out
