@@ -6,6 +6,8 @@ number can be traced to how it was obtained:
 - **tare**: each thrust channel's mean over the pre-fire window
   (``tare_window_s``, seconds from T0) is subtracted; several thrust load
   cells are summed after taring. No pre-fire data, no tare (said in notes).
+- **peak thrust**: the largest mean over ``peak_smooth_s`` after a
+  3-sample running median (a single-sample spike is not thrust);
 - **burn**: where the thrust, smoothed over ``smooth_s``, is above a
   threshold (each crossing then placed on the thrust smoothed over
   ``peak_smooth_s`` within ``smooth_s`` of it, so a fast edge is not smeared). Default ``method="steady"``: 10 % of the steady thrust (the
@@ -28,6 +30,7 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+from scipy.ndimage import median_filter
 
 from hotfire.core import calculated as _calculated
 from hotfire.ext import _signal
@@ -266,7 +269,8 @@ def analyze_thrust(run, settings: ThrustSettings | None = None, health=None, pc=
         notes.append(f"no pre-fire samples in the tare window {s.tare_window_s} s: thrust not tared")
     rate = run.role("thrust")[0].rate_hz
     Fs = smooth(F, rate, s.smooth_s)
-    Fp = smooth(F, rate, s.peak_smooth_s)
+    # single-sample spikes (pickup, a bit error) are no thrust: a 3-sample running median before the peak's mean
+    Fp = smooth(median_filter(F, 3, mode="nearest"), rate, s.peak_smooth_s)
     if Fs.max() <= 0:
         raise Unavailable("no burn: the tared thrust never rises above zero")
     rough = crossing_window(t, Fs, 0.5 * Fs.max())
