@@ -12,10 +12,11 @@ import difflib
 import hashlib
 import math
 import tomllib
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from hotfire.core import tomlpos
+from hotfire.core.channel import KINDS, Channel, Limits, rig_fields  # noqa: F401 (re-exported)
 from hotfire.core.scaling import CALIBRATION_KEYS, adc_for
 from hotfire.core.errors import HotfireError
 
@@ -42,12 +43,6 @@ ROLES = {
     "other": "",
 }
 
-KINDS = {  # kind -> signal units the driver delivers
-    "voltage": "V",
-    "current": "mA",
-    "bridge": "mV/V",
-    "thermocouple": "degC",
-}
 DTYPES = ("int16", "int32", "float32", "float64")
 TERMINALS = ("default", "diff", "rse", "nrse", "pseudodiff")
 TC_TYPES = ("B", "E", "J", "K", "N", "R", "S", "T")
@@ -75,17 +70,6 @@ class RigError(HotfireError):
         self.path, self.line, self.key = str(path), line, key
         where = f"{path}:{line}" if line else str(path)
         super().__init__(f"{where}: {key}: {message}" if key else f"{where}: {message}")
-
-
-@dataclass(frozen=True)
-class Limits:
-    """Redline or warning bounds in engineering units (either may be None)."""
-
-    min: float | None = None
-    max: float | None = None
-
-    def to_dict(self) -> dict:
-        return {k: v for k, v in (("min", self.min), ("max", self.max)) if v is not None}
 
 
 @dataclass(frozen=True)
@@ -134,33 +118,6 @@ class Stream:
     dtype: str
     device: str
     channels: tuple[str, ...] = ()
-
-
-@dataclass(frozen=True)
-class Channel:
-    name: str
-    stream: str
-    column: int
-    physical: str
-    kind: str
-    range: tuple[float, float]
-    units: str
-    role: str
-    calibration: dict
-    adc: dict
-    terminal: str = "default"
-    excitation_V: float | None = None
-    thermocouple_type: str | None = None
-    cjc: str | None = None
-    serial: str = ""
-    cal_date: str = ""
-    redline: Limits | None = None
-    warning: Limits | None = None
-    uncertainty: dict = field(default_factory=dict)
-
-    @property
-    def signal_units(self) -> str:
-        return KINDS[self.kind]
 
 
 @dataclass(frozen=True)
@@ -505,7 +462,17 @@ def _channel(c: _Table, cname, streams, columns, physicals) -> Channel:
         redline=redline,
         warning=warning,
         uncertainty=uncertainty,
+        **_plain_fields(c),
     )
+
+
+def _plain_fields(c: _Table) -> dict:
+    """The channel fields declared ``rig=True`` (:mod:`hotfire.core.channel`): optional plain keys."""
+    out = {}
+    for f in rig_fields():
+        if f.name in c.data:
+            out[f.name] = c.num(f.name) if f.metadata["rig"] == "number" else c.str(f.name)
+    return out
 
 
 def _number_list(t: _Table, key: str, min_len: int) -> list[float]:

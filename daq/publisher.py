@@ -15,8 +15,8 @@ Wire format (multipart messages, the first frame is the topic):
 
 ``[b"meta", json]``
     Run description: test id, rig config text, streams (rate, dtype,
-    channels), channels (stream, column, role, units, scaling, limits), and
-    the events so far. Sent at start and every ``meta_interval`` seconds, so
+    channels), channels (every field of :class:`hotfire.core.channel.Channel`,
+    as its ``to_json``), and the events so far. Sent at start and every ``meta_interval`` seconds, so
     a viewer that joins late is complete within that time.
 ``[b"data", json, bytes]``
     Raw samples of one stream, exactly as acquired: header ``{"stream",
@@ -99,17 +99,10 @@ def _refusal(address: str) -> str:
 
 
 def channel_meta(rig, adc_overrides: dict | None = None) -> list[dict]:
-    """What a viewer needs to know about each channel (JSON-able)."""
-    out = []
-    for ch in rig.channels:
-        out.append({
-            "name": ch.name, "stream": ch.stream, "column": ch.column, "role": ch.role,
-            "units": ch.units, "range": list(ch.range),
-            "adc": (adc_overrides or {}).get(ch.name, ch.adc), "calibration": ch.calibration,
-            "redline": ch.redline.to_dict() if ch.redline else {},
-            "warning": ch.warning.to_dict() if ch.warning else {},
-        })
-    return out
+    """Each channel of ``rig`` as JSON (:meth:`hotfire.core.channel.Channel.to_json`), with the
+    device's ``adc`` scaling where ``adc_overrides`` gives one."""
+    over = adc_overrides or {}
+    return [(ch.replace(adc=over[ch.name]) if ch.name in over else ch).to_json() for ch in rig.channels]
 
 
 class Publisher(Subscriber):

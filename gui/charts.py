@@ -90,8 +90,8 @@ class _Plot:
         for ch in chans:
             for kind, lim in (("redline", ch.redline), ("warning", ch.warning)):
                 for bound in ("max", "min"):
-                    if lim.get(bound) is not None:
-                        owners.setdefault((kind, bound, float(lim[bound])), []).append(ch.name)
+                    if lim is not None and getattr(lim, bound) is not None:
+                        owners.setdefault((kind, bound, getattr(lim, bound)), []).append(ch.name)
         self.limits = []
         for (kind, bound, value), names in owners.items():
             col = theme.redline if kind == "redline" else theme.warning

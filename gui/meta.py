@@ -1,13 +1,14 @@
-"""What the viewer knows about a run: streams, channels, scaling, limits.
+"""What the viewer knows about a run: streams and channels (the one
+:class:`hotfire.core.channel.Channel`: scaling, limits...).
 
 Built from the publisher's ``meta`` message (live) or from a run file
 (replay), so the panels never care which one they show.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-from hotfire.core.scaling import Scaling
+from hotfire.core.channel import Channel
 
 
 @dataclass(frozen=True)
@@ -26,18 +27,6 @@ class StreamMeta:
         return int((t - self.offset_s) * self.rate_hz)
 
 
-@dataclass(frozen=True)
-class ChannelMeta:
-    name: str
-    stream: str
-    column: int
-    role: str
-    units: str
-    scaling: Scaling = field(compare=False, repr=False)
-    redline: dict = field(default_factory=dict)
-    warning: dict = field(default_factory=dict)
-
-
 @dataclass
 class RunMeta:
     """A run as the viewer sees it.
@@ -53,20 +42,20 @@ class RunMeta:
     rig_name: str
     source: str
     streams: dict[str, StreamMeta]
-    channels: list[ChannelMeta]
+    channels: list[Channel]
     planned_t0_s: float = 0.0
     path: str = ""
 
-    def channel(self, name: str) -> ChannelMeta:
+    def channel(self, name: str) -> Channel:
         for ch in self.channels:
             if ch.name == name:
                 return ch
         raise KeyError(name)
 
-    def by_role(self, role: str) -> list[ChannelMeta]:
+    def by_role(self, role: str) -> list[Channel]:
         return [ch for ch in self.channels if ch.role == role]
 
-    def stream_channels(self, stream: str) -> list[ChannelMeta]:
+    def stream_channels(self, stream: str) -> list[Channel]:
         return sorted((ch for ch in self.channels if ch.stream == stream), key=lambda c: c.column)
 
     @property
@@ -82,9 +71,7 @@ class RunMeta:
         """From the ``meta`` message of :mod:`hotfire.daq.publisher`."""
         streams = {name: StreamMeta(name, float(s["rate_hz"]), tuple(s["channels"]))
                    for name, s in d["streams"].items()}
-        channels = [ChannelMeta(c["name"], c["stream"], int(c["column"]), c["role"], c["units"],
-                                Scaling(c["adc"], c["calibration"]), c.get("redline") or {},
-                                c.get("warning") or {}) for c in d["channels"]]
+        channels = [Channel.from_json(c) for c in d["channels"]]
         return cls(d["test_id"], d.get("rig", ""), d.get("source", ""), streams, channels,
                    float(d.get("pretrigger_s", 0.0)))
 
@@ -92,7 +79,6 @@ class RunMeta:
     def from_run(cls, run) -> "RunMeta":
         """From an open :class:`hotfire.core.runfile.reader.Run`."""
         streams = {name: StreamMeta(name, s.rate_hz, s.channels, s.start_offset_s) for name, s in run.streams.items()}
-        channels = [ChannelMeta(c.name, c.stream, c.column, c.role, c.units, Scaling(c.adc, c.calibration),
-                                c.redline or {}, c.warning or {}) for c in run.channels]
+        channels = list(run.channels)
         return cls(run.test_id, run.rig_name, str(run.metadata.get("source", "")), streams, channels,
                    run.t0, run.path)

@@ -27,7 +27,7 @@ class FileStore(StreamStore):
     ----------
     run : Run
     meta : StreamMeta
-    channels : list of ChannelMeta
+    channels : list of Channel
         The stream's channels, in column order.
     """
 

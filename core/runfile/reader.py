@@ -17,6 +17,7 @@ from pathlib import Path
 import h5py
 import numpy as np
 
+from hotfire.core.channel import Channel
 from hotfire.core.runfile.chunkread import read_rows
 from hotfire.core.runfile.integrity import (
     DamagedSpan, damaged_rows, has_checksums, row_spans_to_samples, segments_intact, table_crc,
@@ -36,26 +37,6 @@ class RunFileError(HotfireError):
 
 class RunDamagedError(RunFileError):
     """Samples asked for fail their checksums: the message names the stream and the span."""
-
-
-@dataclass(frozen=True)
-class ChannelInfo:
-    name: str
-    stream: str
-    column: int
-    role: str
-    units: str
-    kind: str
-    physical: str
-    signal_units: str
-    range: tuple
-    adc: dict
-    calibration: dict
-    redline: dict
-    warning: dict
-    uncertainty: dict
-    serial: str
-    cal_date: str
 
 
 @dataclass(frozen=True)
@@ -201,7 +182,7 @@ class Run:
         self.metadata = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in a.items()}
         self._damaged: dict[str, list[DamagedSpan]] = {}
         self._check_tables()
-        self.channels = [self._channel_info(r) for r in self.f["channels"][()]]
+        self.channels = [Channel.from_row(r) for r in self.f["channels"][()]]
         self._by_name = {c.name: c for c in self.channels}
         self.streams = {}
         for name, g in self.f["streams"].items():
@@ -220,17 +201,6 @@ class Run:
         self.t0 = t0[0]["time_s"] if t0 else 0.0
 
     # -- metadata ------------------------------------------------------------
-    @staticmethod
-    def _channel_info(r) -> ChannelInfo:
-        s = lambda v: v.decode() if isinstance(v, bytes) else v  # noqa: E731
-        j = lambda v: json.loads(s(v)) if s(v) else {}  # noqa: E731
-        return ChannelInfo(
-            name=s(r["name"]), stream=s(r["stream"]), column=int(r["column"]), role=s(r["role"]),
-            units=s(r["units"]), kind=s(r["kind"]), physical=s(r["physical"]),
-            signal_units=s(r["signal_units"]), range=tuple(j(r["range"])), adc=j(r["adc"]),
-            calibration=j(r["calibration"]), redline=j(r["redline"]), warning=j(r["warning"]),
-            uncertainty=j(r["uncertainty"]), serial=s(r["serial"]), cal_date=s(r["cal_date"]))
-
     def _events(self) -> list[dict]:
         out = []
         for e in self.f["events"][()]:
@@ -309,7 +279,7 @@ class Run:
                 b = max(b, (hi - 1) / st.rate_hz + st.start_offset_s - self.t0)
         return float(a), float(b)
 
-    def channel_info(self, name: str) -> ChannelInfo:
+    def channel_info(self, name: str) -> Channel:
         try:
             return self._by_name[name]
         except KeyError:
@@ -462,7 +432,7 @@ class Run:
         the columns of a stream together reads the block once instead of
         once per channel. :meth:`channel` then returns them without work.
         """
-        by_stream: dict[str, list[ChannelInfo]] = {}
+        by_stream: dict[str, list[Channel]] = {}
         for n in dict.fromkeys(names):
             info = self.channel_info(n)
             if n not in self._eu and info.stream in self._blocks:

@@ -4,10 +4,11 @@ reader both take them from here, so a field is added once (docs/runfile-format.m
 """
 from __future__ import annotations
 
-import json
-
 import h5py
 import numpy as np
+
+from hotfire.core.channel import ROW_DTYPE, ROW_FIELDS
+from hotfire.core.channel import channel_rows as _rows
 
 SCHEMA = "hotfire.run"
 VERSION = "1.2"
@@ -25,27 +26,14 @@ EVENT_DTYPE = np.dtype([
     ("kind", _STR), ("stream", _STR), ("sample", "<i8"), ("time_s", "<f8"),
     ("channel", _STR), ("message", _STR),
 ])
-CHANNEL_FIELDS = ("name", "stream", "column", "physical", "kind", "role", "units", "signal_units",
-                  "range", "adc", "calibration", "redline", "warning", "uncertainty", "serial",
-                  "cal_date", "terminal", "excitation_V", "thermocouple_type")
-CHANNEL_DTYPE = np.dtype([(f, "<i8" if f == "column" else _STR) for f in CHANNEL_FIELDS])
+#: the channel table: one row per channel, its columns from the one channel description
+CHANNEL_FIELDS = ROW_FIELDS
+CHANNEL_DTYPE = ROW_DTYPE
 
 
 def channel_rows(rig, adc_overrides: dict | None = None) -> np.ndarray:
-    """The channel table for ``rig``; dict-valued fields are JSON text."""
-    rows = []
-    for ch in rig.channels:
-        adc = (adc_overrides or {}).get(ch.name, ch.adc)
-        vals = {
-            "name": ch.name, "stream": ch.stream, "column": ch.column, "physical": ch.physical,
-            "kind": ch.kind, "role": ch.role, "units": ch.units, "signal_units": ch.signal_units,
-            "range": json.dumps(list(ch.range)), "adc": json.dumps(adc),
-            "calibration": json.dumps(ch.calibration),
-            "redline": json.dumps(ch.redline.to_dict() if ch.redline else {}),
-            "warning": json.dumps(ch.warning.to_dict() if ch.warning else {}),
-            "uncertainty": json.dumps(ch.uncertainty), "serial": ch.serial, "cal_date": ch.cal_date,
-            "terminal": ch.terminal, "excitation_V": json.dumps(ch.excitation_V),
-            "thermocouple_type": ch.thermocouple_type or "",
-        }
-        rows.append(tuple(vals[f] for f in CHANNEL_FIELDS))
-    return np.array(rows, dtype=CHANNEL_DTYPE)
+    """The channel table for ``rig`` (:meth:`hotfire.core.channel.Channel.to_row`); dict-valued
+    fields are JSON text. ``adc_overrides`` (channel -> adc) replace the rig's, e.g. the
+    scaling NI-DAQmx reported for the device."""
+    over = adc_overrides or {}
+    return _rows([ch.replace(adc=over[ch.name]) if ch.name in over else ch for ch in rig.channels])
