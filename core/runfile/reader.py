@@ -3,7 +3,8 @@ units, on a time base in seconds from T0, sliced without loading the file.
 
     >>> from hotfire.core.runfile.reader import open_run
     >>> with open_run("runs/LE5-003-20261125T221300.h5") as run:
-    ...     pc = run.role("chamber_pressure")[0]           # a Signal
+    ...     pc = run.view("chamber_pressure")              # a lazy ChannelView: nothing read yet
+    ...     pc.read((1, 2)), pc.chunks(seconds=5), pc.health
     ...     thrust = run.channel("LC-THRUST", t=(-1, 5))    # seconds from T0
     ...     thrust.t, thrust.values, thrust.units
 """
@@ -24,6 +25,7 @@ from hotfire.core.runfile.integrity import (
 )
 from hotfire.core import units as U
 from hotfire.core.runfile.schema import SCHEMA, SEGMENTS_CRC_ATTR, TABLE_CRC_ATTRS, VERSION
+from hotfire.core.runfile.view import ChannelView
 from hotfire.core.scaling import Scaling
 from hotfire.core.errors import HotfireError
 from hotfire.ext import _signal
@@ -301,9 +303,10 @@ class Run:
         if t is None:
             return start, end
         t_a, t_b = t
-        to_idx = lambda x: int(np.ceil((x + self.t0 - st.start_offset_s) * st.rate_hz - 1e-9))  # noqa: E731
-        lo = start if t_a is None else max(start, to_idx(t_a))
-        hi = end if t_b is None else min(end, to_idx(t_b) + 1)
+        pos = lambda x: (x + self.t0 - st.start_offset_s) * st.rate_hz  # noqa: E731  (fractional sample index)
+        # first sample at or after t_a, last at or before t_b (1e-9: t on a sample within rounding)
+        lo = start if t_a is None else max(start, int(np.ceil(pos(t_a) - 1e-9)))
+        hi = end if t_b is None else min(end, int(np.floor(pos(t_b) + 1e-9)) + 1)
         return lo, max(lo, hi)
 
     def raw(self, name: str, t=None) -> tuple[np.ndarray, np.ndarray]:
@@ -498,17 +501,32 @@ class Run:
         units : str, optional
             Convert to these units (``"bar"``, ``"psi"``, ``"N"``, ...).
         """
+        if key == "thrust" and key not in self._by_name and len(self.views("thrust")) > 1:
+            sig = self.total_thrust(t)
+            return sig.to(units) if units else sig
+        return self.view(key).read(t, units)
+
+    def view(self, key: str) -> ChannelView:
+        """A channel by name, or the first channel with that role, as a lazy view (nothing is read yet).
+
+        A recorded channel: for role ``thrust`` on a rig with several load
+        cells that is the first cell (the total is :meth:`total_thrust`).
+
+        Raises
+        ------
+        KeyError
+            If no channel has that name or role.
+        """
         if key in self._by_name:
-            sig = self.channel(key, t)
-        else:
-            names = [c.name for c in self.channels if c.role == key]
-            if not names:
-                raise KeyError(f"{self.path}: no channel or role {key!r}")
-            if key == "thrust" and len(names) > 1:
-                sig = self.total_thrust(t)
-            else:
-                sig = self.channel(names[0], t)
-        return sig.to(units) if units else sig
+            return ChannelView(self, self._by_name[key])
+        for c in self.channels:
+            if c.role == key:
+                return ChannelView(self, c)
+        raise KeyError(f"{self.path}: no channel or role {key!r}")
+
+    def views(self, role: str | None = None) -> list[ChannelView]:
+        """Every channel (of ``role``, when given) as a lazy view, in the rig's order."""
+        return [ChannelView(self, c) for c in self.channels if role is None or c.role == role]
 
     def total_thrust(self, t=None) -> Signal:
         """The total-thrust calculated channel (every ``thrust`` load cell summed, untared), N.

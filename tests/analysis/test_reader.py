@@ -80,3 +80,77 @@ def test_segment_positions_agree_with_an_index_array():
     for i in range(len(idx) + 1):
         for j in range(i, len(idx) + 1):
             np.testing.assert_array_equal(indices(clip_segments(segs, i, j)), idx[i:j])
+
+
+@pytest.fixture
+def gapped(tmp_path):
+    """A run whose ``main`` stream (5 kHz) has samples 0-999 and 1500-9999: a 0.1 s gap."""
+    from hotfire.core.rig import load_rig
+    from hotfire.core.runfile import RunFileWriter
+
+    rig = load_rig("lox-ethanol-5kN")
+    nch = len(rig.streams["main"].channels)
+    counts = (np.arange(10000, dtype=np.int32)[:, None] * 7 + np.arange(nch)) % 20000
+    w = RunFileWriter(tmp_path / "gap.h5", rig, {"test_id": "gap"})
+    w.append("main", 0, counts[:1000])
+    w.append("main", 1500, counts[1500:])
+    w.close()
+    return tmp_path / "gap.h5"
+
+
+def test_a_time_span_ending_between_samples_stops_before_the_next(gapped):
+    with open_run(gapped) as run:
+        dt = 1 / 5000
+        sig = run.channel("PC", t=(0.5, 0.6 + 0.4 * dt))  # 0.6 is sample 3000; 3001 is after t_b
+        assert sig.t[0] == pytest.approx(0.5) and sig.t[-1] == pytest.approx(0.6)
+        assert run.sample_range("main", (0.5 + 0.6 * dt, 0.6 - 0.6 * dt)) == (2501, 3000)
+
+
+def test_a_view_reads_nothing_until_asked_then_only_the_span(gapped, monkeypatch):
+    reads = []
+    orig = h5py.Dataset.__getitem__
+
+    def spy(self, key):
+        out = orig(self, key)
+        if self.name.endswith("/raw"):
+            reads.append(out.size)
+        return out
+    with open_run(gapped) as run:
+        monkeypatch.setattr(h5py.Dataset, "__getitem__", spy)
+        pc = run.view("chamber_pressure")
+        assert (pc.name, pc.units, pc.rate_hz, pc.stream) == ("PC", "bar", 5000.0, "main")
+        assert pc.span() == pytest.approx((0.0, 9999 / 5000))
+        assert pc.gaps == [(pytest.approx(0.2), pytest.approx(0.1))]  # samples 1000-1499
+        assert reads == []
+        part = pc.read((1.0, 1.1), units="psi")
+        assert sum(reads) == 501 and part.units == "psi"
+
+
+def test_chunks_hold_every_sample_once_and_are_read_one_by_one(gapped, monkeypatch):
+    with open_run(gapped) as run:
+        whole = run.channel("PC")
+        reads = []
+        orig = h5py.Dataset.__getitem__
+
+        def spy(self, key):
+            out = orig(self, key)
+            if self.name.endswith("/raw"):
+                reads.append(out.size)
+            return out
+        monkeypatch.setattr(h5py.Dataset, "__getitem__", spy)
+        pieces = []
+        for sig in run.view("PC").chunks(seconds=0.3):  # 1500 samples a piece; the gap inside the first two
+            pieces.append(sig)
+            assert sum(reads) == sum(len(p) for p in pieces)  # each piece read when reached
+        monkeypatch.undo()
+        idx = [np.rint(p.t * 5000).astype(int) for p in pieces]
+        assert [(int(i[0]), int(i[-1])) for i in idx] == [
+            (0, 999), (1500, 2999), (3000, 4499), (4500, 5999), (6000, 7499), (7500, 8999), (9000, 9999)]
+        assert np.array_equal(np.concatenate([p.values for p in pieces]), whole.values)
+        assert len(whole) == 9500
+
+
+def test_a_view_says_its_channel_health(firings):
+    with open_run(firings.path("lox-ethanol-5kN", "failed-sensor")) as run:
+        assert run.view("fuel_injector_pressure").health.status == "failed"
+        assert run.view("chamber_pressure").health.status == "ok"
