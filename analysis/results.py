@@ -1,7 +1,6 @@
 """One call for everything ``hotfire analyze`` reports, from a script too.
 
-    >>> from hotfire.core.runfile.reader import open_run
-    >>> from hotfire.analysis.results import analyze_run
+    >>> from hotfire.analysis import open_run, analyze_run
     >>> with open_run("runs/LE5-003.h5") as run:
     ...     res = analyze_run(run)
     ...     res.performance.c_star_efficiency, res.performance.uncertainty["c_star_efficiency"]
@@ -9,20 +8,22 @@
 """
 from __future__ import annotations
 
-import contextlib
-import sys
-import threading
+import os
 import time
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from hotfire.core import health as _health
-from hotfire.analysis.alloc import keep_freed_memory
 from hotfire.analysis import metrics as _metrics
+from hotfire.core.runfile.reader import open_run
 from hotfire.analysis import uncertainty as _unc
 from hotfire.analysis.performance import Performance, Settings, _jsonable, analyze
 from hotfire.analysis.stability import Stability, analyze_stability, prepare
 from hotfire.analysis.thrust import Unavailable
+
+if TYPE_CHECKING:
+    from hotfire.core.runfile.reader import Run
 
 
 #: roles the thrust and performance analyses read whole (converted together: one pass per stream)
@@ -86,21 +87,28 @@ def _expand(d: dict) -> None:
             holder["uncertainty_k"] = _metrics.K
 
 
-def analyze_run(run, settings: Settings | None = None, stability: bool = True,
-                uncertainty: bool = True, timings: dict | None = None) -> Results:
+def analyze_run(run: Run | str | os.PathLike, settings: Settings | None = None, stability: bool = True,
+                uncertainty: bool = True, timings: dict[str, float] | None = None) -> Results:
     """Health, thrust, performance, stability and uncertainty of a run.
+
+    ``run`` is an open run (:func:`hotfire.core.runfile.reader.open_run`) or
+    the path of a run file (opened and closed here).
 
     Reads each stream of the file once (``Run.preload``). The costly part
     of the stability analysis (the high-rate Pc converted, detrended and
     transformed, :func:`hotfire.analysis.stability.prepare`) runs in a
     thread beside health, thrust and performance: it releases the GIL for
     nearly all its time, so two cores share the work. Results that cannot
-    be computed are None, and ``notes`` says why. The first call tunes
-    glibc's malloc to keep freed memory (:mod:`hotfire.analysis.alloc`).
-    ``timings``, when given,
+    be computed are None, and ``notes`` says why. It changes no
+    process-wide setting: the commands run it inside
+    :func:`hotfire.analysis.alloc.tuned_for_analysis`, which a script may
+    use too (faster, see there). ``timings``, when given,
     receives the seconds spent in each phase (the thread's work overlaps
     the phases after "read").
     """
+    if isinstance(run, (str, os.PathLike)):
+        with open_run(run) as opened:
+            return analyze_run(opened, settings, stability, uncertainty, timings)
     clock = [time.perf_counter()]
 
     def lap(name):
@@ -109,36 +117,7 @@ def analyze_run(run, settings: Settings | None = None, stability: bool = True,
             timings[name] = now - clock[0]
         clock[0] = now
 
-    keep_freed_memory()
-    with _short_gil_switches():
-        return _analyze_run(run, settings, stability, uncertainty, lap)
-
-
-_switch_lock = threading.Lock()
-_switch_users = [0, 0.005]  # analyses running, the interval to restore
-
-
-@contextlib.contextmanager
-def _short_gil_switches(interval: float = 2e-4):
-    """Hand the GIL over every ``interval`` s while analyses run (Python's default is 5 ms).
-
-    The stability thread makes many short GIL-free calls (one per batch of
-    FFT segments); each must take the GIL back from the main thread, which
-    runs Python code, and with the default interval each waited up to 5 ms:
-    the analysis of a 60 s run took ~25 % longer (bench_analysis).
-    """
-    with _switch_lock:
-        if _switch_users[0] == 0:
-            _switch_users[1] = sys.getswitchinterval()
-            sys.setswitchinterval(min(interval, _switch_users[1]))
-        _switch_users[0] += 1
-    try:
-        yield
-    finally:
-        with _switch_lock:
-            _switch_users[0] -= 1
-            if _switch_users[0] == 0:
-                sys.setswitchinterval(_switch_users[1])
+    return _analyze_run(run, settings, stability, uncertainty, lap)
 
 
 def _analyze_run(run, settings, stability, uncertainty, lap) -> Results:

@@ -7,7 +7,9 @@ pressures, two high-rate Pc transducers with a 1.2 kHz oscillation, the rest
 spare channels). Then, in one process and on the same file:
 
 - raw read: ``h5py`` reads every stream's ``raw`` dataset whole;
-- full analysis: :func:`hotfire.analysis.results.analyze_run` (every
+- full analysis: :func:`hotfire.analysis.results.analyze_run` inside
+  :func:`hotfire.analysis.alloc.tuned_for_analysis`, as ``hotfire analyze``
+  runs it (``--untuned``: without that process tuning) (every
   channel's health, thrust, plateaus, performance with CEA, time series,
   stability on the high-rate Pc, uncertainty; NASA CEA's cache cleared
   before each, so its solves count as for a new run);
@@ -21,6 +23,7 @@ Goal (issue #7): analysis <= 3x the raw read.
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import sys
@@ -32,6 +35,7 @@ import h5py
 import numpy as np
 
 from benchargs import parser
+from hotfire.analysis.alloc import tuned_for_analysis
 from hotfire.analysis.results import analyze_run
 from hotfire.core.runfile.reader import open_run
 from hotfire.core.theory import _solve
@@ -161,10 +165,13 @@ def evict(path) -> None:
         os.close(fd)
 
 
+TUNED = True  # as `hotfire analyze` runs it (main() sets it from --untuned)
+
+
 def analysis(path, phases: dict | None = None) -> tuple[float, object]:
     _solve.cache_clear()  # every analysis solves CEA afresh, as for a new run
     t = time.perf_counter()
-    with open_run(path) as run:
+    with open_run(path) as run, (tuned_for_analysis() if TUNED else contextlib.nullcontext()):
         res = analyze_run(run, timings=phases)
     return time.perf_counter() - t, res
 
@@ -179,7 +186,12 @@ def raw_read(path) -> float:
 
 
 def main(argv=None) -> int:
-    args = parser(__doc__, rounds=5, rounds_help="rounds; the best is shown").parse_args(argv)
+    global TUNED
+    ap = parser(__doc__, rounds=5, rounds_help="rounds; the best is shown")
+    ap.add_argument("--untuned", action="store_true",
+                    help="analyse without the command's process tuning (glibc mallopt, GIL switch interval)")
+    args = ap.parse_args(argv)
+    TUNED = not args.untuned
     tmp = Path(tempfile.mkdtemp(prefix="hotfire-bench-"))
     try:
         rig = parse_rig(rig_text(), "<bench rig>")
@@ -209,7 +221,8 @@ def main(argv=None) -> int:
             rows.append((cache, min(raws), min(fulls)))
         perf, st = res.performance, res.stability
         print(f"run file: 60 s, {N_MAIN} ch x {MAIN_RATE // 1000} kHz + {N_HF} ch x {HF_RATE // 1000} kHz int16, "
-              f"{size / 1e6:.0f} MB (written in {t_write:.1f} s); best of {args.rounds} each, raw read and analysis alternated")
+              f"{size / 1e6:.0f} MB (written in {t_write:.1f} s); best of {args.rounds} each, raw read and analysis "
+              f"alternated; analysis {'tuned as the command runs it' if TUNED else 'untuned (--untuned)'}")
         print()
         print(f"| {'page cache':<14} | {'h5py raw read (s)':>17} | {'full analysis (s)':>17} | {'ratio':>6} | goal <= 3x |")
         print(f"|{'-' * 16}|{'-' * 19}|{'-' * 19}|{'-' * 8}|{'-' * 12}|")

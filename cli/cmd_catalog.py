@@ -157,9 +157,10 @@ def format_list(entries, columns: list[str]) -> str:
 
 
 def run(args) -> int:
+    from hotfire.analysis.alloc import tuned_for_analysis
     from hotfire.analysis.batch import progress_printer
 
-    with _open(args) as cat:
+    with _open(args) as cat, tuned_for_analysis():
         if not args.no_update:
             prog = None if args.quiet else progress_printer("hotfire catalog: reading")
             rep = cat.update(args.dirs or None, engine=engine_from(args), verify=args.verify, refresh=args.refresh,

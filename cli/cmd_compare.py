@@ -33,6 +33,7 @@ def add_arguments(p):
 
 
 def run(args) -> int:
+    from hotfire.analysis.alloc import tuned_for_analysis
     from hotfire.analysis.compare import CompareError, compare, write_html
 
     runs = list(args.runs)
@@ -48,9 +49,10 @@ def run(args) -> int:
         raise CompareError("query flags need --catalog DIR|DB")
     if not runs and not args.reference:
         raise CompareError("give run files, or --catalog with a query")
-    cmp = compare(runs, reference=args.reference, align=args.align,
-                  roles=[r.strip() for r in args.roles.split(",") if r.strip()], rate_hz=args.rate,
-                  window=tuple(args.window) if args.window else None)
+    with tuned_for_analysis():
+        cmp = compare(runs, reference=args.reference, align=args.align,
+                      roles=[r.strip() for r in args.roles.split(",") if r.strip()], rate_hz=args.rate,
+                      window=tuple(args.window) if args.window else None)
     if args.json:
         print(json.dumps(cmp.to_dict(), indent=2))
     else:

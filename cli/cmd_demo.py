@@ -16,6 +16,7 @@ def add_arguments(p):
 
 
 def run(args) -> int:
+    from hotfire.analysis.alloc import tuned_for_analysis
     from hotfire.analysis.textreport import format_results
     from hotfire.cmd_analyze import truths
     from hotfire.analysis.report import write_html
@@ -27,7 +28,7 @@ def run(args) -> int:
                             realtime=args.realtime, publish=DEFAULT_ADDRESS)
     summary = record(firing)
     report = summary.path.with_suffix(".html")
-    with open_run(summary.path) as r:
+    with open_run(summary.path) as r, tuned_for_analysis():
         res = analyze_run(r)
         tr = truths(r, res.performance)
         print(format_results(r, res.performance, truths=tr, stability=res.stability, results=res))

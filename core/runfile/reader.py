@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -601,8 +602,8 @@ class Run:
         self.close()
 
 
-def open_run(path) -> Run:
-    """Open a run file for reading.
+def open_run(path: str | os.PathLike) -> Run:
+    """Open a run file for reading (use it as a context manager, or call ``close()``).
 
     Raises
     ------
