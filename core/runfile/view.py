@@ -101,10 +101,11 @@ class ChannelView:
 
     def chunks(self, seconds: float = 10.0, t: TimeSpan | None = None,
                units: str | None = None) -> Iterator["Signal"]:
-        """The samples within ``t`` as consecutive pieces of ``seconds`` each (the last may be shorter).
+        """The samples within ``t`` as consecutive pieces of ``seconds`` each.
 
         Every sample is in exactly one piece; a piece is read when the
-        iteration reaches it.
+        iteration reaches it. A piece that falls in a gap is left out, so
+        none is empty; one that holds part of a gap is shorter.
         """
         if seconds <= 0:
             raise ValueError(f"{self.name}: chunks of {seconds} s")
@@ -114,4 +115,6 @@ class ChannelView:
             b = min(a + step, hi)
             # the span from half a sample before a to half a sample before b holds exactly [a, b)
             ta, tb = (float(x) for x in self.run.times(self.stream, np.array([a - 0.5, b - 0.5])))
-            yield self.read((ta, tb), units)
+            sig = self.read((ta, tb), units)
+            if len(sig):
+                yield sig

@@ -148,6 +148,9 @@ def test_chunks_hold_every_sample_once_and_are_read_one_by_one(gapped, monkeypat
             (0, 999), (1500, 2999), (3000, 4499), (4500, 5999), (6000, 7499), (7500, 8999), (9000, 9999)]
         assert np.array_equal(np.concatenate([p.values for p in pieces]), whole.values)
         assert len(whole) == 9500
+        # a piece wholly in the gap (samples 1000-1499) is left out, not empty
+        spans = [(int(np.rint(p.t[0] * 5000)), int(np.rint(p.t[-1] * 5000))) for p in run.view("PC").chunks(0.1)]
+        assert spans[:3] == [(0, 499), (500, 999), (1500, 1999)] and len(spans) == 19  # 20 pieces of 500, one in the gap
 
 
 def test_a_view_says_its_channel_health(firings):
