@@ -23,7 +23,7 @@ h1 { font-size: 22px; margin-bottom: 2px; } h2 { font-size: 17px; margin-top: 28
 table { border-collapse: collapse; margin: 8px 0; font-size: 13px; max-width: 100%; }
 th, td { padding: 3px 8px; border-bottom: 1px solid #eee; text-align: right; }
 td { white-space: nowrap; } th { background: #f6f6f6; vertical-align: bottom; overflow-wrap: anywhere; }
-td.l, th.l { text-align: left; } td.w { white-space: normal; overflow-wrap: anywhere; font-size: 12px; }
+td.l, th.l { text-align: left; } th.l { white-space: nowrap; overflow-wrap: normal; } td.w { white-space: normal; overflow-wrap: anywhere; font-size: 12px; }
 td.d { color: #555; font-size: 12px; } tr.ref td { font-weight: 600; } .na { color: #999; }
 td.degraded { background: #fff4e0; }
 .scroll { overflow-x: auto; } img { max-width: 100%; } .note { color: #555; font-size: 12.5px; }
