@@ -279,3 +279,16 @@ def test_compare_a_catalog_query(pair, tmp_path, capsys):
 def test_write_html_returns_the_path(pair, tmp_path):
     cmp = compare(pair, roles=["thrust"])
     assert write_html(cmp, tmp_path / "r.html").read_text().startswith("<!doctype html>")
+
+
+def test_html_results_tables_stay_narrow_with_many_runs(pair):
+    cmp = compare([pair[0], pair[1]] * 4, roles=["thrust"])  # eight runs
+    html = to_html(cmp)
+    results = html[html.index("<h2>Results</h2>"):html.index("<h2>Thrust</h2>")]
+    tables = re.findall(r"<table>.*?</table>", results, re.S)
+    assert len(tables) == 3  # the reference and up to three runs per table: 7 others in 3 tables
+    for tab in tables:
+        first = re.search(r"<tr>(.*?)</tr>", tab, re.S).group(1)
+        columns = sum(int(n) for n in re.findall(r"colspan='(\d)'", first)) + 2
+        assert columns <= 9  # metric, unit, the reference, three runs x (value, difference): fits 1100 px
+        assert "(reference)" in tab  # every table carries the reference beside the runs
