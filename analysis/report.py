@@ -52,14 +52,14 @@ def envelope(t, v, n=3000):
 
 
 def _marks(ax, perf, run):
-    tr = perf.thrust
-    ax.axvspan(tr.burn_start_s, tr.burn_end_s, color=C_BURN, alpha=0.12, lw=0)
+    """The burn (found on thrust, or on Pc without thrust), the steady windows, T0 and cutoff."""
+    ax.axvspan(perf.burn_start_s, perf.burn_end_s, color=C_BURN, alpha=0.12, lw=0)
     for w in perf.plateaus:
         ax.axvspan(w.start_s, w.end_s, color=C_STEADY, alpha=0.18, lw=0)
     if run.has_t0:
         ax.axvline(0, color="k", lw=0.8, ls=":")
-    if tr.cutoff_s is not None:
-        ax.axvline(tr.cutoff_s, color="k", lw=0.8, ls=":")
+    if run.cutoff is not None:
+        ax.axvline(run.cutoff, color="k", lw=0.8, ls=":")
 
 
 def _tlabel(run):
@@ -67,9 +67,8 @@ def _tlabel(run):
 
 
 def _xlim(perf):
-    tr = perf.thrust
-    span = tr.burn_end_s - tr.burn_start_s
-    return min(-0.1 * span, tr.burn_start_s - 0.1 * span), tr.burn_end_s + 0.12 * span
+    span = perf.burn_end_s - perf.burn_start_s
+    return min(-0.1 * span, perf.burn_start_s - 0.1 * span), perf.burn_end_s + 0.12 * span
 
 
 def plot_thrust(run, perf):

@@ -85,7 +85,10 @@ def format_results(r, perf, truths=(None, None), stability=None, results=None) -
     hdr = f"  {'':<40} {'value':>12} {'±U (k=2)':>10} {'unit':<5}"
     if with_truth:
         hdr += f" {'simulated truth':>14} {'error':>8}"
-    lines.append("THRUST" + hdr[6:])
+    if perf.thrust is not None:
+        lines.append("THRUST" + hdr[6:])
+    else:
+        lines += ["BURN  found on the chamber pressure: no usable thrust", hdr]
     lines += _table(rows(M.section("burn", perf), tt, ctx), with_truth, foot)
     for i, w in enumerate(perf.plateaus):
         lines.append("")

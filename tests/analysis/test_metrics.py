@@ -159,3 +159,20 @@ def test_a_catalog_made_before_a_metric_was_added_is_rebuilt(nominal, tmp_path, 
         rep = cat.update(engine=Engine(serial=True, isolate=False))  # ... from the folders it indexed
         assert len(rep.added) == 1
         assert cat.query()[0].metrics["test_peak_time_s"] == pytest.approx(nominal.perf.thrust.peak_time_s)
+
+
+def test_a_run_without_usable_thrust_is_reported_with_every_other_metric(firings):
+    # the only load cell fails open circuit before ignition: the burn is found on Pc
+    path = firings.path("lox-ethanol-5kN", "failed-sensor", failed_channel_role="thrust", failure_at_s=-0.3)
+    with open_run(path) as run:
+        from hotfire.analysis.results import analyze_run
+
+        res = analyze_run(run)
+        text = format_results(run, res.performance, stability=res.stability, results=res)
+        page = render_html(run, res)
+    assert res.performance.thrust is None
+    assert "BURN  found on the chamber pressure: no usable thrust" in text
+    assert re.search(r"Total impulse\s+n/a\s+N s\s+n/a \[\d+\]", text)
+    assert re.search(r"c\* efficiency\s+95\.\d\d\s+±0\.\d\d %", text)  # Pc and flows never need thrust
+    assert "<h2>Burn</h2>" in page and "<img alt='chamber pressure'" in page
+    assert re.search(r"<tr class='na'><td>Total impulse</td><td>n/a</td>", page)
