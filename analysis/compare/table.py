@@ -136,11 +136,12 @@ def metrics_table(cmp, width: int | None = None) -> list[str]:
 
 
 def flagged(cmp) -> list[str]:
-    """One line per degraded or n/a-with-a-reason value: "KR-over: Total impulse degraded: ..."."""
-    out = []
+    """One line per subject and reason of its degraded or n/a values
+    ("KR-over: Total impulse, Peak thrust degraded: no valid load cell ...")."""
+    groups: dict = {}
     for r in cmp.rows:
         for s, c in zip(cmp.subjects, r.cells):
             if c.state == M.DEGRADED or (c.state == M.NA and c.reason):
-                out.append(f"{s.label}: {r.label} {c.state}: {c.reason}" if c.reason else
-                           f"{s.label}: {r.label} {c.state}")
-    return out
+                groups.setdefault((s.label, c.state, c.reason), []).append(r.label)
+    return [f"{who}: {', '.join(labels)} {state}" + (f": {reason}" if reason else "")
+            for (who, state, reason), labels in groups.items()]
