@@ -76,7 +76,7 @@ setup(
         "dask[distributed]>=2024.1",
     ],
     extras_require={
-        "test": ["pytest>=8", "pytest-qt>=4.4"],
+        "test": ["pytest>=8", "pytest-qt>=4.4", "pytest-xdist>=3.5"],
     },
     entry_points={"console_scripts": ["hotfire = hotfire.cli:main"]},
 )

@@ -23,7 +23,6 @@ from hotfire.daq.sources.engine import scenario
 from hotfire.core.units import to_si
 
 SHORT = dict(pretrigger_s=0.5, burn_s=1.5, posttrigger_s=0.5)
-REFERENCE = Path("/work/shared/reference/thrustcurves")
 
 
 @pytest.fixture(scope="session")
@@ -205,10 +204,9 @@ def test_compare_against_a_rasp_thrust_curve(pair, tmp_path):
     assert list(pc) == ["LE5-A"]
 
 
-@pytest.mark.skipif(not REFERENCE.is_dir(), reason="public reference curves not present on this machine")
-def test_public_certified_curves_total_impulse(tmp_path):
+def test_public_certified_curves_total_impulse(tmp_path, reference_dir):
     certified = {"L2775": 3149.9, "J670": 1269.8, "I426": 505.04, "M1378": 5363.0, "O5500": 21384.0}
-    for csv in sorted(REFERENCE.glob("*.csv")):
+    for csv in sorted((reference_dir / "thrustcurves").glob("*.csv")):
         name = csv.name.split("_")[0]
         if name not in certified:
             continue

@@ -11,8 +11,7 @@ from hotfire.core.runfile.reader import open_run
 
 
 def _reference_dir():
-    for p in (os.environ.get("HOTFIRE_REFERENCE"), Path(__file__).resolve().parents[3] / "shared" / "reference",
-              "/work/shared/reference"):
+    for p in (os.environ.get("HOTFIRE_REFERENCE"), Path(__file__).resolve().parents[3] / "shared" / "reference"):
         if p and Path(p).is_dir():
             return Path(p)
     return None
