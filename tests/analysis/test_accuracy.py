@@ -40,11 +40,36 @@ def test_throttled_run_reports_each_plateau(firings, rig):
         assert a <= w.start_s < w.end_s <= b
 
 
-def test_simulator_efficiencies_recovered(firings):
-    """Independent of simtruth: the scenario's own eta_c* and eta_CF come back."""
+@pytest.mark.parametrize("rig", RIGS)
+def test_simulator_efficiencies_recovered(firings, rig):
+    """Independent of simtruth: the efficiencies the simulator was told to use come back.
+
+    The scenario sets eta_c* = 0.955 and eta_CF = 0.975, and the engine model applies
+    eta_CF to the *vacuum* thrust coefficient: F = At (eta_CF CF_vac Pc - eps pa). The
+    analysis reports the conventional CF efficiency at the test's ambient pressure,
+    CF / CF_theory = (eta_CF CF_vac - x) / (CF_vac - x) with x = eps pa / Pc, which is why
+    0.9715 (5 kN, x = 4 * 1.01325 / 20 = 0.2026) and not 0.975 is the right answer there.
+    """
+    from hotfire.core.rig import load_rig
+
+    eta_cstar, eta_cf_vac = 0.955, 0.975  # daq/sources/engine.py Scenario defaults ("nominal")
+    a = load_rig(rig).article
+    perf = firings.get(rig, "nominal").perf
+    for w in perf.plateaus:
+        x = a.expansion_ratio * a.ambient_pressure_bar / w.pc_bar
+        cf_vac = w.cf_theory + x
+        eta_cf = (eta_cf_vac * cf_vac - x) / (cf_vac - x)
+        # measured (both rigs, every plateau of nominal, failed-sensor, throttled):
+        # eta_c* 1.5e-5, eta_CF 4.9e-5, eta_Isp 4.6e-5 relative
+        assert w.c_star_efficiency == pytest.approx(eta_cstar, rel=5e-5)
+        assert w.cf_efficiency == pytest.approx(eta_cf, rel=1.5e-4)
+        assert w.isp_efficiency == pytest.approx(eta_cstar * eta_cf, rel=1.5e-4)
+        # the vacuum-referred efficiency is the one the model was given
+        assert (w.cf + x) / cf_vac == pytest.approx(eta_cf_vac, rel=1.5e-4)
+
+
+def test_nominal_summary_against_the_simulators_truth(firings):
     perf = firings.get("lox-ethanol-5kN", "nominal").perf
-    assert perf.c_star_efficiency == pytest.approx(0.955, rel=0.003)
-    assert perf.steady.cf_efficiency * perf.cf_theory == pytest.approx(perf.cf, rel=1e-9)
     truth = firings.get("lox-ethanol-5kN", "nominal").summary_truth
     assert perf.isp_s == pytest.approx(truth["isp"], rel=0.003)
     assert perf.total_impulse_Ns == pytest.approx(truth["total_impulse_Ns"], rel=0.003)
