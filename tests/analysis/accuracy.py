@@ -5,35 +5,51 @@ accuracy table:  ``python tests/analysis/accuracy.py``.
 
 Truth comes from the noise-free engine model by the analysis' own
 definitions (``hotfire.daq.sources.simtruth``): the same thresholds, the same
-windows. Tolerances are what the simulated sensors allow (noise,
-quantisation, the sample period, the 1 ms smoothing of the peak):
+windows. The errors come from what the simulated sensors allow (noise,
+quantisation, the sample period, the 1 ms smoothing of the peak); the
+firings are seeded, so they are reproducible, and each tolerance below is
+~3x the worst error measured.
 """
 from __future__ import annotations
 
-# metric -> (kind, tolerance, where the value is)
+# metric -> (kind, tolerance, where the value is). Each tolerance is ~3x the worst error
+# measured over both rigs, every scenario and the tank-scale rig (stated beside it, as
+# printed by ``python tests/analysis/accuracy.py``); re-measure when the simulator or the
+# analysis changes, and keep the rule.
 THRUST = {
-    "burn_time_s": ("abs", 0.002, "thrust"),  # s: crossings on 1 ms means, noise jitter of a few samples
-    "action_time_s": ("abs", 0.002, "thrust"),
-    "total_impulse_Ns": ("rel", 0.003, "thrust"),
-    "average_thrust_N": ("rel", 0.001, "thrust"),
-    "peak_thrust_N": ("rel", 0.005, "thrust"),  # noise bias of a maximum (+4 sigma of 1 ms means)
-    "ignition_delay_s": ("abs", 0.001, "thrust"),
-    "thrust_rise_time_s": ("abs", 0.001, "thrust"),
-    "pc_rise_time_s": ("abs", 0.001, "thrust"),
-    "peak_pc_ratio": ("abs", 0.01, "thrust"),
-    "shutdown_impulse_Ns": ("rel", 0.01, "thrust"),
-    "propellant_mass_kg": ("rel", 0.003, "perf"),
-    "isp_from_mass_s": ("rel", 0.003, "perf"),
+    "burn_time_s": ("abs", 0.0009, "thrust"),      # s; measured 2.7e-4 (5 kN hard-start)
+    "action_time_s": ("abs", 0.002, "thrust"),     # s; measured 6.0e-4 (5 kN hard-start)
+    "total_impulse_Ns": ("rel", 7e-5, "thrust"),   # measured 2.2e-5
+    "average_thrust_N": ("rel", 2.2e-4, "thrust"),  # measured 7.2e-5
+    "peak_thrust_N": ("rel", 0.005, "thrust"),     # measured 3.2e-3: noise bias of a maximum (+4 sigma of 1 ms means)
+    "ignition_delay_s": ("abs", 3e-4, "thrust"),   # s; measured 9.9e-5
+    "thrust_rise_time_s": ("abs", 5.5e-4, "thrust"),  # s; measured 1.8e-4
+    "pc_rise_time_s": ("abs", 4.2e-4, "thrust"),   # s; measured 1.4e-4
+    "peak_pc_ratio": ("abs", 0.0065, "thrust"),    # measured 2.1e-3
+    "shutdown_impulse_Ns": ("rel", 0.0025, "thrust"),  # measured 8.1e-4
+    "propellant_mass_kg": ("rel", 4.3e-4, "perf"),  # measured 1.4e-4 (tank scales)
+    "isp_from_mass_s": ("rel", 4e-4, "perf"),      # measured 1.2e-4 (tank scales)
 }
-STEADY = {
-    "thrust_N": ("rel", 0.002), "pc_bar": ("rel", 0.002), "ox_mdot_kg_s": ("rel", 0.002),
-    "fuel_mdot_kg_s": ("rel", 0.002), "mdot_kg_s": ("rel", 0.002), "of": ("rel", 0.002),
-    "isp_s": ("rel", 0.003), "c_star_m_s": ("rel", 0.003), "cf": ("rel", 0.003),
-    "c_star_efficiency": ("rel", 0.003), "isp_efficiency": ("rel", 0.003), "cf_efficiency": ("rel", 0.003),
-    "ox_injector_dp_bar": ("rel", 0.01), "fuel_injector_dp_bar": ("rel", 0.01),
+STEADY = {  # relative; measured worst beside each (the tank-scale rig sets the flow ones)
+    "thrust_N": ("rel", 1.8e-4),          # 5.9e-5
+    "pc_bar": ("rel", 3.5e-5),            # 1.1e-5
+    "ox_mdot_kg_s": ("rel", 0.0016),      # 5.2e-4
+    "fuel_mdot_kg_s": ("rel", 2.8e-4),    # 9.0e-5
+    "mdot_kg_s": ("rel", 0.00105),        # 3.4e-4
+    "of": ("rel", 0.0013),                # 4.3e-4
+    "isp_s": ("rel", 0.00091),            # 3.0e-4
+    "c_star_m_s": ("rel", 0.00105),       # 3.5e-4
+    "cf": ("rel", 1.6e-4),                # 5.3e-5
+    "c_star_efficiency": ("rel", 0.0012),  # 3.9e-4
+    "isp_efficiency": ("rel", 0.0012),    # 3.7e-4
+    "cf_efficiency": ("rel", 1.7e-4),     # 5.4e-5
+    "ox_injector_dp_bar": ("rel", 4.5e-4),   # 1.5e-4
+    "fuel_injector_dp_bar": ("rel", 2.7e-4),  # 9.0e-5
 }
 STABILITY = {  # unstable scenario: 1850 Hz, 8 % of Pc from ignition + 1.0 s
-    "frequency_hz": ("abs", 2.0), "amplitude_percent": ("rel", 0.05), "onset_s": ("abs", 0.03),
+    "frequency_hz": ("abs", 0.02),        # Hz; measured 5.7e-3
+    "amplitude_percent": ("rel", 0.026),  # measured 8.6e-3
+    "onset_s": ("abs", 0.024),            # s; measured 8.0e-3
 }
 
 
