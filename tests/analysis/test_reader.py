@@ -1,5 +1,7 @@
 """The run-file reader for scripts: by name or role, units, slices, events,
 re-calibration."""
+import json
+
 import h5py
 import numpy as np
 import pytest
@@ -40,14 +42,34 @@ def test_time_slices_read_only_that_part(firings, monkeypatch):
         assert part.mean() == pytest.approx(20.0, rel=1e-3)
 
 
-def test_events_and_metadata(firings):
-    with open_run(firings.path("lox-ethanol-5kN", "nominal")) as run:
+def test_events_and_metadata(firings, rigs_dir):
+    """The reader's times against the file read with plain h5py and the rig file parsed with
+    tomllib: T0 is sample 8000 of the 5 kHz main stream (1.6 s of pre-trigger), cutoff 2.5 s
+    later, and every stream's clock (51.2 kHz, 100 Hz) puts T0 at t = 0."""
+    import tomllib
+
+    path = firings.path("lox-ethanol-5kN", "nominal")
+    with h5py.File(path, "r") as f:
+        ev = {e["kind"].decode(): e for e in f["events"][()]}
+        rows = {name: int(g.attrs["committed"]) for name, g in f["streams"].items()}
+        rates = {name: float(g.attrs["rate_hz"]) for name, g in f["streams"].items()}
+    assert (int(ev["T0"]["sample"]), int(ev["cutoff"]["sample"])) == (8000, 20500)
+    assert rates == {"main": 5000.0, "dynamic": 51200.0, "slow": 100.0}
+    article = tomllib.loads((rigs_dir / "lox-ethanol-5kN.toml").read_text())["article"]
+    with open_run(path) as run:
         assert run.has_t0 and run.event_times("T0") == [0.0]
-        assert run.cutoff == pytest.approx(2.5)
-        assert run.scenario["name"] == "nominal" and run.truth["of"] == pytest.approx(1.4)
-        assert run.article.throat_diameter_mm == 48.0 and run.imported is None
+        assert run.cutoff == pytest.approx((20500 - 8000) / 5000.0, abs=1e-12)
         a, b = run.time_span()
-        assert a == pytest.approx(-1.6) and b == pytest.approx(3.5, abs=1e-3)
+        assert a == pytest.approx(-8000 / 5000.0, abs=1e-12)
+        # the last sample of the longest stream: every stream holds 5.1 s here
+        assert b == pytest.approx(max((rows[s] - 1) / rates[s] for s in rows) - 1.6, abs=1e-9)
+        for name, rate in rates.items():  # T0 on each stream's own clock
+            sig = run.channel(json.loads(run.f["streams"][name].attrs["channels"])[0])
+            k = round(1.6 * rate)
+            assert sig.t[k] == pytest.approx(0.0, abs=1e-12) and sig.t[1] - sig.t[0] == pytest.approx(1 / rate)
+        assert run.article.throat_diameter_mm == article["throat_diameter_mm"] == 48.0
+        assert run.article.expansion_ratio == article["expansion_ratio"]
+        assert run.imported is None
 
 
 def test_recalibration_applies_another_calibration_to_the_raw_data(firings):

@@ -20,13 +20,17 @@ from nidaqmx.constants import (
 
 from hotfire.core.rig import load_rig, parse_rig
 from hotfire.daq.sources import open_source
-from hotfire.daq.sources.nidaq import TERMINALS, channel_call
+from hotfire.daq.sources.nidaq import channel_call
 from hotfire.daq.sources.simdriver import SimulatedDriver
 from hotfire.core.errors import HotfireError
 
 MEAS = {"voltage": UsageTypeAI.VOLTAGE, "current": UsageTypeAI.CURRENT, "bridge": UsageTypeAI.BRIDGE,
         "thermocouple": UsageTypeAI.TEMPERATURE_THERMOCOUPLE}
 RIGS = ("lox-ethanol-5kN", "lox-rp1-100kN")
+# The rig file's terminal word -> the DAQmx C API value (NIDAQmx.h: DAQmx_Val_Cfg_Default,
+# DAQmx_Val_Diff, DAQmx_Val_RSE, DAQmx_Val_NRSE, DAQmx_Val_PseudoDiff): written out here,
+# not taken from the module under test.
+TERMINAL_VALUES = {"default": -1, "diff": 10106, "rse": 10083, "nrse": 10078, "pseudodiff": 12529}
 
 
 @pytest.fixture(scope="module", params=RIGS)
@@ -56,12 +60,12 @@ def test_every_channel_maps_to_its_nidaqmx_channel(opened):
         if ch.kind == "voltage":
             assert method == "create_ai_voltage_chan"
             assert aic.ai_voltage_units == VoltageUnits.VOLTS
-            assert kw["terminal_config"] == TERMINALS[ch.terminal]
+            assert kw["terminal_config"].value == TERMINAL_VALUES[ch.terminal]
         elif ch.kind == "current":
             lo, hi = lo / 1000, hi / 1000  # mA in the rig, A in DAQmx
             assert method == "create_ai_current_chan"
             assert aic.ai_current_units == CurrentUnits.AMPS
-            assert kw["terminal_config"] == TERMINALS[ch.terminal]
+            assert kw["terminal_config"].value == TERMINAL_VALUES[ch.terminal]
         elif ch.kind == "bridge":
             assert method == "create_ai_bridge_chan"
             assert aic.ai_bridge_units == BridgeUnits.MILLIVOLTS_PER_VOLT
@@ -176,10 +180,10 @@ role = "other"
 def test_terminal_configurations_and_a_constant_cjc():
     rig = parse_rig(VARIANTS, "variants.toml")
     calls = {ch.name: channel_call(ch) for ch in rig.channels}
-    assert calls["A"][1]["terminal_config"] == TERMINALS["rse"]
-    assert calls["B"][1]["terminal_config"] == TERMINALS["nrse"]
+    assert calls["A"][1]["terminal_config"].value == 10083  # RSE
+    assert calls["B"][1]["terminal_config"].value == 10078  # NRSE
     assert (calls["B"][1]["min_val"], calls["B"][1]["max_val"]) == (0.004, 0.020)
-    assert calls["C"][1]["terminal_config"] == TERMINALS["pseudodiff"]
+    assert calls["C"][1]["terminal_config"].value == 12529  # pseudo-differential
     assert calls["D"][1]["thermocouple_type"] == ThermocoupleType.J
     assert calls["D"][1]["cjc_source"] == CJCSource.CONSTANT_USER_VALUE
 
