@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STAMP := $(VENV)/.hotfire-installed
 export QT_QPA_PLATFORM ?= offscreen
 
-.PHONY: install demo test test-fast bench clean
+.PHONY: install demo test test-fast bench mutation clean
 
 install: $(STAMP)
 
@@ -25,6 +25,13 @@ test: $(STAMP)
 
 bench: $(STAMP)
 	@for b in benchmarks/bench_*.py; do echo "== $$b"; $(PY) $$b || exit 1; done
+
+# Mutation testing (docs/testing.md): cosmic-ray over the modules whose numbers users
+# trust, each against a fast test subset; prints the score per module. All of them take
+# hours on 2 cores: MODULES="core/scaling.py daq/limits.py" runs those only.
+mutation: $(STAMP)
+	$(PY) -c "import cosmic_ray" 2>/dev/null || $(PY) -m pip install --quiet 'cosmic-ray>=8.3,<9'
+	$(PY) tests/mutation.py $(MODULES)
 
 clean:
 	rm -rf $(VENV) build *.egg-info ext/*.c ext/*.so

@@ -77,6 +77,8 @@ setup(
     ],
     extras_require={
         "test": ["pytest>=8", "pytest-qt>=4.4", "pytest-xdist>=3.5"],
+        # make mutation (tests/mutation.py); installed by that target when missing
+        "mutation": ["cosmic-ray>=8.3,<9"],
     },
     entry_points={"console_scripts": ["hotfire = hotfire.cli:main"]},
 )

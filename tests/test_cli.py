@@ -4,13 +4,14 @@ import sys
 
 import pytest
 
-from hotfire import cmd_acquire
+from hotfire import cmd_acquire, cmd_demo
 from hotfire.cli import main
 
 
 def test_demo_then_info_and_analyze(tmp_path, capsys, monkeypatch):
-    # the demo publishes on acquire's default address; a free port here, not the fixed 5555
-    monkeypatch.setattr(cmd_acquire, "DEFAULT_ADDRESS", "tcp://127.0.0.1:0")
+    # the demo publishes on the default address; a free port here, not the fixed 5555
+    for mod in (cmd_acquire, cmd_demo):
+        monkeypatch.setattr(mod, "DEFAULT_ADDRESS", "tcp://127.0.0.1:0")
     assert main(["demo", "--out", str(tmp_path)]) == 0
     out = capsys.readouterr().out
     assert "c* efficiency" in out and "Run file:" in out

@@ -33,6 +33,17 @@ def test_polynomial_in_ascending_powers_and_its_inverse():
         Calibration({"type": "polynomial", "coefficients": [3.0]}).to_signal(1.0)
     lin = Calibration({"type": "polynomial", "coefficients": [1.0, 4.0]})
     assert lin.is_linear and lin.to_signal(9.0) == 2.0
+    # a straight line is inverted exactly, however far out (not on the +-1000 search grid)
+    assert lin.to_signal(1.0 + 4.0 * 5000.0) == 5000.0
+
+
+def test_a_curved_inverse_searches_plus_minus_1000_by_default():
+    c = Calibration({"type": "polynomial", "coefficients": [0.0, 1.0, 1e-6]})  # x + 1e-6 x^2
+    assert c.to_signal(c.to_eu(-999.5)) == pytest.approx(-999.5, abs=1e-3)
+    assert c.to_signal(c.to_eu(999.5)) == pytest.approx(999.5, abs=1e-3)
+    # beyond the default range the answer is its end: exactly -1000 and 1000
+    assert c.to_signal(c.to_eu(-1000.5)) == pytest.approx(-1000.0, abs=1e-9)
+    assert c.to_signal(c.to_eu(1000.5)) == pytest.approx(1000.0, abs=1e-9)
 
 
 def test_table_interpolates_both_ways_even_when_decreasing():
