@@ -76,7 +76,7 @@ setup(
         "dask[distributed]>=2024.1",
     ],
     extras_require={
-        "test": ["pytest>=8", "pytest-qt>=4.4", "pytest-xdist>=3.5"],
+        "test": ["pytest>=8", "pytest-qt>=4.4", "pytest-xdist>=3.5", "hypothesis>=6.100"],
         # make mutation (tests/mutation.py); installed by that target when missing
         "mutation": ["cosmic-ray>=8.3,<9"],
     },

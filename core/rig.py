@@ -299,6 +299,8 @@ def parse_rig(text: str, path="<rig>") -> Rig:
         msg = str(exc)
         if line is None and "(at line " in msg:
             line = int(msg.rsplit("(at line ", 1)[1].split(",")[0])
+        if line is None:  # "(at end of document)": the last line
+            line = max(1, len(text.splitlines()))
         raise RigError(path, line, None, f"not valid TOML: {msg}") from None
     ld = _Loader(path, text)
     if not data:

@@ -99,7 +99,7 @@ def damaged_rows(group, check_digest: bool = True) -> list[tuple[int, int, str]]
 
     try:
         crcs = np.asarray(group[CHUNK_CRC][()], dtype=np.uint32)
-    except (OSError, KeyError, ValueError) as exc:
+    except (OSError, RuntimeError, KeyError, ValueError) as exc:
         return [(0, committed, f"checksum table unreadable ({exc})")]
     if committed > ds.shape[0]:
         bad(ds.shape[0], committed, "rows committed but missing from the dataset")
@@ -144,7 +144,7 @@ def segments_intact(group) -> bool:
         return True
     try:
         return segments_crc(group["segments"][()]) == int(want)
-    except (OSError, KeyError, ValueError):
+    except (OSError, RuntimeError, KeyError, ValueError):
         return False
 
 

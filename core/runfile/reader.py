@@ -160,28 +160,25 @@ class Run:
             raise RunFileError(f"{self.path}: no such file") from None
         except OSError as exc:
             raise RunFileError(f"{self.path}: not an HDF5 file or unreadable ({exc})") from None
-        a = self.f.attrs
-        if a.get("schema") != SCHEMA:
-            self.f.close()
-            raise RunFileError(f"{self.path}: not a hotfire run file (schema attribute {a.get('schema')!r})")
-        version = str(a.get("schema_version", "0"))
-        if int(version.split(".")[0]) > SUPPORTED_MAJOR:
-            self.f.close()
-            raise RunFileError(
-                f"{self.path}: run file format {version} is newer than this hotfire reads "
-                f"({VERSION}); upgrade hotfire to read it")
         try:
-            self._open(a)
+            self._open(self.f.attrs)
         except RunFileError:
             self.f.close()
             raise
-        except (OSError, KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
+        except (OSError, RuntimeError, KeyError, ValueError, TypeError, AttributeError, IndexError) as exc:
             # damaged HDF5 metadata or tables: a clear error, never a traceback
             self.f.close()
             raise RunFileError(f"{self.path}: damaged or incomplete run file "
                                f"({type(exc).__name__}: {exc})") from None
 
     def _open(self, a) -> None:
+        if a.get("schema") != SCHEMA:
+            raise RunFileError(f"{self.path}: not a hotfire run file (schema attribute {a.get('schema')!r})")
+        version = str(a.get("schema_version", "0"))
+        if int(version.split(".")[0]) > SUPPORTED_MAJOR:
+            raise RunFileError(
+                f"{self.path}: run file format {version} is newer than this hotfire reads "
+                f"({VERSION}); upgrade hotfire to read it")
         self.metadata = {k: (v.decode() if isinstance(v, bytes) else v) for k, v in a.items()}
         self._damaged: dict[str, list[DamagedSpan]] = {}
         self._check_tables()
@@ -373,21 +370,23 @@ class Run:
     def stream_damage(self, stream: str) -> list[DamagedSpan]:
         """The damaged spans of one stream; reads the stream once, on first use."""
         if stream not in self._damaged:
-            g = self.f["streams"][stream]
             st = self.streams[stream]
             whole = None
-            if not segments_intact(g):
-                whole = "segments table checksum mismatch: where its samples belong is unknown"
-            elif "checksum" in self.metadata and not (has_checksums(g) and SEGMENTS_CRC_ATTR in g.attrs):
-                whole = "its checksums are missing (the file says it has them): damaged metadata"
+            try:
+                g = self.f["streams"][stream]
+                if not segments_intact(g):
+                    whole = "segments table checksum mismatch: where its samples belong is unknown"
+                elif "checksum" in self.metadata and not (has_checksums(g) and SEGMENTS_CRC_ATTR in g.attrs):
+                    whole = "its checksums are missing (the file says it has them): damaged metadata"
+                elif has_checksums(g):
+                    rows = damaged_rows(g, check_digest=int(self.metadata.get("sealed", 1)) != 0)
+                    spans = row_spans_to_samples(stream, rows, st.segments, lambda i, s=stream: self.times(s, i))
+                else:
+                    spans = []
+            except (OSError, RuntimeError, KeyError, ValueError, TypeError) as exc:  # damaged HDF5 metadata
+                whole = f"unreadable ({type(exc).__name__}: {exc})"
             if whole:
-                n = int(g.attrs.get("committed", st.rows))
-                spans = [DamagedSpan(stream, 0, n, float("nan"), float("nan"), (0, n), whole)]
-            elif has_checksums(g):
-                rows = damaged_rows(g, check_digest=int(self.metadata.get("sealed", 1)) != 0)
-                spans = row_spans_to_samples(stream, rows, st.segments, lambda i, s=stream: self.times(s, i))
-            else:
-                spans = []
+                spans = [DamagedSpan(stream, 0, st.rows, float("nan"), float("nan"), (0, max(st.rows, 1)), whole)]
             self._damaged[stream] = spans
         return self._damaged[stream]
 

@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from hotfire.core.errors import HotfireError
+
 try:  # ISA-L's CRC-32 is the same function as zlib's, with SIMD (~6 GB/s against ~1.8)
     from isal.isal_zlib import crc32 as _crc32
 except ImportError:  # pragma: no cover - isal is a dependency; zlib gives the same values
@@ -100,11 +102,11 @@ class JournalWriteError(OSError):
         return (type(self), (self.errno, self.strerror, self.filename, self.offset, self.operation))
 
 
-class JournalFormatError(ValueError):
+class JournalFormatError(HotfireError, ValueError):
     """The journal cannot be read: no valid segment, or a newer format version."""
 
 
-class JournalReadError(OSError):
+class JournalReadError(HotfireError, OSError):
     """A record validated during the scan no longer reads back the same."""
 
 
