@@ -30,7 +30,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
-from scipy.ndimage import uniform_filter1d
 
 from hotfire.core import health as _health
 from hotfire.core.theory import G0, Linearized, theoretical
@@ -362,8 +361,7 @@ def _series(run, s: Settings, thrust_sig, burn, picker, flow_source, article, ce
             if n:
                 sig = run.channel(n)
                 m = sig.si()
-                k = max(1, int(0.1 * sig.rate_hz))
-                mdot = -np.gradient(uniform_filter1d(m, k), sig.t)
+                mdot = -np.gradient(smooth(m, sig.rate_hz, 0.1), sig.t)
                 out[f"{side}_mdot_kg_s"] = binned(sig.t, mdot)
     burning = (centers >= burn[0]) & (centers <= burn[1])
     thrust = out.get("thrust_N", np.full(len(centers), np.nan))

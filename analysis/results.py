@@ -130,7 +130,7 @@ def _analyze_run(run, settings, stability, uncertainty, lap) -> Results:
         # of the first dynamic Pc channel (analyze_stability redoes it for another one if health says so);
         # this thread reads the other streams (both reads release the GIL: analysis/chunkread.py)
         dyn_health = pool.submit(_read_and_check, run, dyn_streams, s.check_health)
-        prepared = pool.submit(prepare, run, dynamic[0].name) if stability and dynamic else None
+        prepared = pool.submit(prepare, run.view(dynamic[0].name)) if stability and dynamic else None
         others = [st for st in run.streams if st not in dyn_streams]
         run.preload(others)
         lap("read")

@@ -34,8 +34,8 @@ from scipy import signal as sps
 from scipy.ndimage import median_filter
 
 from hotfire.core.runfile.reader import positions, samples_at
+from hotfire.core.runfile.view import ChannelView, TimeSpan
 from hotfire.core import units as U
-from hotfire.core.scaling import Scaling
 from hotfire.ext import _signal
 
 SMOOTH_BOUND_PERCENT = 5.0
@@ -88,15 +88,6 @@ class Stability:
         d.pop("psd", None)
         d.pop("spectrogram", None)
         return d
-
-
-def moving_average(x: np.ndarray, k: int) -> np.ndarray:
-    """Centred moving average over ``k`` (odd) samples; the ends repeat the first/last full mean.
-
-    One pass (``hotfire.ext._signal``): on a 60 s record at 100 kHz, the
-    cumulative-sum form took four times as long.
-    """
-    return _signal.moving_average(np.ascontiguousarray(x, dtype=np.float64), int(k))
 
 
 def spectra(x: np.ndarray, fs: float, nperseg: int):
@@ -183,8 +174,9 @@ def _block(n: int) -> int:
     return next(b for b in range(max(1, n // 500), 0, -1) if n % b == 0)
 
 
-def prepare(run, name: str, t=None, detrend_s: float = 0.01, window_s: float = 0.1) -> Prepared:
-    """Convert, detrend and transform channel ``name`` over ``t`` (seconds from T0; default the record).
+def prepare(pc: ChannelView, t: TimeSpan | None = None, detrend_s: float = 0.01, window_s: float = 0.1) -> Prepared:
+    """Convert, detrend and transform the channel ``pc`` (``run.view(name)``) over ``t``
+    (seconds from T0; default the record).
 
     The fluctuation is the pressure minus its ``detrend_s`` centred moving
     average. Per block of ~1/500 of a ``window_s`` window: the fluctuation's
@@ -192,25 +184,25 @@ def prepare(run, name: str, t=None, detrend_s: float = 0.01, window_s: float = 0
     the windows of any burn add up. Releases the GIL for nearly all of its
     time, so it can run in a thread beside the other analyses.
     """
-    info = run.channel_info(name)
-    raw, segs = run.raw_segments(name, t)
-    fs = run.streams[info.stream].rate_hz
+    info = pc.info
+    raw, segs = pc.raw(t)
+    fs = pc.rate_hz
     k = max(3, int(round(detrend_s * fs)) | 1)
     n = _window_n(window_s, fs)
     b = _block(n)
-    eu = Scaling(info.adc, info.calibration).affine()
+    eu = info.scaling.affine()
     if eu is not None:  # raw -> Pa folded into the one pass
         us, uo = U.affine(info.units)
         fl, blocks = _signal.detrend_blocks(raw, k, eu[0] * us, eu[1] * us + uo, b)
     else:
-        fl, blocks = _signal.detrend_blocks(U.to_si(run.eu(name, raw), info.units), k, 1.0, 0.0, b)
+        fl, blocks = _signal.detrend_blocks(U.to_si(np.asarray(info.scaling.to_eu(raw), dtype=float), info.units), k, 1.0, 0.0, b)
     blocks["slow"] = blocks.pop("ysum")
     nseg = min(_nseg(fs), int(2 ** math.floor(math.log2(max(2, len(fl))))))
     if len(fl) >= nseg >= 16:
         f, _, S, _ = spectra(fl, fs, nseg)
     else:
         f, S = np.fft.rfftfreq(nseg, 1.0 / fs), np.empty((0, nseg // 2 + 1), np.float32)
-    return Prepared(name, info.stream, fs, segs, fl, nseg, f, S, n, b, blocks)
+    return Prepared(info.name, info.stream, fs, segs, fl, nseg, f, S, n, b, blocks)
 
 
 def _window_n(window_s: float, fs: float) -> int:
@@ -268,7 +260,7 @@ def analyze_stability(run, burn: tuple[float, float], pc_bar: float | None = Non
     pr = prepared
     if pr is None or pr.name != name or pr.nseg != _nseg(pr.rate_hz) or not pr.covers(run, span) \
             or pr.window_n != _window_n(window_s, pr.rate_hz):
-        pr = prepare(run, name, span, detrend_s, window_s)
+        pr = prepare(run.view(name), span, detrend_s, window_s)
     fs = pr.rate_hz
     lo, hi = run.sample_range(pr.stream, (a, b))
     i0, i1 = (int(i) for i in positions(pr.segs, [lo, hi]))

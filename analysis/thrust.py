@@ -33,7 +33,7 @@ import numpy as np
 from scipy.ndimage import median_filter
 
 from hotfire.core import calculated as _calculated
-from hotfire.ext import _signal
+from hotfire.core.timeseries import crossing_up, crossing_window, smooth  # noqa: F401 (also imported from here)
 
 
 class Unavailable(Exception):
@@ -95,44 +95,11 @@ class ThrustResult:
         return asdict(self)
 
 
-def smooth(v: np.ndarray, rate: float, seconds: float) -> np.ndarray:
-    """Centred moving average over ``seconds`` (an odd number of samples: no time shift)."""
-    n = int(round(seconds * rate)) | 1
-    return _signal.moving_average(np.ascontiguousarray(v, dtype=np.float64), n) if n > 1 else v
-
-
 def robust_level(v: np.ndarray) -> float:
     """The median of ``v``, of at most ~100 000 evenly spread samples (a level, not a statistic of the
     noise: on a long steady record, every 10th sample gives the same median in a tenth of the time)."""
     step = max(1, len(v) // 100_000)
     return float(np.median(v[::step]))
-
-
-def crossing_up(t, v, level, start=0):
-    """First time ``v`` rises through ``level`` at or after index ``start``, interpolated."""
-    above = v[start:] >= level
-    k = int(np.argmax(above))
-    if not above[k]:
-        return None
-    i = start + k
-    if i == 0 or v[i - 1] >= level:
-        return float(t[i])
-    return float(t[i - 1] + (level - v[i - 1]) / (v[i] - v[i - 1]) * (t[i] - t[i - 1]))
-
-
-def crossing_window(t, v, level):
-    """First up-crossing and last down-crossing of ``level``, interpolated, or None."""
-    above = v >= level
-    i = int(np.argmax(above))
-    if not above[i]:
-        return None
-    j = len(v) - 1 - int(np.argmax(above[::-1]))
-    a = float(t[i]) if i == 0 else float(t[i - 1] + (level - v[i - 1]) / (v[i] - v[i - 1]) * (t[i] - t[i - 1]))
-    if j == len(v) - 1:
-        b = float(t[j])
-    else:
-        b = float(t[j] + (v[j] - level) / (v[j] - v[j + 1]) * (t[j + 1] - t[j]))
-    return a, b
 
 
 def _refined(t, Fs, Fp, level, half):

@@ -6,10 +6,10 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import uniform_filter1d
 
 from hotfire.core import units as U
 from hotfire.core.rig import ROLES
+from hotfire.core.timeseries import moving_average
 
 
 def resample(t: np.ndarray, v: np.ndarray, rate_hz: float) -> tuple[int, np.ndarray]:
@@ -35,7 +35,7 @@ def resample(t: np.ndarray, v: np.ndarray, rate_hz: float) -> tuple[int, np.ndar
         if len(tp) < 2:
             continue
         if width > 1:
-            vp = uniform_filter1d(vp, width, mode="nearest")
+            vp = moving_average(vp, width | 1)
         ka = max(k_lo, int(math.ceil(tp[0] * rate_hz - 1e-6)))
         kb = min(k_hi, int(math.floor(tp[-1] * rate_hz + 1e-6)))
         if kb >= ka:

@@ -13,8 +13,10 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import h5py
 import numpy as np
@@ -26,10 +28,13 @@ from hotfire.core.runfile.integrity import (
 )
 from hotfire.core import units as U
 from hotfire.core.runfile.schema import SCHEMA, SEGMENTS_CRC_ATTR, TABLE_CRC_ATTRS, VERSION
-from hotfire.core.runfile.view import ChannelView
+from hotfire.core.runfile.view import ChannelView, TimeSpan
 from hotfire.core.scaling import Scaling
 from hotfire.core.errors import HotfireError
 from hotfire.ext import _signal
+
+if TYPE_CHECKING:
+    from hotfire.core.rig import Article, Rig
 
 SUPPORTED_MAJOR = int(VERSION.split(".")[0])
 
@@ -89,7 +94,7 @@ class Signal:
         v = U.from_si(U.to_si(self.values, self.units), units)
         return Signal(self.name, self.role, units, self.t, np.asarray(v, dtype=float), self.rate_hz)
 
-    def slice(self, t_a=None, t_b=None) -> "Signal":
+    def slice(self, t_a: float | None = None, t_b: float | None = None) -> "Signal":
         """Samples with ``t_a <= t <= t_b`` (seconds from T0; None = open end)."""
         eps = 1e-9  # s: sample times are computed, t_a may sit on one within rounding
         lo = 0 if t_a is None else int(np.searchsorted(self.t, t_a - eps, "left"))
@@ -99,7 +104,7 @@ class Signal:
             out.__dict__["_si"] = self.__dict__["_si"][lo:hi]
         return out
 
-    def mean(self, t_a=None, t_b=None) -> float:
+    def mean(self, t_a: float | None = None, t_b: float | None = None) -> float:
         """Mean value over ``[t_a, t_b]``; ValueError if the window holds no sample."""
         v = self.slice(t_a, t_b).values
         if not len(v):
@@ -218,7 +223,7 @@ class Run:
         return str(self.metadata.get("rig", ""))
 
     @property
-    def rig(self):
+    def rig(self) -> "Rig":
         """The rig description stored in the run (parsed and validated)."""
         from hotfire.core.rig import parse_rig
 
@@ -227,10 +232,10 @@ class Run:
         return self._rig
 
     @property
-    def article(self):
+    def article(self) -> "Article":
         return self.rig.article
 
-    def json_attr(self, group: str, key: str):
+    def json_attr(self, group: str, key: str) -> Any:
         """A JSON attribute of a group (e.g. ``("simulation", "truth")``), or None."""
         if group not in self.f:
             return None
@@ -292,7 +297,7 @@ class Run:
         return out
 
     # -- data ----------------------------------------------------------------
-    def sample_range(self, stream: str, t=None) -> tuple[int, int]:
+    def sample_range(self, stream: str, t: TimeSpan | None = None) -> tuple[int, int]:
         """Absolute sample indices [first, stop) covering ``t`` (seconds from T0)."""
         st = self.streams[stream]
         seg = st.segments
@@ -307,12 +312,12 @@ class Run:
         hi = end if t_b is None else min(end, int(np.floor(pos(t_b) + 1e-9)) + 1)
         return lo, max(lo, hi)
 
-    def raw(self, name: str, t=None) -> tuple[np.ndarray, np.ndarray]:
+    def raw(self, name: str, t: TimeSpan | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Raw samples of a channel and their absolute sample indices (gaps skipped)."""
         values, segs = self.raw_segments(name, t)
         return values, indices(segs)
 
-    def raw_segments(self, name: str, t=None) -> tuple[np.ndarray, np.ndarray]:
+    def raw_segments(self, name: str, t: TimeSpan | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Raw samples of a channel and where they sit in the stream: ``(values, segments)``.
 
         ``segments`` rows are (first absolute sample index, first position in
@@ -407,7 +412,7 @@ class Run:
         i, j = positions(segs, [lo, hi])
         return clip_segments(segs, i, j), rows[i:j]
 
-    def channel(self, name: str, t=None, calibration: dict | None = None) -> Signal:
+    def channel(self, name: str, t: TimeSpan | None = None, calibration: dict | None = None) -> Signal:
         """A channel in engineering units.
 
         Parameters
@@ -428,7 +433,7 @@ class Run:
             return sig if t is None else sig.slice(*t)
         return self._convert(info, t, calibration)
 
-    def convert(self, names) -> None:
+    def convert(self, names: Iterable[str]) -> None:
         """Convert preloaded channels to engineering units now, several at a time.
 
         A channel is a strided column of its stream's row-major block: taking
@@ -483,11 +488,11 @@ class Run:
         times = idx / st.rate_hz + st.start_offset_s - self.t0
         return Signal(info.name, info.role, info.units, times, np.asarray(values, dtype=float), st.rate_hz)
 
-    def role(self, role: str, t=None) -> list[Signal]:
+    def role(self, role: str, t: TimeSpan | None = None) -> list[Signal]:
         """Every channel with ``role``, in engineering units."""
         return [self.channel(c.name, t) for c in self.channels if c.role == role]
 
-    def get(self, key: str, t=None, units: str | None = None) -> Signal:
+    def get(self, key: str, t: TimeSpan | None = None, units: str | None = None) -> Signal:
         """A channel by name, or the first channel with that role.
 
         Parameters
@@ -528,7 +533,7 @@ class Run:
         """Every channel (of ``role``, when given) as a lazy view, in the rig's order."""
         return [ChannelView(self, c) for c in self.channels if role is None or c.role == role]
 
-    def total_thrust(self, t=None) -> Signal:
+    def total_thrust(self, t: TimeSpan | None = None) -> Signal:
         """The total-thrust calculated channel (every ``thrust`` load cell summed, untared), N.
 
         See :mod:`hotfire.core.calculated`: without a health check every
@@ -540,7 +545,7 @@ class Run:
         sig = Signal("+".join(calc.channels), "thrust", "N", calc.t, calc.values, calc.rate_hz)
         return sig if t is None else sig.slice(*t)
 
-    def stream_block(self, stream: str, t=None, columns=None) -> tuple[np.ndarray, np.ndarray]:
+    def stream_block(self, stream: str, t: TimeSpan | None = None, columns=None) -> tuple[np.ndarray, np.ndarray]:
         """Raw rows of a stream in one read: (absolute sample indices, (n, k) raw array).
 
         Reading a whole stream block at once is much faster than reading its
@@ -549,7 +554,7 @@ class Run:
         segs, rows = self.rows(stream, t)
         return indices(segs), (rows if columns is None else rows[:, list(columns)])
 
-    def rows(self, stream: str, t=None) -> tuple[np.ndarray, np.ndarray]:
+    def rows(self, stream: str, t: TimeSpan | None = None) -> tuple[np.ndarray, np.ndarray]:
         """Raw rows of a stream within ``t`` and where they sit: ``(segments, (n, k) rows)``.
 
         As :meth:`stream_block`, with the positions given as segments (see
@@ -564,7 +569,7 @@ class Run:
             return segs, np.empty((0, ds.shape[1]), ds.dtype)
         return segs, (vals[0] if len(vals) == 1 else np.concatenate(vals))
 
-    def preload(self, streams=None) -> None:
+    def preload(self, streams: Iterable[str] | None = None) -> None:
         """Keep whole streams in memory, read once: later channel reads slice them.
 
         For analyses that read many channels of a stream: one read of the
@@ -591,7 +596,7 @@ class Run:
         info = self.channel_info(name)
         return np.asarray(Scaling(info.adc, calibration or info.calibration).to_eu(raw), dtype=float)
 
-    def close(self):
+    def close(self) -> None:
         self.f.close()
 
     def __enter__(self):

@@ -13,6 +13,7 @@ from dataclasses import fields
 import numpy as np
 
 from hotfire.core.theory import G0, theoretical
+from hotfire.core.timeseries import crossing_up
 
 
 def model_of(run):
@@ -60,14 +61,6 @@ def window_truth(run, window, dt: float = 2e-5) -> dict | None:
     return out
 
 
-def _cross(t, v, level, start=0):
-    above = np.nonzero(v[start:] >= level)[0]
-    if not len(above):
-        return None
-    i = start + int(above[0])
-    return float(t[i - 1] + (level - v[i - 1]) / (v[i] - v[i - 1]) * (t[i] - t[i - 1])) if i else float(t[i])
-
-
 def thrust_truth(run, burn_fraction: float = 0.10, method: str = "steady", dt: float = 1e-5) -> dict | None:
     """True thrust metrics by the definitions of :mod:`hotfire.analysis.thrust`.
 
@@ -101,12 +94,12 @@ def thrust_truth(run, burn_fraction: float = 0.10, method: str = "steady", dt: f
         "burn_impulse_Ns": burn_imp, "average_thrust_N": burn_imp / (b1 - b0), "peak_thrust_N": peak,
     }
     i_ign = int(np.searchsorted(t, m.t0))
-    out["thrust_rise_time_s"] = _cross(tt, F, 0.9 * steady, i_ign) - _cross(tt, F, 0.1 * steady, i_ign)
+    out["thrust_rise_time_s"] = crossing_up(tt, F, 0.9 * steady, i_ign) - crossing_up(tt, F, 0.1 * steady, i_ign)
     base = m.pa
     steady_pc = float(np.median(pc[i:j + 1]))
     rise = steady_pc - base
-    out["ignition_delay_s"] = _cross(tt, pc, base + 0.1 * rise, i_ign)
-    out["pc_rise_time_s"] = _cross(tt, pc, base + 0.9 * rise, i_ign) - _cross(tt, pc, base + 0.1 * rise, i_ign)
+    out["ignition_delay_s"] = crossing_up(tt, pc, base + 0.1 * rise, i_ign)
+    out["pc_rise_time_s"] = crossing_up(tt, pc, base + 0.9 * rise, i_ign) - crossing_up(tt, pc, base + 0.1 * rise, i_ign)
     k = (tt >= b0 - 0.05) & (tt <= b0 + 0.5)
     out["peak_pc_ratio"] = float(pc[k].max() / steady_pc)
     cut = m.t_cut
