@@ -60,7 +60,7 @@ provenance. JSON of one value (:meth:`Value.to_dict`)::
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 
 K = 2.0  #: coverage factor of every uncertainty shown (expanded, ~95 %)
 CONVENTION = "±U: expanded uncertainty, k = 2 (~95 %)"
@@ -500,7 +500,3 @@ def label_context(perf) -> dict:
             else f"NFPA 1125, {th['burn_fraction'] * 100:g} % of peak")
     return {"burn": burn, "basis": "Pc" if tr.ignition_basis == "chamber pressure" else "thrust"}
 
-
-def with_status(v: Value, state: str, reason: str) -> Value:
-    """A copy of ``v`` marked ``state`` with ``reason``."""
-    return replace(v, state=state, reason=reason)
