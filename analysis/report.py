@@ -337,8 +337,8 @@ def _cards(perf, st) -> list[str]:
         if v.metric.headline and v.shown:
             mt = v.metric
             sub = f"{v.u_text()} {mt.display_unit} (k=2)" if v.U else ""
-            if v.state != M.OK:
-                sub = f"{v.state.upper()}: {v.reason}"
+            if v.state != M.OK:  # the reason is in the list under the cards
+                sub = (sub + " · " if sub else "") + f"{v.state.upper()} (below)"
             shown = f"{v.text()} {mt.display_unit}".strip() if v.value is not None else "n/a"
             cards.append(_card(mt.short, shown, html.escape(sub),
                                "" if v.state == M.OK else "bad"))
