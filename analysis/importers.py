@@ -30,6 +30,7 @@ from pathlib import Path
 
 import numpy as np
 
+from hotfire.core.channel import Channel, rig_table
 from hotfire.core.rig import ROLES, parse_rig
 from hotfire.core.runfile.schema import EVENT_DTYPE
 from hotfire.core.runfile.writer import RunFileWriter
@@ -45,7 +46,8 @@ class ImportFailed(HotfireError):
 
 @dataclass
 class ChannelSpec:
-    """How one column of a foreign file becomes a channel."""
+    """How one column of a foreign file becomes a channel: the source column and the fields of
+    its :class:`hotfire.core.channel.Channel` the mapping gives (the rest are the import's)."""
 
     source: str  # column / "group/channel" in the file
     name: str = ""
@@ -195,14 +197,11 @@ def write_run(out, streams: list[_Stream], mapping: Mapping, source: dict, test_
             fin = col[np.isfinite(col)]
             lo, hi = (float(fin.min()), float(fin.max())) if len(fin) else (0.0, 1.0)
             span = max(hi - lo, abs(hi), 1.0)
-            lines += [f"[channels.{_toml_str(name)}]", f"stream = {_toml_str(st.name)}",
-                      f"physical = {_toml_str('import/' + st.name + '/' + sp.source)}", 'kind = "voltage"',
-                      f"range = [{lo - span!r}, {hi + span!r}]", 'calibration = { type = "linear", slope = 1.0 }',
-                      f"units = {_toml_str(sp.units)}", f"role = {_toml_str(sp.role)}"]
-            if sp.uncertainty:
-                lines.append("uncertainty = { " + ", ".join(f"{k} = {float(v)!r}" for k, v in sp.uncertainty.items())
-                             + " }")
-            lines.append("")
+            ch = Channel(name=name, stream=st.name, column=j, physical=f"import/{st.name}/{sp.source}",
+                         kind="voltage", range=(lo - span, hi + span), units=sp.units, role=sp.role,
+                         calibration={"type": "linear", "slope": 1.0}, adc={},
+                         uncertainty={k: float(v) for k, v in sp.uncertainty.items()})
+            lines.append(rig_table(ch))
     text = "\n".join(lines)
     try:
         rig = parse_rig(text, f"<import of {source['file']}>")

@@ -4,7 +4,8 @@ The rig parser builds :class:`Channel`; the run file's channel table
 (:mod:`hotfire.core.runfile.schema`) stores one row per channel
 (:meth:`Channel.to_row`, :meth:`Channel.from_row`); the reader gives it back;
 the live publisher sends it to viewers as JSON (:meth:`Channel.to_json`,
-:meth:`Channel.from_json`); the viewer and the analyses use it as is.
+:meth:`Channel.from_json`); the viewer and the analyses use it as is; the
+importers write their rig file's channel tables from it (:func:`rig_table`).
 
 **Adding a channel field is one change here**: declare it in
 :class:`Channel` with one of the codecs below (``text``, ``number``,
@@ -194,6 +195,49 @@ _BY_NAME = {f.name: f for f in dataclasses.fields(Channel)}
 _COLUMNS = tuple((f.name, f.metadata["codec"].column) for f in dataclasses.fields(Channel)) + (("signal_units", "str"),)
 ROW_FIELDS = tuple(n for n, _ in _COLUMNS)
 ROW_DTYPE = np.dtype([(n, "<i8" if c == "int" else h5py.string_dtype()) for n, c in _COLUMNS])
+
+
+#: the keys of a rig file's channel table that hold a field as it is (``column`` and ``adc`` are the
+#: parser's: the position in the stream, and the scaling the stream's dtype and range imply)
+_RIG_KEYS = ("stream", "physical", "kind", "range", "calibration", "units", "role", "terminal", "excitation_V",
+             "thermocouple_type", "cjc", "serial", "cal_date", "redline", "warning", "uncertainty")
+
+
+def toml_value(v) -> str:
+    """A TOML value for a str, bool, number, list or dict (an inline table)."""
+    if isinstance(v, str):
+        return json.dumps(v)  # a JSON string is a valid TOML basic string
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, (int, float)):
+        return repr(float(v)) if isinstance(v, float) else str(v)
+    if isinstance(v, (list, tuple)):
+        return "[" + ", ".join(toml_value(x) for x in v) + "]"
+    if isinstance(v, dict):
+        return "{ " + ", ".join(f"{toml_key(k)} = {toml_value(x)}" for k, x in v.items()) + " }" if v else "{}"
+    raise TypeError(f"no TOML value for {v!r}")
+
+
+def toml_key(k: str) -> str:
+    return k if k and all(c.isalnum() or c in "_-" for c in k) else json.dumps(k)
+
+
+def rig_table(ch: Channel) -> str:
+    """``ch`` as a rig file's ``[channels.NAME]`` table (what :func:`hotfire.core.rig.parse_rig` reads back).
+
+    Keys at their default, and empty ones, are left out.
+    """
+    defaults = {f.name: f.default for f in dataclasses.fields(Channel)}
+    keys = _RIG_KEYS + tuple(f.name for f in rig_fields())
+    lines = [f"[channels.{toml_key(ch.name)}]"]
+    for k in keys:
+        v = _BY_NAME[k].metadata["codec"].encode(getattr(ch, k))
+        if v is None or v == {} or (k in defaults and getattr(ch, k) == defaults[k]):
+            continue
+        if k == "calibration" and v == {"type": "none"}:
+            continue
+        lines.append(f"{k} = {toml_value(v)}")
+    return "\n".join(lines) + "\n"
 
 
 def rig_fields() -> list[dataclasses.Field]:

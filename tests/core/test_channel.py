@@ -109,3 +109,16 @@ def test_a_missing_field_is_named():
     del d["stream"]
     with pytest.raises(ValueError, match="channel 'LC-THRUST': missing field 'stream'"):
         Channel.from_json(d)
+
+
+def test_a_rig_written_from_its_channels_parses_back_to_them():
+    from hotfire.core.channel import rig_table
+    from hotfire.core.rig import parse_rig
+
+    for name in ("lox-ethanol-5kN", "lox-rp1-100kN"):
+        rig = load_rig(name)
+        head = rig.text[:rig.text.index("\n[channels.")]
+        text = head + "\n\n" + "\n".join(rig_table(ch) for ch in rig.channels)
+        assert "[channels." in text and "adc" not in text.split("[channels.", 1)[1]
+        again = parse_rig(text, f"<{name} rewritten>")
+        assert again.channels == rig.channels  # the parser's own reading of the original file
