@@ -34,7 +34,7 @@ import numpy as np
 from hotfire.core import health as _health
 from hotfire.core.theory import G0, Linearized, theoretical
 from hotfire.analysis.thrust import (ThrustResult, ThrustSettings, Unavailable, analyze_thrust, integrate,  # noqa: F401
-                                     pressure_burn, smooth, total_thrust)
+                                     drift_ramp, pressure_burn, smooth, total_thrust)
 from hotfire.analysis.steady import find_plateaus
 from hotfire.core.calculated import injector_dp, mixture_ratio
 from hotfire.core import units as U
@@ -531,6 +531,9 @@ def analyze(run, settings: Settings | None = None, health: dict | None = None) -
     else:
         raise Unavailable("neither a usable thrust nor a chamber pressure channel: no burn to analyse")
     thrust_sig = total[:2] if total is not None else None  # t, tared F (NaN where no load cell is valid)
+    if tr is not None and tr.zero_shift_corrected:
+        t_, F_ = thrust_sig
+        thrust_sig = (t_, F_ - drift_ramp(t_, tr.zero_shift_N, tr.zero_shift_burn_s))
     thrust_calc = total[5] if total is not None else None
 
     if run.roles().get("ox_mass_flow") and run.roles().get("fuel_mass_flow"):

@@ -87,6 +87,13 @@ class ThrustResult:
     cutoff_s: float | None = None
     shutdown_impulse_Ns: float | None = None
     notes: list[str] = field(default_factory=list)
+    tare_basis: str = ""  # what the tare was taken on ("the tare window from T0", "the quiet pre-fire data")
+    tare_span_s: tuple | None = None
+    impulse_window_s: tuple | None = None  # what the total impulse integrates (the impulse threshold's crossings)
+    zero_shift_N: float | None = None  # post-fire zero against the tare
+    post_fire_span_s: tuple | None = None
+    zero_shift_corrected: bool = False
+    zero_shift_burn_s: tuple | None = None  # the span the corrected shift ramps over
     estimated_spans: list = field(default_factory=list)  # (from, to): a load cell estimated from the others
     missing_spans: list = field(default_factory=list)  # (from, to): no valid load cell
     status: dict = field(default_factory=dict)  # metric -> {"status": "degraded" | "n/a", "reason"}
@@ -160,7 +167,76 @@ def total_thrust(run, settings: ThrustSettings | None = None, health=None):
     pre = pre[np.isfinite(pre)]
     tared = bool(len(pre) >= 3)
     tare = float(pre.mean()) if tared else 0.0
+    calc.tare_span = (float(t[i]), float(t[j - 1])) if tared else None
+    calc.tare_basis = "the tare window from T0" if tared else ""
+    if not tared:
+        quiet = quiet_prefire(t, calc.values, calc.rate_hz, s)
+        if quiet is not None:
+            tare, calc.tare_span = quiet
+            tared = True
+            calc.tare_basis = "the quiet pre-fire data" + ("" if run.has_t0 else " (no T0 event in the run)")
     return t, calc.values - tare, tare, tared, calc.channels, calc
+
+
+#: quiet pre-fire data: at most this long, ending this long before the thrust starts to rise
+QUIET_S, QUIET_GAP_S = 1.5, 0.1
+
+
+def quiet_prefire(t, F, rate, s: ThrustSettings):
+    """Tare from the data before the thrust rises, when the tare window from T0 holds none: (tare, span) or None.
+
+    The rise is where the thrust, smoothed over ``smooth_s``, first passes
+    its lowest level (1st percentile) plus 5 % of its range; the quiet span
+    is the ``QUIET_S`` before it, ending ``QUIET_GAP_S`` before it, at least
+    0.2 s long and quiet (its standard deviation under 2 % of the range).
+    """
+    ok = np.isfinite(F)
+    if ok.sum() < 10:
+        return None
+    Fs = smooth(_filled(t, F), rate, s.smooth_s)
+    lo, hi = float(np.percentile(Fs, 1)), float(Fs.max())
+    rise = crossing_up(t, Fs, lo + 0.05 * (hi - lo))
+    if rise is None:
+        return None
+    b = rise - QUIET_GAP_S
+    a = max(float(t[0]), b - QUIET_S)
+    if b - a < 0.2:
+        return None
+    sel = (t >= a) & (t <= b) & ok
+    if sel.sum() < 3 or float(np.std(F[sel])) > 0.02 * (hi - lo):
+        return None
+    return float(np.mean(F[sel])), (a, b)
+
+
+#: a post-fire zero shift is corrected when larger than this fraction of steady thrust (and than its noise)
+ZERO_SHIFT_FRACTION = 0.002
+
+
+def post_fire_shift(t, F, burn, steady_F, tare_span):
+    """The thrust's zero after the burn, against the tare: (shift N, post-fire span) or None.
+
+    The post-fire span starts once the tail-off has settled (``max(0.3 s,
+    20 % of the burn)`` after the burn end) and lasts up to 1.5 s; None when
+    the record holds less than 0.2 s of it, or it is not quiet.
+    """
+    a = burn[1] + max(0.3, 0.2 * (burn[1] - burn[0]))
+    b = min(float(t[-1]), a + 1.5)
+    if b - a < 0.2 or tare_span is None:
+        return None
+    sel = (t >= a) & (t <= b) & np.isfinite(F)
+    if sel.sum() < 10:
+        return None
+    post = F[sel]
+    if float(np.std(post)) > 0.05 * abs(steady_F):
+        return None
+    return float(np.mean(post)), (a, b), float(np.std(post) / np.sqrt(sel.sum()))
+
+
+def drift_ramp(t, shift, burn):
+    """A zero shift taken as arising during the burn: 0 before it, ``shift`` after it, linear in time over
+    it (the stand heats while it fires); what is taken off the thrust when a zero shift is corrected."""
+    ta, tb = burn
+    return shift * np.clip((t - ta) / max(tb - ta, 1e-9), 0.0, 1.0)
 
 
 def _filled(t, F):
@@ -232,30 +308,46 @@ def analyze_thrust(run, settings: ThrustSettings | None = None, health=None, pc=
                      f"{fit[1]:.5g} m2 x Pc (fitted on the burn, residual {fit[2]:.3g} N RMS)")
     valid_F = np.where(np.isfinite(F), F, 0.0)  # without a bridge, integrals cover the valid span only
     F = _filled(t, F)  # crossings and smoothing see any missing span bridged
+    tare_span = getattr(calc, "tare_span", None)
     if not tared:
-        notes.append(f"no pre-fire samples in the tare window {s.tare_window_s} s: thrust not tared")
+        notes.append(f"no pre-fire samples in the tare window {s.tare_window_s} s nor quiet pre-fire data: "
+                     "thrust not tared (taken as zero-based)")
+    elif calc.tare_basis.startswith("the quiet"):
+        notes.append(f"thrust tared on {calc.tare_basis}, {tare_span[0]:+.3f} to {tare_span[1]:+.3f} s: "
+                     f"{tare:.4g} N")
     rate = run.role("thrust")[0].rate_hz
-    Fs = smooth(F, rate, s.smooth_s)
-    # single-sample spikes (pickup, a bit error) are no thrust: a 3-sample running median before the peak's mean
-    Fp = smooth(median_filter(F, 3, mode="nearest"), rate, s.peak_smooth_s)
-    if Fs.max() <= 0:
-        raise Unavailable("no burn: the tared thrust never rises above zero")
-    rough = crossing_window(t, Fs, 0.5 * Fs.max())
-    steady_F = robust_level(F[np.searchsorted(t, rough[0]):np.searchsorted(t, rough[1], "right")])
-    ip = int(np.argmax(Fp))
-    peak = float(Fp[ip])
-    frac = s.threshold()
-    ref = steady_F if s.method == "steady" else peak
-    burn = _refined(t, Fs, Fp, frac * ref, s.smooth_s)
+    shift, burn_first = None, None
+    for attempt in range(2):  # again once a post-fire zero shift is taken off
+        Fs = smooth(F, rate, s.smooth_s)
+        # single-sample spikes (pickup, a bit error) are no thrust: a 3-sample running median before the peak's mean
+        Fp = smooth(median_filter(F, 3, mode="nearest"), rate, s.peak_smooth_s)
+        if Fs.max() <= 0:
+            raise Unavailable("no burn: the tared thrust never rises above zero")
+        rough = crossing_window(t, Fs, 0.5 * Fs.max())
+        steady_F = robust_level(F[np.searchsorted(t, rough[0]):np.searchsorted(t, rough[1], "right")])
+        ip = int(np.argmax(Fp))
+        peak = float(Fp[ip])
+        frac = s.threshold()
+        ref = steady_F if s.method == "steady" else peak
+        burn = _refined(t, Fs, Fp, frac * ref, s.smooth_s)
+        if attempt or not tared:
+            break
+        shift = post_fire_shift(t, F, burn, steady_F, tare_span)
+        if shift is None or abs(shift[0]) <= max(ZERO_SHIFT_FRACTION * abs(steady_F), 4 * shift[2]):
+            break
+        burn_first = burn
+        ramp = drift_ramp(t, shift[0], burn)
+        F, valid_F = F - ramp, valid_F - ramp
     action = _refined(t, Fs, Fp, s.action_threshold * peak, s.smooth_s)
     imp_win = _refined(t, Fs, Fp, s.impulse_threshold * steady_F, s.smooth_s)
     impulse = integrate(t, valid_F, *imp_win)
     burn_imp = integrate(t, valid_F, *burn)
-    # A recording that ends (or starts) mid-burn gives a truncated burn time and
-    # impulse; say so rather than report them as the firing's.
-    if burn[1] >= t[-1] - 2 * s.smooth_s:
+    # A recording that ends (or starts) mid-burn gives a truncated burn time and impulse; say so rather than
+    # report them as the firing's: the first (last) 5 ms of the record are above the burn threshold.
+    edge = max(3, int(0.005 * rate))
+    if float(np.median(F[-edge:])) >= frac * ref:
         notes.append("the recording ends during the burn: burn time and impulse cover only what was recorded")
-    if burn[0] <= t[0] + 2 * s.smooth_s:
+    if float(np.median(F[:edge])) >= frac * ref:
         notes.append("the recording starts during the burn: burn time and impulse cover only what was recorded")
     r = ThrustResult(
         channels=names, tare_N=tare, tared=tared,
@@ -314,6 +406,15 @@ def analyze_thrust(run, settings: ThrustSettings | None = None, health=None, pc=
         r.shutdown_impulse_Ns = integrate(t, valid_F, r.cutoff_s, imp_win[1])
     elif r.cutoff_s is None:
         notes.append("no cutoff event in the run: shutdown impulse not computed")
+    r.tare_basis, r.tare_span_s = getattr(calc, "tare_basis", ""), tare_span
+    r.impulse_window_s = imp_win
+    if shift is not None:
+        r.zero_shift_N, r.post_fire_span_s, r.zero_shift_burn_s = shift[0], shift[1], burn_first
+        r.zero_shift_corrected = abs(shift[0]) > max(ZERO_SHIFT_FRACTION * abs(steady_F), 4 * shift[2])
+        if r.zero_shift_corrected:
+            notes.append(f"post-fire zero shift {shift[0]:+.4g} N ({shift[0] / steady_F * 100:+.2f} % of steady "
+                         f"thrust, {shift[1][0]:+.2f} to {shift[1][1]:+.2f} s): corrected as a zero drift linear "
+                         "over the burn")
     r.estimated_spans = [(a, b) for a, b, _ in calc.estimated]
     r.missing_spans = list(calc.missing)
     r.status = _thrust_status(r, calc, imp_win, bridge[1] if bridge is not None else None, s)
