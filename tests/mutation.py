@@ -32,7 +32,7 @@ PYTEST = [PY, "-m", "pytest", "-x", "-q", "-p", "no:cacheprovider", "-p", "no:xd
 #: module -> its fast test subset
 MODULES = {
     "core/scaling.py": ["tests/core/test_scaling.py"],
-    "daq/limits.py": ["tests/daq/test_limits.py"],
+    "daq/limits.py": ["tests/daq/test_limits_unit.py", "tests/daq/test_limits.py"],
     "analysis/uncertainty.py": ["tests/analysis/test_uncertainty_unit.py"],
     "analysis/thrust.py": ["tests/analysis/test_thrust_truncated.py", "tests/analysis/test_accuracy.py"],
     "analysis/performance.py": ["tests/analysis/test_first_results.py", "tests/analysis/test_accuracy.py"],
