@@ -122,3 +122,58 @@ def test_the_checker_watches_only_channels_with_limits_with_its_defaults():
     cl = next(cl for cls in checker.channels.values() for cl in cls)
     rate = rig.streams[rig.channel(cl.name).stream].rate_hz
     assert cl.detectors[0].min_samples == max(1, round(0.005 * rate))
+
+
+class _Reader:
+    """Ring reader stand-in: hands out prepared blocks ``(ring first, rows, gap)``."""
+
+    def __init__(self, blocks):
+        self.blocks = list(blocks)
+
+    @property
+    def available(self):
+        return len(self.blocks)
+
+    def read_into(self, buf):
+        first, rows, gap = self.blocks.pop(0)
+        buf[:len(rows)] = rows
+        return first, len(rows), gap
+
+
+def _polled(blocks, samples):
+    """Run ``LimitChecker.poll`` over ``blocks``; ring index i is sample ``samples[i]`` (a jump = lost samples)."""
+    cl = _channel(redline=Limits(max=27.0), min_s=0.0006)  # 3 samples
+    posted = []
+    clock = SimpleNamespace(split=lambda first, n: [(samples[first], 0, n)])
+    checker = LimitChecker()
+    checker.acq = SimpleNamespace(post=posted.extend, clocks={"main": clock},
+                                  sample_index=lambda stream, i: 1000 + i)
+    checker.channels = {"main": [cl]}
+    checker.readers = {"main": _Reader(blocks)}
+    checker.bufs = {"main": np.empty((16, cl.column + 1))}
+    checker._next, checker.checked = {"main": 0}, {"main": 0}
+    moved = checker.poll()
+    return checker, posted, moved
+
+
+def _rows(values, column):
+    r = np.zeros((len(values), column + 1))
+    r[:, column] = values
+    return r
+
+
+def test_lost_samples_restart_the_runs_and_a_reader_gap_is_an_alarm():
+    col = _channel().column
+    # ring rows 0-1 are samples 0-1 (beyond the redline), rows 2-3 are samples 10-11: a jump
+    blocks = [(0, _rows([30.0, 30.0], col), None), (2, _rows([30.0, 30.0], col), None)]
+    checker, posted, moved = _polled(blocks, {0: 0, 2: 10})
+    assert moved == 4 and posted == []  # 2 + 2 beyond, never 3 in a row: no redline
+    assert checker.checked == {"main": 12} and checker._next == {"main": 12}
+    # the same rows without the jump: the third sample trips
+    checker, posted, _ = _polled([(0, _rows([30.0, 30.0], col), None), (2, _rows([30.0, 30.0], col), None)],
+                                 {0: 0, 2: 2})
+    assert [(e.kind, e.sample) for e in posted] == [("redline", 0)]
+    gap = SimpleNamespace(first_index=5, count=7)
+    checker, posted, _ = _polled([(0, _rows([1.0], col), gap)], {0: 0})
+    assert [(e.kind, e.sample, e.message) for e in posted] == [
+        ("alarm", 1005, "limit checker fell behind: 7 samples not checked")]
