@@ -75,6 +75,10 @@ def test_channel_settings_from_the_range_and_the_rate():
     assert all(d.hysteresis == pytest.approx(0.5, rel=1e-12) for d in cl.detectors)
     assert {d.min_samples for d in cl.detectors} == {3}
     assert _channel(redline=Limits(max=1.0), min_s=0.0).detectors[0].min_samples == 1
+    # the band is 1 % of the span, not of the upper end: a 10-50 bar range gives 0.4 bar
+    ch = dataclasses.replace(load_rig("lox-ethanol-5kN").channel("PC"), redline=Limits(max=27.0), warning=None,
+                             range=(2.0, 10.0), calibration={"type": "linear", "slope": 5.0})
+    assert ChannelLimits(ch, IDENTITY, 5000.0, 0.01, 0.0).detectors[0].hysteresis == pytest.approx(0.4)
     assert _channel(warning=Limits(min=1.0)).detectors[0].level == 1
 
 
@@ -106,12 +110,14 @@ def test_the_checker_watches_only_channels_with_limits_with_its_defaults():
     assert (checker.hysteresis_fraction, checker.min_duration_s) == (0.01, 0.005)
     rig = load_rig("lox-ethanol-5kN")
     limited = sorted(c.name for c in rig.channels if c.redline is not None or c.warning is not None)
-    rings = {s: SimpleNamespace(reader=lambda start, s=s: SimpleNamespace(
+    starts = []
+    rings = {s: SimpleNamespace(reader=lambda start, s=s: starts.append(start) or SimpleNamespace(
         ring=SimpleNamespace(capacity=1000, n_channels=len(rig.streams[s].channels), dtype=np.dtype(rig.streams[s].dtype))))
         for s in rig.streams}
     acq = SimpleNamespace(rig=rig, source_metadata={}, rings=rings)
     checker.open(acq)
     watched = sorted(cl.name for cls in checker.channels.values() for cl in cls)
+    assert starts and set(starts) == {0}  # every sample from the first is checked
     assert watched == limited and limited
     for s, cls in checker.channels.items():
         assert all(rig.channel(cl.name).stream == s for cl in cls)
