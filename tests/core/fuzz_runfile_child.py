@@ -34,6 +34,8 @@ def fuzz(edits):
             fh.seek(off)
             fh.write(data)
     count[0] += 1
+    # kept on disk before the read: if HDF5 crashes the process (a C fault), the parent shows the input
+    (WORK / "last-example.txt").write_text(repr(edits))
     try:
         with open_run(p) as r:
             r.damage

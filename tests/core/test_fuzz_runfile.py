@@ -44,5 +44,7 @@ def test_damaged_run_files(tmp_path, monkeypatch):
                               str(tmp_path)], capture_output=True, text=True, timeout=budget, env=env)
     except subprocess.TimeoutExpired as exc:
         pytest.fail(f"the reader hung on a damaged file (no answer in {budget:g} s): {exc.stdout!r}")
-    assert out.returncode == 0, out.stdout[-3000:] + out.stderr[-3000:]
+    last = tmp_path / "last-example.txt"
+    assert out.returncode == 0, (f"exit {out.returncode}; last input: {last.read_text() if last.exists() else '-'}\n"
+                                 + out.stdout[-3000:] + out.stderr[-3000:])
     assert out.stdout.strip() == f"ok {EXAMPLES}" or int(out.stdout.split()[-1]) >= EXAMPLES * 0.9, out.stdout
