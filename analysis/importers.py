@@ -157,10 +157,12 @@ def _uniform(t: np.ndarray, rate_hz: float | None, rel_tol: float = 1e-3):
     dt = np.diff(t)
     if np.any(dt <= 0):
         raise ImportFailed("time must increase strictly")
-    med = float(np.median(dt))
-    if np.max(np.abs(dt - med)) <= rel_tol * med and rate_hz is None:
+    steps = dt <= 10 * STEP_S  # a step's twin rows (_steps) say nothing of the sample period
+    d = dt[~steps] if (~steps).any() else dt
+    med = float(np.median(d))
+    if not steps.any() and np.max(np.abs(dt - med)) <= rel_tol * med and rate_hz is None:
         return 1.0 / med, float(t[0]), False
-    return float(rate_hz or max(1000.0, min(1e5, 4.0 / float(dt.min())))), float(t[0]), True
+    return float(rate_hz or max(1000.0, min(1e5, 4.0 / float(d.min())))), float(t[0]), True
 
 
 def _resample(t, cols, rate):
@@ -249,7 +251,9 @@ def read_csv(path, mapping: Mapping):
     p = Path(path)
     try:
         with open(p, newline="") as f:
-            rows = [r for r in csv.reader(line for line in f if line.strip() and not line.lstrip().startswith("#"))]
+            kept = [(i, line) for i, line in enumerate(f, 1) if line.strip() and not line.lstrip().startswith("#")]
+        rows = list(csv.reader(line for _, line in kept))
+        line_no = [i for i, _ in kept][1:]  # file line of each data row
     except OSError as exc:
         raise ImportFailed(f"{p}: {exc.strerror}") from None
     if len(rows) < 3:
@@ -269,7 +273,7 @@ def read_csv(path, mapping: Mapping):
     scale = _TIME_SCALE.get(mapping.time_units)
     if scale is None:
         raise ImportFailed(f"time units {mapping.time_units!r}: expected one of {', '.join(_TIME_SCALE)}")
-    t = data[:, ti] * scale
+    t = _steps(p, data[:, ti] * scale, line_no, tcol, mapping)
     specs, cols = [], []
     for j, h in enumerate(header):
         if j == ti:
@@ -282,6 +286,33 @@ def read_csv(path, mapping: Mapping):
     if not specs:
         raise ImportFailed(f"{p}: no channel to import")
     return t, np.column_stack(cols), specs
+
+
+#: how far after its twin a repeated time stamp is put (far less than any sample period of a recording)
+STEP_S = 1e-6
+
+
+def _steps(p, t, line_no, tcol, mapping):
+    """Time stamps checked: going backwards is an error naming file:line; a repeated stamp is a step
+    (RASP's convention: two rows at one time draw a vertical edge), the later row put ``STEP_S`` after."""
+    dt = np.diff(t)
+    back = np.flatnonzero(dt < 0)
+    if back.size:
+        k = int(back[0]) + 1
+        raise ImportFailed(f"{p}:{line_no[k]}: column {tcol!r}: time goes backwards "
+                           f"({t[k - 1]:g} on line {line_no[k - 1]}, then {t[k]:g})")
+    same = np.flatnonzero(dt == 0)
+    if not same.size:
+        return t
+    t = t.copy()
+    for k in same:
+        t[k + 1] = t[k] + STEP_S
+    if np.any(np.diff(t) <= 0):
+        raise ImportFailed(f"{p}:{line_no[int(same[0]) + 1]}: column {tcol!r}: more than two rows share a time "
+                           "stamp (a step is two rows)")
+    mapping.metadata.setdefault("import_note", f"{len(same)} repeated time stamp(s) read as steps (RASP "
+                                f"convention: the later row {STEP_S:g} s after), first at line {line_no[int(same[0])]}")
+    return t
 
 
 def import_csv(path, out, mapping: Mapping | None = None, test_id: str | None = None) -> Path:

@@ -202,6 +202,11 @@ REGISTRY: list[Metric] = [
     _m("isp_from_mass_s", "Isp from impulse / propellant mass", "Isp_m", "s", "{:.2f}", "burn",
        "propellant mass", "total impulse over propellant consumed times g0", uncertainty="gum+mass",
        short="Isp from propellant mass"),
+    _m("pc_mean_burn_bar", "Mean chamber pressure over the firing", "Pc_b", "bar", "{:.3f}", "burn", "propellant mass",
+       "chamber pressure averaged over the impulse window (solids and hybrids: no plateau needed)",
+       short="Mean Pc (firing)"),
+    _m("c_star_integral_m_s", "c* from the pressure integral", "c*_int", "m/s", "{:.1f}", "burn", "propellant mass",
+       "throat area x integral of Pc over the impulse window / propellant mass", short="c* (Pc integral)"),
     _m("tare_N", "Thrust tare", "F_0", "N", "{:,.1f}", "burn", _T, "pre-fire thrust subtracted", level=0),
     # each steady window (hotfire.analysis.performance, uncertainty: hotfire.analysis.uncertainty)
     _m("steady_start_s", "Steady window start", "t_s0", "s", "{:+.3f}", "steady", _S, "from T0", level=0,

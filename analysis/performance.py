@@ -127,6 +127,8 @@ class Performance:
     tare_N: float = 0.0
     propellant_mass_kg: float | None = None
     isp_from_mass_s: float | None = None
+    pc_mean_burn_bar: float | None = None  # mean Pc over the impulse window (the whole firing; no plateau needed)
+    c_star_integral_m_s: float | None = None  # At x integral of Pc over the burn / propellant mass
     flow_source: str = ""
     burn_basis: str = ""  # "thrust" or "chamber pressure": what the burn was found on
     thrust: ThrustResult | None = None
@@ -461,6 +463,19 @@ def _propellant_mass(run, burn, picker, flow_source, notes):
     return None
 
 
+def _pressure_integral(perf, pc_arr, burn, article, mass):
+    """Mean Pc over ``burn`` and c* = At x integral of Pc dt over it / propellant mass (Pc absolute)."""
+    t, pc = pc_arr
+    ok = np.isfinite(pc)
+    t, pc = t[ok], pc[ok]
+    if len(t) < 3 or burn[1] <= burn[0]:
+        return
+    integral = integrate(t, pc, *burn)
+    perf.pc_mean_burn_bar = integral / (burn[1] - burn[0]) / 1e5
+    if mass and article.throat_area_m2:
+        perf.c_star_integral_m_s = article.throat_area_m2 * integral / mass
+
+
 def analyze(run, settings: Settings | None = None, health: dict | None = None) -> Performance:
     """Burn, impulse and steady-state performance of a run.
 
@@ -493,6 +508,8 @@ def analyze(run, settings: Settings | None = None, health: dict | None = None) -
             notes.append(f"sensor {h.name} ({h.role}) failed: {'; '.join(h.problems)}")
     picker = _Picker(run, health, notes)
     article = run.article
+    if run.metadata.get("import_note"):
+        notes.append(f"import: {run.metadata['import_note']}")
 
     pc_name = picker.pick("chamber_pressure", None, ("chamber_pressure_dynamic",))
     pc_arr = None
@@ -583,6 +600,11 @@ def analyze(run, settings: Settings | None = None, health: dict | None = None) -
             perf.isp_from_mass_s = tr.total_impulse_Ns / (mass * G0)
             if "total_impulse_Ns" in perf.status:
                 perf.status["isp_from_mass_s"] = perf.status["total_impulse_Ns"]
+
+    if pc_arr is not None:
+        # over the whole firing: the impulse window (1 % of steady thrust) when there is thrust
+        win = tr.impulse_window_s if tr is not None and tr.impulse_window_s else burn
+        _pressure_integral(perf, pc_arr, win, article, mass)
 
     center = (perf.pc_bar, perf.of) if perf.pc_bar and perf.of else None
     perf.series = _series(run, s, thrust_sig, burn, picker, perf.flow_source, article, center)

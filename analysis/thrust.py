@@ -309,13 +309,18 @@ def analyze_thrust(run, settings: ThrustSettings | None = None, health=None, pc=
     valid_F = np.where(np.isfinite(F), F, 0.0)  # without a bridge, integrals cover the valid span only
     F = _filled(t, F)  # crossings and smoothing see any missing span bridged
     tare_span = getattr(calc, "tare_span", None)
+    rate = run.role("thrust")[0].rate_hz
+    if run.imported is not None and not run.has_t0 and not tared:
+        t, F, valid_F, start = _rasp_start(t, F, valid_F, rate)
+        if start:
+            notes.append(f"the curve's first point ({start[0]:.3f} s, {start[1]:.4g} N) is already thrust: by the "
+                         "RASP convention it starts from (0, 0), and that first segment is included")
     if not tared:
         notes.append(f"no pre-fire samples in the tare window {s.tare_window_s} s nor quiet pre-fire data: "
                      "thrust not tared (taken as zero-based)")
     elif calc.tare_basis.startswith("the quiet"):
         notes.append(f"thrust tared on {calc.tare_basis}, {tare_span[0]:+.3f} to {tare_span[1]:+.3f} s: "
                      f"{tare:.4g} N")
-    rate = run.role("thrust")[0].rate_hz
     shift, burn_first = None, None
     for attempt in range(2):  # again once a post-fire zero shift is taken off
         Fs = smooth(F, rate, s.smooth_s)
@@ -419,6 +424,21 @@ def analyze_thrust(run, settings: ThrustSettings | None = None, health=None, pc=
     r.missing_spans = list(calc.missing)
     r.status = _thrust_status(r, calc, imp_win, bridge[1] if bridge is not None else None, s)
     return r
+
+
+def _rasp_start(t, F, valid_F, rate):
+    """A thrust curve whose first point (within 0.1 s of t = 0) is already well above zero starts from (0, 0)
+    (RASP's convention): the samples from 0 to it, a straight line, are put in front. Returns t, F, valid_F and
+    (time, thrust) of the first point, or None when nothing was added."""
+    t0, F0 = float(t[0]), float(F[0])
+    if not (0 < t0 <= 0.1) or F0 <= 0.05 * float(np.nanmax(F)):
+        return t, F, valid_F, None
+    k = int(round(t0 * rate))
+    if k < 1:
+        return t, F, valid_F, None
+    tp = t0 - np.arange(k, 0, -1) / rate
+    Fp = F0 * np.clip(tp / t0, 0.0, None)
+    return (np.concatenate((tp, t)), np.concatenate((Fp, F)), np.concatenate((Fp, valid_F)), (t0, F0))
 
 
 def _enough_thrust(t, F, pc, s: ThrustSettings):

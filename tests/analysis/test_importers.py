@@ -137,3 +137,25 @@ def test_csv_mapping_errors_name_the_problem(tmp_path, capsys):
     assert "no column 'thrust'" in capsys.readouterr().err
     assert main(["import", str(src), "-o", str(tmp_path / "a.h5"), "--channel", "thrust_N=thrusty"]) == 2
     assert "unknown role 'thrusty'" in capsys.readouterr().err
+
+
+def test_rasp_steps_are_read_as_steps_and_backwards_time_names_the_line(tmp_path):
+    from hotfire.analysis.importers import ChannelSpec, ImportFailed, Mapping, import_csv
+    from hotfire.analysis.results import analyze_run
+    from hotfire.core.runfile.reader import open_run
+
+    src = tmp_path / "step.csv"
+    src.write_text("# a certified curve that steps down at 2.5 s\ntime_s,thrust_N\n0,0\n0.1,100\n2.5,100\n"
+                   "2.5,50\n4,50\n4.1,0\n")
+    m = Mapping()
+    m.channels["thrust_N"] = ChannelSpec("thrust_N", "THRUST", "thrust", "N")
+    with open_run(import_csv(src, tmp_path / "step.h5", m)) as run:
+        perf = analyze_run(run, stability=False).performance
+        assert run.streams[run.channel_info("THRUST").stream].rate_hz == 1000.0  # the step's twin sets no rate
+    # trapezoid of the curve with its vertical edge: 5 + 240 + 75 + 2.5 N s (measured 0.0 %)
+    assert perf.total_impulse_Ns == pytest.approx(322.5, rel=1e-4)
+    assert any("repeated time stamp(s) read as steps (RASP" in n and "first at line 5" in n for n in perf.notes)
+    back = tmp_path / "back.csv"
+    back.write_text("time_s,thrust_N\n0,0\n0.1,100\n2.5,100\n2.4,50\n")
+    with pytest.raises(ImportFailed, match=r"back.csv:5: column 'time_s': time goes backwards"):
+        import_csv(back, tmp_path / "back.h5", m)
