@@ -259,6 +259,9 @@ def read_csv(path, mapping: Mapping):
     if len(rows) < 3:
         raise ImportFailed(f"{p}: expected a header row and at least two data rows")
     header = [h.strip() for h in rows[0]]
+    for r, n in zip(rows[1:], line_no):
+        if len(r) != len(header):
+            raise ImportFailed(f"{p}:{n}: {len(r)} columns, the header has {len(header)} ({', '.join(header)})")
     try:
         data = np.array([[float(x) if x.strip() else np.nan for x in r] for r in rows[1:]], dtype=float)
     except ValueError as exc:

@@ -56,9 +56,6 @@ def test_rasp(tmp_path_factory, text):
     _import(tmp_path_factory, text, ".eng")
 
 
-@pytest.mark.xfail(reason="found by this fuzz: a CSV whose header has fewer columns than its rows "
-                   "('time_s,Thrust_N0.000,0.0,1.0' then 3-column rows) ends in an IndexError in read_csv "
-                   "(analysis/importers.py, helper robust)", raises=IndexError, strict=False)
 @FUZZ
 @given(mutated(CSV))
 def test_csv(tmp_path_factory, text):
