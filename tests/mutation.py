@@ -60,6 +60,37 @@ KEEP = {
 EQUIVALENT: dict[tuple[str, str, int, int], str] = {
     ("core/scaling.py", "NumberReplacer", 82, 61):
         "20001 -> 20000/20002 points in the inverse's search grid: moves a curved inverse by < 1e-6 of the range",
+    ("daq/limits.py", "NumberReplacer", 79, 23):
+        "the initial run back inside (0 -> 1/-1): a detector starts untripped, and the run restarts at the first sample beyond",
+    ("daq/limits.py", "NumberReplacer", 105, 63): "-1 -> -2: any negative mark means 'no confirmed run'",
+    ("daq/limits.py", "NumberReplacer", 107, 63): "-1 -> -2: any negative index means 'no mark yet'",
+    ("daq/limits.py", "NumberReplacer", 108, 58): "max(last, 0) -> max(last, -1): those entries are masked by last >= 0",
+    ("daq/limits.py", "NumberReplacer", 130, 16): "max(1, n) -> max(0, n): Detector clamps min_samples to >= 1 again",
+    ("daq/limits.py", "NumberReplacer", 152, 55): "np.where(state, level, 0 -> -1): maximum with a level that starts at 0",
+    ("daq/limits.py", "ReplaceComparisonOperator_Gt_GtE", 160, 19): "new == old never happens where the level changed",
+    ("daq/limits.py", "ReplaceAndWithOr", 161, 72):
+        "a detector of the new level that turned off at the same sample would need the value above max and below min",
+    ("daq/limits.py", "ReplaceBinaryOperator_Add_Sub", 162, 75):
+        "fallback date, unreachable: a rise always has a detector of the new level that turned on",
+    ("daq/limits.py", "ReplaceBinaryOperator_Add_Sub", 165, 75):
+        "fallback date, unreachable: a fall always has a detector that turned off",
+    ("daq/limits.py", "ReplaceAndWithOr", 175, 52):
+        "the first active detector is the same: redline detectors come first, and the others are not tripped",
+    ("daq/limits.py", "NumberReplacer", 176, 23): "active[0] -> active[-1]/[1]: one detector of a level is tripped at a time",
+    ("daq/limits.py", "ReplaceComparisonOperator_Lt_LtE", 177, 15): "new == old never happens where the level changed",
+    ("daq/limits.py", "NumberReplacer", 214, 38): "read-buffer size only: results do not depend on block size",
+    ("daq/limits.py", "NumberReplacer", 214, 67): "read-buffer size only: results do not depend on block size",
+    ("daq/limits.py", "NumberReplacer", 214, 72): "read-buffer size only: results do not depend on block size",
+    ("analysis/uncertainty.py", "ReplaceComparisonOperator_LtE_Lt", 148, 17):
+        "an input with u = 0 perturbed by 0 contributes 0 either way",
+    ("analysis/uncertainty.py", "NumberReplacer", 148, 20): "u <= -1: an input with u = 0 contributes 0 either way",
+    ("analysis/uncertainty.py", "NumberReplacer", 162, 57): "monte_carlo's default draw count",
+    ("analysis/uncertainty.py", "NumberReplacer", 162, 75): "monte_carlo's default seed",
+    ("analysis/uncertainty.py", "ReplaceComparisonOperator_Gt_GtE", 166, 75): "a normal draw with sd 0 is the value",
+    ("analysis/uncertainty.py", "NumberReplacer", 166, 77): "u > -1: a normal draw with sd 0 is the value",
+    ("analysis/uncertainty.py", "NumberReplacer", 169, 14): "ys[0].keys() -> ys[1]/ys[-1]: every draw has the same keys",
+    ("analysis/uncertainty.py", "NumberReplacer", 171, 78):
+        "std ddof 1 -> 0/2: 1/(2n) relative (2.5e-4 at the default 2000 draws), below any Monte Carlo check",
 }
 
 

@@ -42,12 +42,12 @@ class _Th:
 
 
 def test_the_model_by_hand():
-    x = {"F[A]": 3000.0, "F[B]": 1000.0, "Pc": 20e5, "mdot_ox": 1.4, "mdot_fuel": 1.0}
+    x = {"F[A]": 3000.0, "F[B]": 1000.0, "Pc": 20e5, "mdot_ox": 1.6, "mdot_fuel": 0.8}
     at = 1e-3
     y = U.model(x, ["A", "B"], at, theory=lambda pc_bar, of: _Th)
     assert y["thrust_N"] == 4000.0 and y["pc_bar"] == 20.0
-    assert y["mdot_kg_s"] == pytest.approx(2.4) and y["of"] == pytest.approx(1.4)
-    assert (y["ox_mdot_kg_s"], y["fuel_mdot_kg_s"]) == (1.4, 1.0)
+    assert y["mdot_kg_s"] == pytest.approx(2.4) and y["of"] == pytest.approx(2.0)
+    assert (y["ox_mdot_kg_s"], y["fuel_mdot_kg_s"]) == (1.6, 0.8)
     assert y["isp_s"] == pytest.approx(4000.0 / (2.4 * G0))
     assert y["c_star_m_s"] == pytest.approx(20e5 * 1e-3 / 2.4)
     assert y["cf"] == pytest.approx(4000.0 / (20e5 * 1e-3))
@@ -56,7 +56,7 @@ def test_the_model_by_hand():
     assert y["cf_efficiency"] == pytest.approx(y["cf"] / 1.4)
     seen = []
     U.model(x, ["A"], at, theory=lambda pc_bar, of: seen.append((pc_bar, of)) or _Th)
-    assert seen == [(20.0, pytest.approx(1.4))]  # CEA is asked at the measured Pc (bar) and O/F
+    assert seen == [(20.0, pytest.approx(2.0))]  # CEA is asked at the measured Pc (bar) and O/F
     # what is missing is left out, not guessed
     assert set(U.model({"Pc": 1e6}, [], at)) == {"pc_bar"}
     assert "c_star_m_s" not in U.model({"Pc": 1e6, "mdot_ox": 1.0, "mdot_fuel": 1.0}, [], None)
@@ -64,8 +64,9 @@ def test_the_model_by_hand():
 
 
 def test_gum_by_hand_and_the_coverage_factor():
-    inputs = {"a": U.Input("a", 2.0, 0.02, 0.02, 0.0, ""), "b": U.Input("b", 5.0, 0.1, 0.06, 0.08, ""),
-              "c": U.Input("c", 1.0, 0.0, 0.0, 0.0, "")}
+    # an exact input first: it is skipped, and the others still count
+    inputs = {"c": U.Input("c", 1.0, 0.0, 0.0, 0.0, ""), "a": U.Input("a", 2.0, 0.02, 0.02, 0.0, ""),
+              "b": U.Input("b", 5.0, 0.1, 0.06, 0.08, "")}
     prop = U.gum(lambda x: {"s": x["a"] + 3 * x["b"] - x["c"], "p": x["a"] * x["b"]}, inputs)
     assert prop.values == {"s": 16.0, "p": 10.0}
     assert prop.u["s"] == pytest.approx(math.hypot(0.02, 0.3), rel=1e-12)

@@ -41,6 +41,8 @@ def test_the_minimum_duration_counts_whole_runs_across_blocks():
     assert states(fresh, [1, 1, -1, 1, 1]) == [0, 0, 0, 0, 0]  # a run starts from nothing
     fresh.reset_runs()
     assert states(fresh, [1, 1]) == [0, 0]  # after a reset the carried run of 2 is forgotten
+    fresh.reset_runs()
+    assert states(fresh, [1, 1, 1]) == [0, 0, 1]  # ... and a new run counts from its first sample
     carried = Detector(1, "max", 0.0, 0.0, 3)
     states(carried, [1, 1])
     assert states(carried, [1]) == [1]  # ...which without the reset trips here
