@@ -10,8 +10,8 @@ In one run, for int16 and float64 samples of the heaviest realistic stand
 * **journal + HDF5**: a real :class:`Acquisition` with the counter-pattern
   source (as fast as the recorder takes it: the source waits while the
   recorder is more than half a ring behind, so nothing overruns) feeding
-  the rings and the :class:`Recorder` (journal, run file built from it in
-  its own thread), until the run file is sealed (verified, fsynced, renamed).
+  the rings and the :class:`Recorder` (journal, run file built from it by
+  the builder process), until the run file is sealed (verified, fsynced, renamed).
 
 MB/s count the sample bytes once. ``x raw`` is the median of the per-round
 ratios to the raw write of the same data. Every case starts alike

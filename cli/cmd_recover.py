@@ -18,6 +18,10 @@ def describe(rep) -> str:
            f"id {rep.journal_id}"]
     if rep.closed:
         out.append("  the recording was closed normally (end-of-run record present)")
+    missing = sum(c for s in rep.streams.values() for _, c, _ in s.gaps)
+    if missing:
+        out.append(f"  {missing:,} samples acquired were never recorded: they are gaps (below, and gap events "
+                   f"in the run file)")
     else:
         out.append("  no end-of-run record: the recording did not close (crash or kill); "
                    "recovered up to the last valid record")

@@ -1,6 +1,4 @@
-"""The recorder: a subscriber that makes every sample durable, then builds the run file.
-
-Two stages, two threads, so that a slow HDF5 never costs a sample:
+"""The recorder: a subscriber that makes every sample durable; a child process builds the run file.
 
 1. The subscriber thread drains every ring into the run's **journal**
    (``<out>/<test id>.journal/``, :mod:`hotfire.daq.journal`): each batch of
@@ -8,28 +6,29 @@ Two stages, two threads, so that a slow HDF5 never costs a sample:
    ``fdatasync``'d at most every ``sync_interval`` (0.1 s). Events are EVENT
    records, rows lost to a ring overrun exact GAP records. This is the
    durable record of the run.
-2. A builder thread appends each record, once the journal write of it has
-   returned, to the **run file** ``<test id>.h5.live`` (HDF5, SWMR: readers
-   can open it during the firing), flushed every ``flush_interval``. Rows
-   come from memory (the batch buffer the journal wrote them from, lent to
-   the builder from a small pool) or, when none was free or the run file is
-   rebuilt, are read back from the journal (CRC checked).
-   At the end the file is sealed: verified against the journal's sample
-   counts, fsynced and renamed to ``<test id>.h5``.
+2. A **builder process** (:mod:`hotfire.daq.buildproc`) is told where each
+   record is once its journal write has returned, reads it back from the
+   journal and appends it to the **run file** ``<test id>.h5.live`` (HDF5,
+   SWMR: readers can open it during the firing), flushed every
+   ``flush_interval``. At the end it seals the file: verified against the
+   journal's sample counts, fsynced and renamed to ``<test id>.h5``.
 
-If the HDF5 falls behind, only the run file lags: the journal keeps up. If a
-journal write fails (full disk, I/O error), the recorder raises an ``alarm``
-event, prints a message, keeps the unwritten batch and stops reading the
-rings; acquisition goes on, and recording resumes where it stopped when
-writes succeed again. Rows the ring overwrote meanwhile become an exact
-GAP record and a ``gap`` event. Nothing already written is touched. If the
-run file cannot be written, it is rebuilt from the journal once it can (and
-``hotfire recover`` can always rebuild it). See docs/durability.md.
+HDF5 never runs in the acquisition process: if it crashes, hangs or fails,
+the builder process is restarted and rebuilds the run file from the journal
+(an ``alarm`` event says so); the sources, the journal and the live stream
+go on. If the HDF5 falls behind, only the run file lags. If a journal write
+fails (full disk, I/O error), the recorder raises an ``alarm`` event, prints
+a message, keeps the unwritten batch and stops reading the rings;
+acquisition goes on, and recording resumes where it stopped when writes
+succeed again. Rows the ring overwrote meanwhile become an exact GAP record
+and a ``gap`` event. Nothing already written is touched; ``hotfire
+recover`` can always rebuild the run file. See docs/durability.md.
 """
 from __future__ import annotations
 
 import collections
 import datetime as _dt
+import errno
 import json
 import os
 import sys
@@ -41,36 +40,33 @@ import numpy as np
 
 from hotfire.daq.acquisition import Recording, Subscriber
 from hotfire.core.events import Event
-from hotfire.daq.journal import DataRecord, JournalReadError, JournalWriteError, JournalWriter, read_record
+from hotfire.daq.buildproc import Supervisor
+from hotfire.daq.journal import JournalWriteError, JournalWriter
 from hotfire.daq.preflight import check_free_space, run_paths
-from hotfire.daq.runbuild import JOURNAL_SUFFIX, LIVE_SUFFIX, RunBuilder, run_metadata
+from hotfire.daq.runbuild import JOURNAL_SUFFIX, LIVE_SUFFIX, run_metadata
 from hotfire.core.errors import HotfireError
 
 
-#: batch buffers per stream the recorder may lend to the run-file thread (besides
-#: its own, which it never lends): at least _POOL, more up to _POOL_BYTES per stream.
-#: A record written from the recorder's own buffer is read back from the journal (which
-#: keeps such records cached), a copy more; the pool covers the run file's usual lag
-#: (measured at 1 GB/s: up to ~100 MiB behind, in bursts).
-_POOL = 3
-_POOL_BYTES = 128 << 20
+#: a file in the journal directory holding space for the end of the run (its GAP records and
+#: end-of-run record) should the disk stay full to the end; deleted then, or at the end
+RESERVE_NAME = "space-reserve"
+_RESERVE_BYTES = 1 << 20
 
 
-class _Batch:
-    """A pool buffer lent to the run-file thread: back to the pool once its ``refs`` records are built."""
-    __slots__ = ("buf", "stream", "refs")
-
-    def __init__(self, buf, stream, refs):
-        self.buf, self.stream, self.refs = buf, stream, refs
-
-
-class _Entry:
-    """A record written to the journal, for the run-file thread: where it is, and
-    for a DATA record written from a lent buffer, its rows (dropped once built)."""
-    __slots__ = ("loc", "stream", "first", "rows", "batch")
-
-    def __init__(self, loc, stream=None, first=0, rows=None, batch=None):
-        self.loc, self.stream, self.first, self.rows, self.batch = loc, stream, first, rows, batch
+def _make_reserve(path) -> None:
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+    except OSError:
+        return
+    try:
+        os.posix_fallocate(fd, 0, _RESERVE_BYTES)
+    except (OSError, AttributeError):
+        os.close(fd)
+        fd = None
+        os.unlink(path)  # no space even for that: nothing to reserve
+    finally:
+        if fd is not None:
+            os.close(fd)
 
 
 class Recorder(Subscriber):
@@ -104,6 +100,11 @@ class Recorder(Subscriber):
         system has less than this free, so that the run file never takes the
         last space the journal needs. Default: 2 % of the file system, at
         most 512 MiB.
+    hdf5_retry_interval : float
+        Seconds between the death of a builder process and the start of the next.
+    builder_timeout : float
+        Seconds without a sign of life from the builder process before it is
+        killed (and replaced).
     check_space : bool
         Refuse to start when the run's expected size (from the source's
         planned duration) is more than the free space
@@ -116,7 +117,7 @@ class Recorder(Subscriber):
                  sync_interval: float = 0.1, segment_bytes: int = 256 << 20, status_file=None,
                  retry_interval: float = 0.25, close_timeout: float = 10.0, batch_bytes: int = 2 << 20,
                  hdf5_reserve_bytes: int | None = None, hdf5_retry_interval: float = 2.0,
-                 check_space: bool = True):
+                 builder_timeout: float = 30.0, check_space: bool = True):
         self.out_dir = Path(out_dir)
         self.flush_interval = flush_interval
         self.pretrigger_s = pretrigger_s
@@ -128,6 +129,7 @@ class Recorder(Subscriber):
         self.batch_bytes = batch_bytes
         self.hdf5_reserve_bytes = hdf5_reserve_bytes
         self.hdf5_retry_interval = hdf5_retry_interval
+        self.builder_timeout = builder_timeout
         self.check_space = check_space
         self.warnings: list[str] = []
         self._checked = None
@@ -189,27 +191,24 @@ class Recorder(Subscriber):
         except JournalWriteError as exc:
             raise HotfireError(f"cannot start recording: {exc}") from None
         self._jstreams = self.journal.streams
+        self._reserve = self.journal_dir / RESERVE_NAME
+        _make_reserve(self._reserve)
         first = next(iter(acq.rings))
         acq.post([Event("note", first, 0, w) for w in self.warnings])  # in the run file too
         self.readers = {} if self.pretrigger_s is not None else {
             name: ring.reader(start=0) for name, ring in acq.rings.items()}
-        self.bufs = {}      # per stream: the recorder's own batch buffer, never lent
-        self._pool = {}     # per stream: free buffers that can be lent to the run-file thread
-        self._pooled = {}   # per stream: pool buffers allocated so far (at most _pool_max)
-        self._pool_max = {}
+        self.bufs = {}      # per stream: the batch buffer rings are read into
         for name, ring in acq.rings.items():
             row = ring.n_channels * np.dtype(ring.dtype).itemsize
             rows = max(1, min(ring.capacity // 4, self.batch_bytes // row))
             self.bufs[name] = np.empty((rows, ring.n_channels), ring.dtype)
-            self._pool[name] = collections.deque()
-            self._pooled[name] = 0
-            self._pool_max[name] = max(_POOL, _POOL_BYTES // self.bufs[name].nbytes)
         self.lost = {name: 0 for name in acq.rings}
         self.recorded = {name: 0 for name in acq.rings}
         self._journal_rows = {name: 0 for name in acq.rings}
         self._ops: collections.deque = collections.deque()  # journal writes not done yet, in order
         self._failing: float | None = None   # monotonic time journal writes started failing
         self._fail_note = ""
+        self._fail_cause = ""
         self._retry_at = 0.0
         self._overrun_reason: dict[str, str] = {}
         self._status_fd = None
@@ -220,19 +219,23 @@ class Recorder(Subscriber):
             except OSError as exc:
                 self.journal.close()
                 raise HotfireError(f"cannot open the status file: {exc}") from None
-        # the builder thread's state
-        self._index: list = []               # _Entry of every record written, in order
-        self._cond = threading.Condition()
-        self._closing = False
-        self._builder: RunBuilder | None = None
-        self._built = 0                      # records of _index applied to the run file
-        self._keep_idx = None                # the first unbuilt record to read back (the journal keeps it cached)
-        self._hdf5_failing = False
-        self._hdf5_retry_at = 0.0
-        self._next_flush = time.monotonic() + self.flush_interval
-        self._fds: dict[str, int] = {}
-        self._thread = threading.Thread(target=self._builder_loop, name="recorder-runfile", daemon=True)
-        self._thread.start()
+        self._events_lock = threading.Lock()
+        self._unjournaled: list[Event] = []  # the recorder's own events not yet journaled
+        self._late: list[dict] | None = None  # once the journal closes: events only the run file gets
+        # where every record written is, for the builder process (in order)
+        self._locs: list[tuple[str, str, int, int]] = []
+        self._builder = Supervisor(
+            {"live_path": str(self.live_path), "journal_dir": str(self.journal_dir), "metadata": self.meta,
+             "rig_text": acq.rig.text, "streams": self._jstreams, "journal_name": self.journal_dir.name,
+             "journal_id": self.journal.journal_id, "flush_interval": self.flush_interval,
+             "reserve_bytes": self.hdf5_reserve_bytes},
+            self._locs, self._builder_report, self._keep_cached, hang_timeout=self.builder_timeout,
+            retry_interval=self.hdf5_retry_interval)
+
+    @property
+    def builder_pid(self) -> int | None:
+        """Process id of the run-file builder now running (None if none is)."""
+        return self._builder.pid
 
     # ------------------------------------------------------- subscriber thread
     def poll(self) -> int:
@@ -246,29 +249,17 @@ class Recorder(Subscriber):
             for name, r in self.readers.items():
                 if not r.available:
                     continue
-                buf = self._lendable(name)
-                lent = buf is not None
-                if not lent:
-                    buf = self.bufs[name]
+                buf = self.bufs[name]
                 first, n, gap = r.read_into(buf)
                 if gap is not None:
                     self._on_gap(name, gap)
-                ops = []
                 if n:
                     for sample_first, off, count in self.acq.clocks[name].split(first, n):
                         count = self.acq.clip(name, sample_first, count)  # a post-trigger end
                         if count > 0:
-                            ops.append(["data", name, sample_first, buf[off:off + count], None])
+                            self._ops.append(("data", name, sample_first, buf[off:off + count]))
                     moved += n
                     progress = True
-                if lent:
-                    if ops:
-                        batch = _Batch(buf, name, len(ops))
-                        for op in ops:
-                            op[4] = batch
-                    else:
-                        self._pool[name].append(buf)
-                self._ops.extend(ops)
                 # the batch buffer is reused: write it before reading more
                 if not self._run_ops():
                     self._status()
@@ -277,8 +268,11 @@ class Recorder(Subscriber):
         return moved
 
     def on_events(self, events):
-        for e in events:
-            self._ops.append(("event", e.to_dict()))
+        with self._events_lock:
+            for e in events:
+                self._ops.append(("event", e.to_dict()))
+                if self._unjournaled and e in self._unjournaled:
+                    self._unjournaled.remove(e)
         if self.pretrigger_s is not None and not self.readers:
             trig = next((e for e in events if e.kind == "trigger"), None)
             if trig is not None:
@@ -298,17 +292,6 @@ class Recorder(Subscriber):
             self.readers[name] = ring.reader(start=self.acq.clocks[name].ring_index(first))
         self._ops.append(("meta", {"first_sample": firsts}))
 
-    def _lendable(self, name):
-        """A free pool buffer of ``name`` (allocated as needed, up to its maximum), or None: all are
-        with the builder."""
-        pool = self._pool[name]
-        if pool:
-            return pool.popleft()
-        if self._pooled[name] < self._pool_max[name]:
-            self._pooled[name] += 1
-            return np.empty_like(self.bufs[name])
-        return None
-
     def _on_gap(self, name, gap):
         """Rows the ring overwrote before they were read: an exact GAP record and a gap event."""
         self.lost[name] += gap.count
@@ -317,12 +300,19 @@ class Recorder(Subscriber):
             count = self.acq.clip(name, sample_first, count)
             if count > 0:
                 self._ops.append(("gap", name, sample_first, count, reason))
-        self.acq.post([Event("gap", name, self.acq.sample_index(name, gap.first_index),
-                             f"recorder fell behind: {gap.count} samples lost ({reason})")])
+        self._post(Event("gap", name, self.acq.sample_index(name, gap.first_index),
+                         f"recorder fell behind: {gap.count} samples lost ({reason})"))
 
     def _run_ops(self) -> bool:
         """Write pending records in order; False (and an alarm) if a write failed."""
-        j = self.journal
+        n = len(self._locs)
+        try:
+            return self._write_ops(self.journal)
+        finally:
+            if len(self._locs) > n:
+                self._builder.wake()
+
+    def _write_ops(self, j) -> bool:
         while self._ops:
             op = self._ops[0]
             kind = op[0]
@@ -343,19 +333,8 @@ class Recorder(Subscriber):
             if kind == "data":
                 self._journal_rows[op[1]] += len(op[3])
                 self.recorded[op[1]] = op[2] + len(op[3])
-                # Rows in a lent buffer go to the builder from memory: they are
-                # exactly the bytes just written (the buffer is not reused until
-                # the builder has built them), and only now, after the journal
-                # write returned, so the run file never holds rows the journal
-                # does not.
-                entry = _Entry(loc, op[1], op[2], op[3], op[4]) if op[4] is not None else _Entry(loc)
-            else:
-                entry = _Entry(loc)
-            with self._cond:
-                self._index.append(entry)
-                if entry.rows is None and self._keep_idx is None:
-                    self._keep(len(self._index) - 1)  # the run file reads this one back
-                self._cond.notify()
+            # only now, after the journal write returned: the run file never holds a row the journal does not
+            self._locs.append((loc.seq, loc.path, loc.offset, loc.offset + loc.size))
         if self._failing is not None:
             # Resumed only once what is written is durable again (a failing
             # fdatasync lets writes through but not syncs).
@@ -376,6 +355,7 @@ class Recorder(Subscriber):
             return
         self._failing = now
         self._fail_note = str(exc)
+        self._fail_cause = f"{errno.errorcode.get(exc.errno, exc.errno)}: {exc.strerror}" if exc.errno else str(exc)
         if op[0] in ("data", "gap"):
             stream, sample = op[1], op[2]
         elif op[0] == "event" and op[1].get("stream") in self.recorded:
@@ -402,7 +382,17 @@ class Recorder(Subscriber):
     def _alarm(self, stream, sample, msg, kind="alarm"):
         self.messages.append(msg)
         print(f"\nhotfire: {'ALARM' if kind == 'alarm' else 'note'}: {msg}", file=sys.stderr, flush=True)
-        self.acq.post([Event(kind, stream, int(sample), msg)])
+        self._post(Event(kind, stream, int(sample), msg))
+
+    def _post(self, event):
+        """Post an event of the recorder's own; it reaches the journal even when posted at the close
+        (after the acquisition's last ``on_events``), and the run file even after the journal closed."""
+        with self._events_lock:
+            if self._late is None:
+                self._unjournaled.append(event)  # until on_events has journaled it (or close does)
+            else:
+                self._late.append(event.to_dict())  # the journal is closed: the builder adds it
+        self.acq.post([event])
 
     def _status(self, force: bool = False):
         if self._status_fd is None:
@@ -413,124 +403,15 @@ class Recorder(Subscriber):
             line = json.dumps({"synced": st[0], "written": st[1], "t": time.time()}) + "\n"
             os.write(self._status_fd, line.encode())
 
-    # ------------------------------------------------------- run file thread
-    def _builder_loop(self):
-        while True:
-            with self._cond:
-                if not self._closing and self._built >= len(self._index):
-                    self._cond.wait(timeout=self.flush_interval)
-                if self._closing:
-                    return
-            self._build_step(final=False)
+    # ------------------------------------------------------- the builder process
+    def _builder_report(self, kind, msg):
+        """The supervisor's news (from its thread): a builder died, or a new one caught up."""
+        stream = next(iter(self.recorded))
+        self._alarm(stream, self.recorded[stream], msg, kind=kind)
 
-    def _space_ok(self) -> bool:
-        try:
-            st = os.statvfs(self.out_dir)
-        except OSError:
-            return True
-        reserve = self.hdf5_reserve_bytes
-        if reserve is None:
-            reserve = min(512 << 20, st.f_blocks * st.f_frsize // 50)
-        return st.f_bavail * st.f_frsize >= reserve
-
-    def _fd(self, path: str) -> int:
-        fd = self._fds.get(path)
-        if fd is None:
-            for old in list(self._fds):  # records come in segment order: keep one open
-                os.close(self._fds.pop(old))
-            fd = self._fds[path] = os.open(path, os.O_RDONLY)
-        return fd
-
-    def _build_step(self, final: bool) -> bool:
-        """Apply new journal records to the run file; True if it is up to date."""
-        now = time.monotonic()
-        if self._builder is None:
-            if now < self._hdf5_retry_at or (not final and not self._space_ok()):
-                return False
-            try:
-                self._builder = RunBuilder(self.live_path, self.meta, self.acq.rig.text, self._jstreams,
-                                           self.journal_dir.name, self.journal.journal_id, live=True,
-                                           rig=self.acq.rig)
-                self._built = 0
-                with self._cond:
-                    self._keep_from(0)  # a rebuild reads back what is not in memory
-            except Exception as exc:  # noqa: BLE001 - any failure of the file: retry from the journal
-                self._hdf5_failed(exc)
-                return False
-        try:
-            n = len(self._index)
-            while self._built < n:
-                if not final and not self._space_ok():
-                    return False  # lag: the journal has it all, and needs the space more
-                e = self._index[self._built]
-                loc = e.loc
-                if e.rows is not None:
-                    rec = DataRecord(loc.seq, e.stream, e.first, e.rows, loc.time_ns,
-                                     os.path.basename(loc.path), loc.offset)
-                    try:
-                        self._builder.add(rec)
-                    finally:
-                        # built or failed: a rebuild reads it back from the journal
-                        self._release(e)
-                else:
-                    rec = read_record(loc.path, loc.offset, self._jstreams, fd=self._fd(loc.path))
-                    if rec.seq != loc.seq:
-                        raise JournalReadError(0, f"record at offset {loc.offset} has sequence {rec.seq}, "
-                                                  f"expected {loc.seq}", loc.path)
-                    self._builder.add(rec)
-                self._built += 1
-                if self._keep_idx is not None and self._built > self._keep_idx:
-                    with self._cond:
-                        self._keep_from(self._built)
-                if not final and time.monotonic() >= self._next_flush:
-                    break
-            if final or time.monotonic() >= self._next_flush:
-                self._builder.flush()
-                self._next_flush = time.monotonic() + self.flush_interval
-        except Exception as exc:  # noqa: BLE001
-            self._hdf5_failed(exc)
-            return False
-        if self._hdf5_failing and self._built == len(self._index):
-            self._hdf5_failing = False
-            stream = next(iter(self.recorded))
-            self._alarm(stream, self.recorded[stream], f"run file rebuilt from the journal: {self.live_path}",
-                        kind="note")
-        return self._built == len(self._index)
-
-    def _keep(self, i):
-        """Have the journal keep its synced pages cached from record ``_index[i]`` on (None: from
-        none), the first the run file must read back from it. Caller holds ``_cond``."""
-        self._keep_idx = i
-        self.journal.keep_cached_from = None if i is None else (self._index[i].loc.path, self._index[i].loc.offset)
-
-    def _keep_from(self, i):
-        """:meth:`_keep` the first record from ``_index[i]`` on whose rows are not in memory. Caller holds
-        ``_cond``."""
-        idx = self._index
-        while i < len(idx) and idx[i].rows is not None:
-            i += 1
-        self._keep(i if i < len(idx) else None)
-
-    def _release(self, e):
-        """Drop an entry's rows; the last record of a lent buffer gives it back to the pool."""
-        b = e.batch
-        e.rows = e.batch = None
-        b.refs -= 1
-        if b.refs == 0:
-            self._pool[b.stream].append(b.buf)
-
-    def _hdf5_failed(self, exc):
-        if self._builder is not None:
-            self._builder.abandon()
-            self._builder = None
-        self._hdf5_retry_at = time.monotonic() + self.hdf5_retry_interval
-        if not self._hdf5_failing:
-            self._hdf5_failing = True
-            stream = next(iter(self.recorded))
-            self._alarm(stream, self.recorded[stream],
-                        f"writing the run file failed: {type(exc).__name__}: {exc}. Every sample is in the "
-                        f"journal {self.journal_dir}; the run file is rebuilt from it when writing works again "
-                        f"(or by `hotfire recover {self.journal_dir}`).")
+    def _keep_cached(self, loc):
+        """The journal keeps its synced pages cached from ``loc`` on: the builder reads them next."""
+        self.journal.keep_cached_from = loc
 
     # ----------------------------------------------------------------- close
     def close(self):
@@ -552,22 +433,28 @@ class Recorder(Subscriber):
                 return False
             time.sleep(self.retry_interval)
 
+    def _drain(self) -> bool:
+        """Write what is pending and what the rings still hold; True once all of it is in the journal."""
+        if not self._run_ops():
+            return False
+        while self.poll():
+            pass
+        return not self._ops and not any(r.available for r in self.readers.values())
+
     def _close_journal(self):
         deadline = time.monotonic() + self.close_timeout
-        if not self._retry_until(self._run_ops, deadline):
-            unwritten = {}
-            for op in self._ops:
-                if op[0] == "data":
-                    unwritten[op[1]] = unwritten.get(op[1], 0) + len(op[3])
-            self._problem(f"giving up after {self.close_timeout:g} s: {sum(unwritten.values())} samples "
-                          f"({unwritten}) could not be written to the journal")
-            for s, n in unwritten.items():
-                self.lost[s] += n
-            self._ops.clear()
+        if not self._retry_until(self._drain, deadline):
+            self._declare_unwritten()
+        self._free_reserve()
+        with self._events_lock:  # events no on_events will bring any more
+            self._ops.extend(("event", e.to_dict()) for e in self._unjournaled)
+            self._unjournaled.clear()
+            self._late = []
         self._ops.append(("meta", {
             "end_time_utc": _dt.datetime.now(_dt.timezone.utc).isoformat(timespec="microseconds"),
-            "recorded_samples": self._journal_rows, "lost_samples": self.lost}))
-        self._retry_until(self._run_ops, deadline)
+            "recorded_samples": self._journal_rows, "lost_samples": self.lost,
+            "acquired_samples": self._acquired()}))
+        self._retry_until(self._run_ops, max(deadline, time.monotonic() + self.retry_interval))
         self._ops.clear()
 
         def close_journal():
@@ -581,30 +468,61 @@ class Recorder(Subscriber):
             self._problem(f"the journal's last writes may not be durable ({self.journal_dir})")
         self._status(force=True)
 
-    def _close_run_file(self):
-        with self._cond:
-            self._closing = True
-            self._cond.notify_all()
-        self._thread.join()
-        deadline = time.monotonic() + self.close_timeout
-        ok = self._retry_until(lambda: self._build_step(final=True), deadline)
+    def _declare_unwritten(self):
+        """Giving up: what never reached the journal (held batches, rows left in the rings) becomes
+        exact GAP records and gap events, written in the space the reserve file frees."""
+        cause = self._fail_cause or "unknown error"
+        why = f"never written: journal writes failed until the end of the run ({cause})"
+        gaps = []
+
+        def add(name, first, count):
+            last = next((g for g in reversed(gaps) if g[0] == name), None)
+            if last is not None and last[1] + last[2] == first:
+                last[2] += count  # a held batch and the ring rows after it: one gap
+            else:
+                gaps.append([name, first, count])
+        for op in self._ops:
+            if op[0] == "data":
+                add(op[1], op[2], len(op[3]))
+        for name, r in self.readers.items():
+            n = self.acq.rings[name].written - r.position
+            for sample_first, _, count in self.acq.clocks[name].split(r.position, n) if n > 0 else ():
+                count = self.acq.clip(name, sample_first, count)
+                if count > 0:
+                    add(name, sample_first, count)
+        total = sum(c for _, _, c in gaps)
+        self._problem(f"giving up after {self.close_timeout:g} s: {total} samples could not be written to the "
+                      f"journal; they are recorded as gaps")
+        self._ops = collections.deque(op for op in self._ops if op[0] != "data")
+        self._free_reserve()
+        for name, first, count in gaps:
+            self.lost[name] += count
+            self._ops.append(("gap", name, first, count, why))
+            self._ops.append(("event", Event("gap", name, first, f"{count} samples not recorded ({why})").to_dict()))
+
+    def _acquired(self) -> dict[str, int]:
+        """Per recorded stream, the end sample index of what the acquisition produced (to record)."""
+        out = {}
+        for name in self.readers:
+            w = self.acq.rings[name].written
+            end = self.acq.clocks[name].sample(w - 1) + 1 if w else 0
+            out[name] = min(end, self.acq.record_stop.get(name, end))
+        return out
+
+    def _free_reserve(self):
         try:
-            if not ok:
-                self._problem(f"the run file could not be written; every recorded sample is in the journal: "
-                              f"run `hotfire recover {self.journal_dir}`")
-                if self._builder is not None:
-                    self._builder.abandon()
-                return
-            try:
-                self._builder.seal(self.path, dict(self._journal_rows))
-                self.sealed = True
-            except Exception as exc:  # noqa: BLE001
-                self._problem(f"sealing the run file failed ({exc}); every recorded sample is in the journal: "
-                              f"run `hotfire recover {self.journal_dir}`")
-        finally:
-            for fd in self._fds.values():
-                os.close(fd)
-            self._fds.clear()
+            os.unlink(self._reserve)
+        except OSError:
+            pass
+
+    def _close_run_file(self):
+        expected = dict(self._journal_rows)
+        if self._builder.seal(self.path, expected, self._late):
+            self.sealed = True
+            return
+        why = f" ({self._builder.deaths[-1]})" if self._builder.deaths else ""
+        self._problem(f"the run file could not be written{why}; every recorded sample is in the journal: "
+                      f"run `hotfire recover {self.journal_dir}`")
 
     def _problem(self, msg):
         self.messages.append(msg)

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import h5py
 
+from hotfire.core.events import Event
 from hotfire.daq.journal import JournalFormatError, MetaRecord, explain_missing, read_journal
 from hotfire.daq.runbuild import JOURNAL_SUFFIX, LIVE_SUFFIX, RunBuilder
 from hotfire.core.errors import HotfireError
@@ -63,15 +64,20 @@ class RecoveryReport:
         return asdict(self)
 
 
-def _gaps(segs, first_sample: int, declared) -> list[tuple[int, int, str]]:
-    """Missing ranges between ``first_sample`` and the last stored row, with their reasons."""
+def _gaps(segs, first_sample: int, declared, acquired_end: int = 0) -> list[tuple[int, int, str]]:
+    """Missing ranges between ``first_sample`` and the end of the acquisition, with their reasons.
+
+    The end is the last stored row, a later declared gap's end, or ``acquired_end`` (the
+    end-of-run record's count of samples acquired), whichever is last: samples acquired but
+    never written (a disk that stayed full) are gaps too.
+    """
     out = []
     pos = first_sample
     for s0, _, n in segs:
         if s0 > pos:
             out.extend(explain_missing(pos, s0, declared))
         pos = max(pos, s0 + n)
-    tail = max((f + c for f, c, _ in declared), default=0)
+    tail = max(max((f + c for f, c, _ in declared), default=0), acquired_end)
     if tail > pos:
         out.extend(explain_missing(pos, tail, declared))
     return out
@@ -135,11 +141,15 @@ def recover(journal_dir, output=None, force: bool = False) -> RecoveryReport:
                     if s in first_sample:
                         first_sample[s] = int(v)
         streams = {}
+        acquired = (b.end_meta or {}).get("acquired_samples") or {}
         for s in b.streams:
             segs = b.w.segments(s)
             end = segs[-1][0] + segs[-1][2] if segs else first_sample[s]
             streams[s] = StreamReport(b.rows[s], first_sample[s], end, len(segs),
-                                      _gaps(segs, first_sample[s], b.gaps[s]))
+                                      _gaps(segs, first_sample[s], b.gaps[s], int(acquired.get(s, 0))))
+            # every gap is an event of the file (those the acquisition posted are there already)
+            b.w.add_events([Event("gap", s, first, f"{count} samples not recorded ({reason})")
+                            for first, count, reason in streams[s].gaps if (s, first) not in b.gap_events])
         report = RecoveryReport(
             journal=str(jdir), output=str(out), test_id=test_id, journal_id=j.journal_id,
             segments=[sg.name for sg in j.segments], records=len(j),

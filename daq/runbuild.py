@@ -144,6 +144,7 @@ class RunBuilder:
         self.rows = dict.fromkeys(self.streams, 0)  # rows stored per stream
         self.gaps = {s: [] for s in self.streams}   # declared (GAP records): (first, count, reason)
         self.overlaps: list[tuple] = []             # rows met twice, first copy kept: (stream, first, count)
+        self.gap_events: set[tuple[str, int]] = set()  # (stream, sample) of the gap events met
         self.end_meta: dict | None = None
         self.last_time_ns = 0
         self.records = 0
@@ -159,6 +160,8 @@ class RunBuilder:
             self.gaps[rec.stream].append((rec.first_index, rec.count, rec.reason))
         elif isinstance(rec, EventRecord):
             e = rec.event
+            if e.get("kind") == "gap":
+                self.gap_events.add((str(e.get("stream", "")), int(e.get("sample", 0))))
             self.w.add_events([Event(str(e.get("kind", "")), str(e.get("stream", "")), int(e.get("sample", 0)),
                                      str(e.get("message", "")), str(e.get("channel", "")))])
         elif isinstance(rec, MetaRecord):

@@ -144,3 +144,58 @@ def test_sigkill_hotfire_acquire_then_recover(tmp_path, capsys):
     print(f"\n{len(trials)} kills ({recovered} during recording): streams synced up to {synced_total:,} "
           f"samples in all, recovered up to {stored_total:,}; {torn} journals with a torn last record; "
           f"{time.monotonic() - t_start:.1f} s")
+
+
+def _builder_pid(pid: int) -> int | None:
+    """The run-file builder process among the children of process ``pid``."""
+    for task in os.listdir(f"/proc/{pid}/task"):
+        try:
+            kids = open(f"/proc/{pid}/task/{task}/children").read().split()
+        except OSError:
+            continue
+        for kid in kids:
+            try:
+                if b"hotfire.daq.buildproc" in open(f"/proc/{kid}/cmdline", "rb").read():
+                    return int(kid)
+            except OSError:
+                pass
+    return None
+
+
+def test_sigkill_the_builder_of_a_real_acquire_costs_nothing(tmp_path):
+    # The HDF5 builder of a real `hotfire acquire` is killed mid-run: the acquisition completes
+    # (exit 0), says so, and its sealed run file holds every sample, bit-exact, with no gap.
+    out, status, duration = tmp_path / "out", tmp_path / "status.jsonl", 4.0
+    cmd = [sys.executable, "-m", "hotfire", "acquire", "lox-ethanol-5kN", "--source", "pattern",
+           "--out", str(out), "--test-id", "B", "--quiet", "--status-file", str(status),
+           "--duration", str(duration), "--no-publish"]
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
+    p = subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE, env=env)
+    killed = None
+    try:
+        deadline = time.monotonic() + 60
+        live = out / "B.h5.live"
+        while time.monotonic() < deadline and p.poll() is None:
+            pid = _builder_pid(p.pid)
+            if pid is not None and live.exists() and live.stat().st_size > 200_000:
+                os.kill(pid, signal.SIGKILL)
+                killed = pid
+                break
+            time.sleep(0.02)
+        stdout, stderr = p.communicate(timeout=120)
+    finally:
+        if p.poll() is None:
+            p.kill()
+    assert killed is not None, "the builder was never seen building"
+    err = stderr.decode(errors="replace")
+    assert p.returncode == 0, err
+    assert "ALARM: run-file builder died: killed by signal SIGKILL" in err
+    assert "recorded" in stdout.decode() and "0 lost" in stdout.decode()
+    with h5py.File(out / "B.h5", "r") as f:
+        assert f.attrs["sealed"] == 1
+        for s, g in f["streams"].items():
+            raw, seg = g["raw"][()], g["segments"][()]
+            assert seg.tolist() == [[0, 0, round(duration * g.attrs["rate_hz"])]], s
+            assert check_pattern(s, raw, np.arange(len(raw))).all(), s
+    with open_run(out / "B.h5") as run:
+        assert [e["kind"] for e in run.events].count("alarm") == 1

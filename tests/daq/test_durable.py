@@ -12,6 +12,7 @@ import errno
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 import threading
@@ -140,7 +141,9 @@ def test_run_file_is_readable_during_acquisition(tmp_path):
     try:
         live = tmp_path / "T.h5.live"
         deadline = time.monotonic() + 10
-        while not live.exists() and time.monotonic() < deadline:
+        # the file exists and the builder process has built records into it (it starts up to ~1 s late)
+        while not (live.exists() and getattr(rec, "_builder", None) and rec._builder.built > 0) \
+                and time.monotonic() < deadline:
             time.sleep(0.05)
         time.sleep(0.6)
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(p for p in sys.path if p))
@@ -248,16 +251,25 @@ def test_real_full_file_system(tmp_path, capsys, reserve):
     try:
         out = fs / "runs"
         out.mkdir()
-        # leave ~2 MiB: the run (~1.7 MB/s to the journal, as much to the run file) fills it at once
-        ballast = fs / "ballast"
-        st = os.statvfs(fs)
-        with open(ballast, "wb") as f:
-            f.write(b"\xa5" * (st.f_bavail * st.f_frsize - (2 << 20)))
         rig = fast_rig()
         acq, rec = run_acq(out, rig, 3.0, ring_seconds=0.3, retry_interval=0.05, hdf5_retry_interval=0.3,
-                           hdf5_reserve_bytes=reserve)
+                           hdf5_reserve_bytes=reserve, check_space=False)  # filling it is the point
         t = threading.Thread(target=lambda: setattr(acq, "summary", acq.run()))
         t.start()
+        # once the builder process is writing the run file, leave ~2 MiB: the run (~1.7 MB/s to the
+        # journal, as much to the run file) fills it at once, and HDF5 meets ENOSPC too (reserve 0)
+        deadline = time.monotonic() + 20
+        while not (getattr(rec, "_builder", None) and rec._builder.built > 0) and time.monotonic() < deadline:
+            time.sleep(0.01)
+        ballast = fs / "ballast"
+        with open(ballast, "wb") as f:
+            while True:
+                st = os.statvfs(fs)
+                k = min(1 << 20, st.f_bavail * st.f_frsize - (2 << 20))
+                if k <= 0:
+                    break
+                f.write(b"\xa5" * k)
+                f.flush()
         deadline = time.monotonic() + 10
         while not any(e.kind == "alarm" for e in acq.events) and time.monotonic() < deadline:
             time.sleep(0.02)
@@ -266,6 +278,7 @@ def test_real_full_file_system(tmp_path, capsys, reserve):
         os.unlink(ballast)
         t.join()
         assert alarmed, "the file system never filled up"
+        print(f"\nbuilder processes {rec._builder.attempts}, deaths: {rec._builder.deaths}")
         if reserve:
             check_outage(out, acq.summary, rec, capsys)
         else:
@@ -284,26 +297,15 @@ def test_real_full_file_system(tmp_path, capsys, reserve):
 
 
 def test_run_file_failure_costs_no_journal_data_and_is_rebuilt(tmp_path, monkeypatch, capsys):
-    calls = {"n": 0}
-    real = RunBuilder.flush
-
-    def flaky(self):
-        calls["n"] += 1
-        if calls["n"] == 2:
-            raise OSError(errno.EIO, "injected HDF5 write failure")
-        return real(self)
-    monkeypatch.setattr(RunBuilder, "flush", flaky)
-    real_add = RunBuilder.add
-
-    def slow_add(self, rec):  # and a slow one: the journal must not wait for it
-        time.sleep(0.002)
-        return real_add(self, rec)
-    monkeypatch.setattr(RunBuilder, "add", slow_add)
+    # the builder process's 2nd flush fails (an HDF5 error), and every builder is slow: the journal
+    # must wait for neither
+    monkeypatch.setenv("HOTFIRE_BUILDER_FAULT", "flush:2,slow:0.002")
     rig = fast_rig()
     acq, rec = run_acq(tmp_path, rig, 1.5, flush_interval=0.2, hdf5_retry_interval=0.2)
     summary = acq.run()
     assert summary.error is None and rec.sealed
-    assert "writing the run file failed" in capsys.readouterr().err
+    assert "writing the run file failed: OSError: [Errno 5] injected HDF5 write failure" in capsys.readouterr().err
+    assert rec._builder.attempts == 2
     counts = check_file(rec.path)
     for s, (n, _) in counts.items():
         assert n == summary.samples[s]
@@ -311,44 +313,27 @@ def test_run_file_failure_costs_no_journal_data_and_is_rebuilt(tmp_path, monkeyp
         assert [e["kind"] for e in run.events].count("alarm") == 1
 
 
-def test_lagging_run_file_reads_back_from_a_cached_journal(tmp_path, monkeypatch):
-    """With the lending pool exhausted, records are read back from the journal, whose synced
-    pages the recorder keeps cached from the first such record on; the file is still exact."""
+def test_a_lagging_builder_reads_from_pages_the_journal_keeps_cached(tmp_path, monkeypatch):
+    """The journal drops synced pages from the page cache, except from the first record the builder
+    process has not built yet: while the builder lags, that mark trails the journal's end."""
     import hotfire.daq.recorder as recorder_mod
 
-    monkeypatch.setattr(recorder_mod, "_POOL_BYTES", 0)  # only _POOL buffers: a slow run file runs out
-    read_back, kept = [], []
-    real_read = recorder_mod.read_record
+    monkeypatch.setenv("HOTFIRE_BUILDER_FAULT", "slow:0.003")
+    lag = []
+    real_keep = recorder_mod.Recorder._keep_cached
 
-    def counting_read(path, offset, streams, fd=None):
-        rec = real_read(path, offset, streams, fd=fd)
-        if isinstance(rec, journal_mod.DataRecord):
-            read_back.append((str(path), offset))
-        return rec
-    monkeypatch.setattr(recorder_mod, "read_record", counting_read)
-    real_keep = Recorder._keep
-
-    def spy(self, i):
-        real_keep(self, i)
-        if self.journal.keep_cached_from is not None:
-            kept.append(self.journal.keep_cached_from)
-    monkeypatch.setattr(Recorder, "_keep", spy)
-    real_add = RunBuilder.add
-
-    def slow_add(self, rec):
-        time.sleep(0.003)
-        return real_add(self, rec)
-    monkeypatch.setattr(RunBuilder, "add", slow_add)
+    def spy(self, loc):
+        real_keep(self, loc)
+        last = self._locs[-1] if self._locs else None
+        if loc is not None and last is not None and loc[0] == last[1]:
+            lag.append(last[3] - loc[1])  # bytes between the kept mark and the journal's end
+    monkeypatch.setattr(recorder_mod.Recorder, "_keep_cached", spy)
     acq, rec = run_acq(tmp_path, fast_rig(), 1.0, realtime=False, batch_bytes=64 << 10, flush_interval=0.2)
     summary = acq.run()
     assert summary.error is None and rec.sealed
-    assert read_back, "the pool of 3 buffers should have run out"
-    for path, offset in read_back:  # each read-back record was behind a kept mark in its segment
-        assert any(kp == path and ko <= offset for kp, ko in kept), (path, offset)
-    assert rec.journal.keep_cached_from is None  # caught up at the end
-    counts = check_file(rec.path)
-    for s, (n, _) in counts.items():
-        assert n == summary.samples[s]
+    assert lag and max(lag) > 1 << 20, "the slow builder should have lagged by more than 1 MiB"
+    assert min(lag) >= 0
+    check_file(rec.path)
 
 
 # ------------------------------------------------ recovery of damaged journals
@@ -440,3 +425,104 @@ def test_recover_damaged_journal_returns_exactly_the_valid_records(crashed_journ
     first = path.read_bytes()
     assert main(["recover", str(jdir)]) == 0
     assert path.read_bytes() == first
+
+
+# ------------------------------------------- the builder process dies or hangs
+
+
+@pytest.mark.parametrize("how", ["sigkill", "segfault", "hang"])
+def test_a_builder_that_dies_or_hangs_costs_the_acquisition_nothing(tmp_path, monkeypatch, capsys, how):
+    # HDF5 runs in the builder process: killed from outside, crashing inside (SIGSEGV, as h5py
+    # did after ENOSPC) or hung, it is replaced, the run file rebuilt from the journal, every sample kept.
+    if how != "sigkill":
+        monkeypatch.setenv("HOTFIRE_BUILDER_FAULT", "crash:20" if how == "segfault" else "hang:20")
+    acq, rec = run_acq(tmp_path, fast_rig(), 3.0, flush_interval=0.2, hdf5_retry_interval=0.2,
+                       builder_timeout=1.5)
+    t = threading.Thread(target=lambda: setattr(acq, "summary", acq.run()))
+    t.start()
+    if how == "sigkill":
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline and not (getattr(rec, "_builder", None) and rec._builder.built > 5):
+            time.sleep(0.01)
+        pid = rec.builder_pid
+        assert pid is not None and t.is_alive(), "the builder should be building while the acquisition runs"
+        os.kill(pid, signal.SIGKILL)
+    t.join()
+    summary = acq.summary
+    assert summary.error is None and rec.sealed, rec.messages
+    assert sum(summary.gaps.values()) == 0
+    counts = check_file(rec.path)  # gapless, and every row the pattern at its index
+    for s, (n, _) in counts.items():
+        assert n == summary.samples[s] > 0
+    assert rec._builder.attempts >= 2
+    expect = {"sigkill": "killed by signal SIGKILL", "segfault": "killed by signal SIGSEGV (Fatal Python error: "
+              "Segmentation fault", "hang": "no sign of life for 1.5 s: killed"}[how]
+    with open_run(rec.path) as run:
+        alarms = [e["message"] for e in run.events if e["kind"] == "alarm"]
+        assert len(alarms) == 1 and f"run-file builder died: {expect}" in alarms[0], alarms
+    assert f"ALARM: run-file builder died: {expect}" in capsys.readouterr().err
+    assert not list(tmp_path.glob("*.live")) and not list(tmp_path.glob("*.tmp"))
+
+
+# ------------------------------------------------ a disk full to the end of the run
+
+
+def test_a_disk_full_to_the_end_is_recorded_as_gaps_and_recover_reports_them(tmp_path, monkeypatch, capsys):
+    # The journal's writes fail (ENOSPC) from 0.5 s to the end; only deleting the recorder's space
+    # reserve frees room, for the end of the run: what was never written must be gaps, in the sealed
+    # file, in the journal and in what `hotfire recover` reports (it said "gaps none").
+    reserve = tmp_path / "T.journal" / "space-reserve"
+    on = threading.Event()
+    real = os.writev
+
+    def full(fd, *a):
+        if on.is_set() and reserve.exists() and _is_journal(fd):
+            raise OSError(errno.ENOSPC, os.strerror(errno.ENOSPC))
+        return real(fd, *a)
+    monkeypatch.setattr(os, "writev", full)  # the journal writer calls os.writev
+    acq, rec = run_acq(tmp_path, fast_rig(), 1.5, ring_seconds=0.3, retry_interval=0.05, close_timeout=0.5)
+    threading.Timer(0.5, on.set).start()
+    summary = acq.run()
+    assert on.is_set() and not reserve.exists()
+    assert summary.error is None and rec.sealed, rec.messages
+    assert "giving up after 0.5 s" in capsys.readouterr().err
+    j, rows = journal_gaps(tmp_path / "T.journal")
+    never = {}
+    with open_run(rec.path) as run:
+        for s in summary.samples:
+            declared = [(f, c) for f, c, r in rows[s].gaps if r.startswith("never written")]
+            assert declared, s
+            never[s] = sum(c for _, c in declared)
+            # every acquired sample is either stored or in a declared gap
+            assert len(rows[s].index) + never[s] == summary.samples[s], s
+            gap_events = sorted(e["sample"] for e in run.events if e["kind"] == "gap" and e["stream"] == s)
+            assert gap_events == sorted(f for f, _ in declared), s
+    assert main(["recover", str(tmp_path / "T.journal"), "-o", str(tmp_path / "R.h5")]) == 0
+    out = capsys.readouterr().out
+    assert "closed normally" in out and f"{sum(never.values()):,} samples acquired were never recorded" in out
+    assert "never written: journal writes failed until the end" in out
+    with h5py.File(tmp_path / "R.h5", "r") as f:
+        rep = json.loads(f.attrs["recovery"])
+        for s, n in never.items():
+            assert sum(c for _, c, _ in rep["streams"][s]["gaps"]) == n, s
+    with open_run(tmp_path / "R.h5") as run:
+        assert sum(e["kind"] == "gap" for e in run.events) == sum(len(rep["streams"][s]["gaps"]) for s in never)
+
+
+def test_recover_reports_a_tail_never_written_even_without_gap_records(tmp_path, capsys):
+    # only the end-of-run record's count of samples acquired tells of the missing tail
+    from hotfire.daq.journal import JournalWriter
+    rig = fast_rig()
+    src = open_source(rig, "pattern", duration_s=0.1)
+    acq = Acquisition(rig, src, [], test_id="T")
+    from hotfire.daq.runbuild import run_metadata
+    jdir = tmp_path / "T.journal"
+    with JournalWriter(jdir, run_metadata(acq), rig.text) as w:
+        w.append("slow", 0, np.zeros((100, 3)))
+        w.meta({"end_time_utc": "2026-01-01T00:00:00+00:00", "acquired_samples": {"slow": 150, "fast": 0}})
+    assert main(["recover", str(jdir)]) == 0
+    out = capsys.readouterr().out
+    assert "50 samples acquired were never recorded" in out and "50 at 100 (not in journal)" in out
+    with open_run(tmp_path / "T.h5") as run:
+        gaps = [e for e in run.events if e["kind"] == "gap"]
+        assert [(e["stream"], e["sample"]) for e in gaps] == [("slow", 100)]
