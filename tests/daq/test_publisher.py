@@ -108,9 +108,21 @@ def test_frozen_viewers_cost_acquisition_nothing(tmp_path):
         f.setsockopt(zmq.RCVBUF, 4096)
     time.sleep(0.3)
     acq = Acquisition(rig, src, [Recorder(tmp_path), pub], test_id="frozen")
+    ended = []
+
+    def watch():  # when the source has delivered its last block (the run file's seal comes after)
+        while not acq.producing and not ended:
+            time.sleep(0.005)
+        while acq.producing:
+            time.sleep(0.005)
+        ended.append(time.monotonic())
     t = time.monotonic()
+    watcher = threading.Thread(target=watch)
+    watcher.start()
     summary = acq.run()
-    elapsed = time.monotonic() - t
+    ended.append(time.monotonic())
+    watcher.join()
+    elapsed = ended[0] - t
     for f in frozen:
         f.close()
     assert summary.error is None and pub.viewers_max == 3
