@@ -499,6 +499,8 @@ def _build(cfg, inbox, arrived, say, faults) -> int:
                     now = time.monotonic()
                     if (now >= next_flush and not final) or now - last_report >= _REPORT_S:
                         break  # flush (not needed at the end: the seal does it), or report progress
+                    if not final and not _space_ok(cfg):
+                        break  # pause before the next record: the journal needs the space more
                 if time.monotonic() >= next_flush or (final and not pending):
                     faults.on_flush()
                     builder.flush()
