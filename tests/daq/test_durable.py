@@ -135,7 +135,7 @@ print(json.dumps(out))
 
 def test_run_file_is_readable_during_acquisition(tmp_path):
     rig = fast_rig()
-    acq, rec = run_acq(tmp_path, rig, 2.5 if CI else 3.0, flush_interval=0.2)
+    acq, rec = run_acq(tmp_path, rig, 4.0 if CI else 5.0, flush_interval=0.2)  # the builder may start ~2 s late
     t = threading.Thread(target=acq.run)
     t.start()
     try:
@@ -252,7 +252,8 @@ def test_real_full_file_system(tmp_path, capsys, reserve):
         out = fs / "runs"
         out.mkdir()
         rig = fast_rig()
-        acq, rec = run_acq(out, rig, 3.0, ring_seconds=0.3, retry_interval=0.05, hdf5_retry_interval=0.3,
+        # 6 s: the builder process may start ~2 s late on a loaded machine; the disk fills after that
+        acq, rec = run_acq(out, rig, 6.0, ring_seconds=0.3, retry_interval=0.05, hdf5_retry_interval=0.3,
                            hdf5_reserve_bytes=reserve, check_space=False)  # filling it is the point
         t = threading.Thread(target=lambda: setattr(acq, "summary", acq.run()))
         t.start()
