@@ -55,18 +55,6 @@ __all__ = ["Supervisor", "main"]
 _REPORT_S = 0.1
 
 
-def _json_default(obj):
-    # as the journal stores its metadata (numpy scalars and arrays as plain JSON)
-    import numpy as np
-    if isinstance(obj, np.dtype) or (isinstance(obj, type) and issubclass(obj, np.generic)):
-        return np.dtype(obj).name
-    if isinstance(obj, np.generic):
-        return obj.item()
-    if isinstance(obj, np.ndarray):
-        return obj.tolist()
-    raise TypeError(f"{type(obj).__name__} is not JSON serialisable")
-
-
 def _describe_exit(code: int | None) -> str:
     if code is None:
         return "still running"
@@ -221,7 +209,9 @@ class Supervisor:
                                      close_fds=True)
         os.set_blocking(self.proc.stdin.fileno(), False)
         cfg = dict(self.config, attempt=self.attempts)
-        self._out += json.dumps(cfg, default=_json_default).encode() + b"\n"
+        # encoded as the journal encodes its metadata (numpy scalars and arrays as plain JSON)
+        from hotfire.daq.journal.format import json_default
+        self._out += json.dumps(cfg, default=json_default).encode() + b"\n"
         self._heard = time.monotonic()
         self._spoke = False
         self.keep(self._location(0))

@@ -113,7 +113,8 @@ class JournalReadError(HotfireError, OSError):
 # ---------------------------------------------------------------- helpers
 
 
-def _json_default(obj):
+def json_default(obj):
+    """JSON for numpy values as the journal stores them (dtypes by name, scalars and arrays as plain JSON)."""
     if isinstance(obj, np.dtype) or (isinstance(obj, type) and issubclass(obj, np.generic)):
         return np.dtype(obj).name
     if isinstance(obj, np.generic):
@@ -125,7 +126,7 @@ def _json_default(obj):
 
 def _dumps(obj) -> bytes:
     return json.dumps(obj, separators=(",", ":"), ensure_ascii=False,
-                      default=_json_default).encode("utf-8")
+                      default=json_default).encode("utf-8")
 
 
 def _pack_header(rtype, dtype_code, seq, stream_id, n_channels, first, count,
