@@ -24,6 +24,9 @@ Conventions (stored with the result so a number can be traced):
   O/F, hence c* and Isp efficiencies;
 - a channel that :mod:`hotfire.core.health` finds failed over a window
   is not used there; the result says which and why (``notes``).
+
+The means over one window are :mod:`hotfire.analysis.window`'s, the
+time-resolved results :mod:`hotfire.analysis.series`'.
 """
 from __future__ import annotations
 
@@ -32,14 +35,13 @@ from dataclasses import asdict, dataclass, field, fields
 import numpy as np
 
 from hotfire.core import health as _health
-from hotfire.core.theory import G0, Linearized, theoretical
+from hotfire.core.theory import G0
 from hotfire.analysis.thrust import (ThrustResult, ThrustSettings, Unavailable, analyze_thrust, integrate,  # noqa: F401
-                                     drift_ramp, pressure_burn, smooth, total_thrust)
+                                     drift_ramp, pressure_burn, total_thrust)
+from hotfire.analysis.series import time_series
 from hotfire.analysis.steady import find_plateaus
-from hotfire.core.calculated import injector_dp, mixture_ratio
-from hotfire.core import units as U
-
-THEORY_FIELDS = ("fuel", "oxidizer", "fuel_temperature_K", "oxidizer_temperature_K", "expansion_ratio")
+# Window, THEORY_FIELDS and THRUST_DERIVED are also imported from here
+from hotfire.analysis.window import THEORY_FIELDS, THRUST_DERIVED, Window, _Picker, window_means  # noqa: F401
 
 
 @dataclass
@@ -59,37 +61,6 @@ class Settings:
     def thrust_settings(self) -> ThrustSettings:
         return ThrustSettings(tare_window_s=tuple(self.tare_window_s), method=self.burn_method,
                               burn_threshold=self.burn_threshold, impulse_threshold=self.impulse_threshold)
-
-
-@dataclass
-class Window:
-    """Means over one steady window (SI units except Pc in bar; times from T0)."""
-
-    start_s: float
-    end_s: float
-    pc_bar: float | None = None
-    thrust_N: float | None = None
-    ox_mdot_kg_s: float | None = None
-    fuel_mdot_kg_s: float | None = None
-    mdot_kg_s: float | None = None
-    of: float | None = None
-    isp_s: float | None = None
-    c_star_m_s: float | None = None
-    cf: float | None = None
-    c_star_theory_m_s: float | None = None
-    isp_theory_s: float | None = None
-    cf_theory: float | None = None
-    c_star_efficiency: float | None = None
-    isp_efficiency: float | None = None
-    cf_efficiency: float | None = None
-    ox_injector_dp_bar: float | None = None
-    fuel_injector_dp_bar: float | None = None
-    channels: dict = field(default_factory=dict)  # quantity -> channel(s) used
-    uncertainty: dict = field(default_factory=dict)  # quantity -> standard uncertainty (k=1)
-    status: dict = field(default_factory=dict)  # quantity -> {"status": "degraded" | "n/a", "reason"}
-
-    def to_dict(self) -> dict:
-        return asdict(self)
 
 
 @dataclass
@@ -181,257 +152,9 @@ def _jsonable(x):
 # ---------------------------------------------------------------------------
 # channel selection with health
 
-class _Picker:
-    def __init__(self, run, health, notes):
-        self.run, self.health, self.notes = run, health, notes
-        self._said = set()
-
-    def channels(self, role):
-        return [c.name for c in self.run.channels if c.role == role]
-
-    def pick(self, role, window=None, fallback_roles=()):
-        """The first channel of ``role`` healthy over ``window`` (or of a fallback role)."""
-        for r in (role,) + tuple(fallback_roles):
-            for name in self.channels(r):
-                h = self.health.get(name)
-                if h is None or h.usable(*(window or (None, None))):
-                    if r != role:
-                        self._say(f"{role}: no healthy channel, using {name} ({r}) instead")
-                    return name
-                self._say(f"{name} ({r}) not used: {'; '.join(h.problems)}")
-        return None
-
-    def _say(self, msg):
-        if msg not in self._said:
-            self._said.add(msg)
-            self.notes.append(msg)
-
-
-def _mean(run, name, window):
-    sig = run.channel(name, t=window).slice(*window)
-    return float(U.to_si(sig.values.mean(), sig.units))  # SI is affine in EU: convert the mean only
-
-
-def _tank_flow(run, name, window):
-    """Outflow from a tank weigh scale over a window: minus the slope of a line fit, kg/s."""
-    sig = run.channel(name, t=window).slice(*window)
-    m = sig.si()
-    if len(m) < 3:
-        raise ValueError(f"{name}: too few samples in {window}")
-    return float(-np.polyfit(sig.t - sig.t.mean(), m, 1)[0])
-
-
-def _theory(article, pc_bar, of):
-    return theoretical(article.fuel, article.oxidizer, pc_bar, of, article.expansion_ratio,
-                       article.ambient_pressure_bar, article.fuel_temperature_K, article.oxidizer_temperature_K)
-
-
-def _linearized(article, pc_bar, of) -> Linearized:
-    """Theory near a point (three CEA solves, shared through the solver's cache)."""
-    return Linearized(article.fuel, article.oxidizer, pc_bar, of, article.expansion_ratio,
-                      article.ambient_pressure_bar, article.fuel_temperature_K, article.oxidizer_temperature_K)
-
-
-# ---------------------------------------------------------------------------
-# the analysis
-
-def window_means(run, window, picker: _Picker, thrust_sig, flow_source: str, thrust_calc=None) -> Window:
-    """Means over one steady window and the results derived from them.
-
-    ``thrust_sig`` (t, tared F) may be None (no usable thrust) and NaN where
-    no load cell is valid; ``thrust_calc`` (the total-thrust calculated
-    channel) says where a load cell was estimated from the others.
-    """
-    w = Window(float(window[0]), float(window[1]))
-    a = run.article
-    if thrust_sig is not None:
-        _thrust_mean(w, window, thrust_sig, thrust_calc)
-    pc_name = picker.pick("chamber_pressure", window, ("chamber_pressure_dynamic",))
-    pc = None
-    if pc_name:
-        pc = _mean(run, pc_name, window)
-        w.pc_bar = pc / 1e5
-        w.channels["pc"] = pc_name
-    if flow_source == "flow meters":
-        ox, fu = picker.pick("ox_mass_flow", window), picker.pick("fuel_mass_flow", window)
-        if ox and fu:
-            w.ox_mdot_kg_s, w.fuel_mdot_kg_s = _mean(run, ox, window), _mean(run, fu, window)
-            w.channels.update(ox_mdot=ox, fuel_mdot=fu)
-    elif flow_source == "tank mass":
-        ox, fu = picker.pick("ox_tank_mass", window), picker.pick("fuel_tank_mass", window)
-        if ox and fu:
-            w.ox_mdot_kg_s, w.fuel_mdot_kg_s = _tank_flow(run, ox, window), _tank_flow(run, fu, window)
-            w.channels.update(ox_mdot=ox, fuel_mdot=fu)
-    if w.ox_mdot_kg_s is not None:
-        w.mdot_kg_s = w.ox_mdot_kg_s + w.fuel_mdot_kg_s
-        of = float(mixture_ratio(w.ox_mdot_kg_s, w.fuel_mdot_kg_s))
-        w.of = of if np.isfinite(of) else None
-        if w.thrust_N is not None and w.mdot_kg_s > 0:
-            w.isp_s = w.thrust_N / (w.mdot_kg_s * G0)
-    At = a.throat_area_m2
-    if At and pc is not None:
-        if w.mdot_kg_s:
-            w.c_star_m_s = pc * At / w.mdot_kg_s
-        if w.thrust_N is not None:
-            w.cf = w.thrust_N / (pc * At)
-    if pc is not None and w.of and not a.missing(*THEORY_FIELDS):
-        th = _theory(a, w.pc_bar, w.of)
-        w.c_star_theory_m_s, w.isp_theory_s, w.cf_theory = th.c_star, th.isp, th.cf
-        if w.c_star_m_s:
-            w.c_star_efficiency = w.c_star_m_s / th.c_star
-        if w.isp_s:
-            w.isp_efficiency = w.isp_s / th.isp
-        if w.cf:
-            w.cf_efficiency = w.cf / th.cf
-    for side in ("ox", "fuel"):
-        name = picker.pick(f"{side}_injector_pressure", window)
-        if name and pc is not None:
-            setattr(w, f"{side}_injector_dp_bar", injector_dp(_mean(run, name, window), pc) / 1e5)
-            w.channels[f"{side}_injector_pressure"] = name
-    if "thrust_N" in w.status:
-        for k in THRUST_DERIVED:
-            if getattr(w, k) is not None:
-                w.status[k] = w.status["thrust_N"]
-    elif w.thrust_N is None:
-        for k in ("thrust_N",) + THRUST_DERIVED:
-            w.status[k] = {"status": "n/a", "reason": "no valid thrust in this window"}
-    return w
-
-
-#: results of a window computed from its thrust (Pc, flows, O/F and c* are not)
-THRUST_DERIVED = ("isp_s", "cf", "isp_efficiency", "cf_efficiency")
 #: thrust results (n/a together when the run has no usable thrust)
 THRUST_METRICS = ("burn_time_s", "action_time_s", "total_impulse_Ns", "average_thrust_N", "peak_thrust_N",
                   "ignition_delay_s", "thrust_rise_time_s", "shutdown_impulse_Ns", "isp_from_mass_s")
-
-
-def _thrust_mean(w: Window, window, thrust_sig, calc):
-    """The window's mean thrust, over its valid samples; degraded where a load cell was estimated."""
-    t, F = thrust_sig
-    sel = (t >= window[0]) & (t <= window[1])
-    ok = sel & np.isfinite(F)
-    if not ok.any():
-        return
-    w.thrust_N = float(F[ok].mean())
-    names = calc.channels if calc is not None else []
-    w.channels["thrust"] = names
-    if calc is None:
-        return
-    est = [(a, b, why) for a, b, why in calc.estimated if a <= window[1] and b >= window[0]]
-    if est:
-        w.channels["thrust_estimated"] = {n: vars(f) for n, f in calc.fits.items()}
-        w.status["thrust_N"] = {"status": "degraded", "reason": "; ".join(why for *_, why in est)}
-    if ok.sum() < sel.sum():
-        lost = (sel.sum() - ok.sum()) / max(1, sel.sum())
-        w.status["thrust_N"] = {"status": "degraded",
-                                "reason": f"no valid load cell over {lost * 100:.0f} % of the window: "
-                                          "mean of the valid samples"}
-
-
-def _series(run, s: Settings, thrust_sig, burn, picker, flow_source, article, center=None):
-    """Time-resolved results on a common time base (bin means at ``series_rate_hz``)."""
-    dt = 1.0 / s.series_rate_hz
-    t0, t1 = burn[0] - 0.3, burn[1] + 0.3
-    edges = np.arange(t0, t1 + dt / 2, dt)
-    centers = 0.5 * (edges[1:] + edges[:-1])
-
-    def binned(t, v):
-        idx = np.searchsorted(t, edges)
-        sums = np.add.reduceat(v, np.minimum(idx[:-1], len(v) - 1)) if len(v) else np.zeros(len(centers))
-        counts = np.diff(idx)
-        out = np.full(len(centers), np.nan)
-        ok = counts > 0
-        out[ok] = sums[ok] / counts[ok]
-        return out
-
-    out = {"t_s": centers}
-    if thrust_sig is not None:
-        out["thrust_N"] = binned(*thrust_sig)
-    pcn = picker.pick("chamber_pressure", burn, ("chamber_pressure_dynamic",))
-    if pcn:
-        sig = run.channel(pcn)
-        out["pc_bar"] = binned(sig.t, sig.si()) / 1e5
-    if flow_source == "flow meters":
-        for side in ("ox", "fuel"):
-            n = picker.pick(f"{side}_mass_flow", burn)
-            if n:
-                sig = run.channel(n)
-                out[f"{side}_mdot_kg_s"] = binned(sig.t, sig.si())
-    elif flow_source == "tank mass":
-        for side in ("ox", "fuel"):
-            n = picker.pick(f"{side}_tank_mass", burn)
-            if n:
-                sig = run.channel(n)
-                m = sig.si()
-                mdot = -np.gradient(smooth(m, sig.rate_hz, 0.1), sig.t)
-                out[f"{side}_mdot_kg_s"] = binned(sig.t, mdot)
-    burning = (centers >= burn[0]) & (centers <= burn[1])
-    thrust = out.get("thrust_N", np.full(len(centers), np.nan))
-    with np.errstate(divide="ignore", invalid="ignore"):
-        if "ox_mdot_kg_s" in out and "fuel_mdot_kg_s" in out:
-            mdot = out["ox_mdot_kg_s"] + out["fuel_mdot_kg_s"]
-            out["mdot_kg_s"] = mdot
-            out["of"] = np.where(burning, out["ox_mdot_kg_s"] / out["fuel_mdot_kg_s"], np.nan)
-            out["isp_s"] = np.where(burning, thrust / (mdot * G0), np.nan)
-            At = article.throat_area_m2
-            if "pc_bar" in out and At:
-                out["c_star_m_s"] = np.where(burning, out["pc_bar"] * 1e5 * At / mdot, np.nan)
-                out["cf"] = np.where(burning, thrust / (out["pc_bar"] * 1e5 * At), np.nan)
-            if "pc_bar" in out and not article.missing(*THEORY_FIELDS):
-                cs_th, isp_th = _theory_grid(article, out["pc_bar"], out["of"], burning, center)
-                if "c_star_m_s" in out:
-                    out["c_star_efficiency"] = out["c_star_m_s"] / cs_th
-                out["isp_efficiency"] = out["isp_s"] / isp_th
-    return out
-
-
-def _theory_grid(article, pc_bar, of, mask, center=None):
-    """CEA c* and Isp at each point: linear about ``center`` (Pc bar, O/F) over a narrow range, else
-    interpolated on a small Pc x O/F grid.
-
-    The range is the burn's Pc and O/F (1st-99th percentiles). Within +-5 %
-    of Pc and +-0.03 of O/F of the steady point, :class:`Linearized` (whose
-    solves the uncertainty analysis shares) is within 0.05 % of c*.
-    Otherwise the grid takes as few CEA solves as keep linear interpolation
-    within ~0.05 % of c*: a node per 25 % of Pc (c* varies with log Pc,
-    weakly) and per 0.1 of O/F (c* is curved in O/F), 2 to 5 nodes each.
-    """
-    n = len(pc_bar)
-    cs, isp = np.full(n, np.nan), np.full(n, np.nan)
-    ok = mask & np.isfinite(pc_bar) & np.isfinite(of) & (pc_bar > 1.5 * article.ambient_pressure_bar) & (of > 0)
-    if ok.sum() < 2:
-        return cs, isp
-    p_lo, p_hi = np.percentile(pc_bar[ok], [1, 99])
-    o_lo, o_hi = np.percentile(of[ok], [1, 99])
-    p_lo, o_lo = max(p_lo, 1.5 * article.ambient_pressure_bar), max(o_lo, 0.05)
-    if center is not None and p_lo >= 0.95 * center[0] and p_hi <= 1.05 * center[0] \
-            and o_lo >= center[1] - 0.03 and o_hi <= center[1] + 0.03:
-        c, _, i = _linearized(article, *center).at(pc_bar[ok], of[ok])
-        cs[ok], isp[ok] = c, i
-        return _full_flow_only(cs, isp, pc_bar, ok)
-    p_hi, o_hi = max(p_hi, p_lo * 1.001), max(o_hi, o_lo * 1.001)
-    n_p = int(np.clip(np.ceil(np.log(p_hi / p_lo) / np.log(1.25)) + 1, 2, 5))
-    n_o = int(np.clip(np.ceil((o_hi - o_lo) / 0.1) + 1, 2, 5))
-    pg, og = np.linspace(p_lo, p_hi, n_p), np.linspace(o_lo, o_hi, n_o)
-    C = np.empty((n_p, n_o))
-    I = np.empty((n_p, n_o))
-    for i, p in enumerate(pg):
-        for j, o in enumerate(og):
-            th = _theory(article, p, o)
-            C[i, j], I[i, j] = th.c_star, th.isp
-    from scipy.interpolate import RegularGridInterpolator
-
-    pts = np.column_stack([np.clip(pc_bar[ok], pg[0], pg[-1]), np.clip(of[ok], og[0], og[-1])])
-    cs[ok] = RegularGridInterpolator((pg, og), C)(pts)
-    isp[ok] = RegularGridInterpolator((pg, og), I)(pts)
-    return _full_flow_only(cs, isp, pc_bar, ok)
-
-
-def _full_flow_only(cs, isp, pc_bar, ok):
-    """Isp is only meaningful where the nozzle flows full: drop points below 30 % of peak Pc."""
-    low = pc_bar < 0.3 * np.nanmax(pc_bar[ok])
-    cs[low], isp[low] = np.nan, np.nan
-    return cs, isp
 
 
 def _propellant_mass(run, burn, picker, flow_source, notes):
@@ -607,7 +330,7 @@ def analyze(run, settings: Settings | None = None, health: dict | None = None) -
         _pressure_integral(perf, pc_arr, win, article, mass)
 
     center = (perf.pc_bar, perf.of) if perf.pc_bar and perf.of else None
-    perf.series = _series(run, s, thrust_sig, burn, picker, perf.flow_source, article, center)
+    perf.series = time_series(run, s.series_rate_hz, thrust_sig, burn, picker, perf.flow_source, article, center)
     if perf.steady is not None:
         for k, v in perf.steady.status.items():
             perf.status.setdefault(k, v)

@@ -244,7 +244,7 @@ def window_model(run, window, perf):
     art = run.article
     At = art.throat_area_m2
     theory = None
-    from hotfire.analysis.performance import THEORY_FIELDS, _linearized
+    from hotfire.analysis.window import THEORY_FIELDS, _linearized
 
     if not art.missing(*THEORY_FIELDS) and window.pc_bar and window.of:
         # CEA linear about the window's point: the inputs move it by fractions of a percent

@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 from collections.abc import Iterable
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -26,8 +25,10 @@ from hotfire.core.runfile.chunkread import read_rows
 from hotfire.core.runfile.integrity import (
     DamagedSpan, damaged_rows, has_checksums, row_spans_to_samples, segments_intact, table_crc,
 )
-from hotfire.core import units as U
 from hotfire.core.runfile.schema import SCHEMA, SEGMENTS_CRC_ATTR, TABLE_CRC_ATTRS, VERSION
+# StreamInfo, Signal and the segment arithmetic are also imported from here
+from hotfire.core.runfile.segments import StreamInfo, clip_segments, indices, positions, samples_at  # noqa: F401
+from hotfire.core.runfile.signal import Signal
 from hotfire.core.runfile.view import ChannelView, TimeSpan
 from hotfire.core.scaling import Scaling
 from hotfire.core.errors import HotfireError
@@ -45,113 +46,6 @@ class RunFileError(HotfireError):
 
 class RunDamagedError(RunFileError):
     """Samples asked for fail their checksums: the message names the stream and the span."""
-
-
-@dataclass(frozen=True)
-class StreamInfo:
-    name: str
-    rate_hz: float
-    channels: tuple[str, ...]
-    rows: int
-    segments: np.ndarray  # (k, 3): first sample index, first row, row count
-    start_offset_s: float = 0.0
-    first_sample: int = 0  # where recording was meant to start
-
-    @property
-    def gaps(self) -> list[tuple[int, int]]:
-        """Missing sample ranges, as (first index, count)."""
-        out = []
-        if len(self.segments) and self.segments[0, 0] > self.first_sample:
-            out.append((self.first_sample, int(self.segments[0, 0] - self.first_sample)))
-        for (a0, _, an), (b0, _, _) in zip(self.segments[:-1], self.segments[1:]):
-            if b0 > a0 + an:
-                out.append((int(a0 + an), int(b0 - a0 - an)))
-        return out
-
-
-@dataclass
-class Signal:
-    """One channel's samples: ``t`` seconds from T0, ``values`` in ``units``."""
-
-    name: str
-    role: str
-    units: str
-    t: np.ndarray
-    values: np.ndarray
-    rate_hz: float
-
-    def si(self) -> np.ndarray:
-        """Values converted to SI (Pa, N, kg/s, K); computed once per signal (do not modify it)."""
-        cached = self.__dict__.get("_si")
-        if cached is None:
-            cached = self.__dict__["_si"] = np.asarray(U.to_si(self.values, self.units), dtype=float)
-        return cached
-
-    def to(self, units: str) -> "Signal":
-        """The same samples in other units of the same quantity (``"psi"``, ``"bar"``, ...)."""
-        if U.si_unit(units) != U.si_unit(self.units):
-            raise ValueError(f"{self.name}: cannot convert {self.units!r} to {units!r}")
-        v = U.from_si(U.to_si(self.values, self.units), units)
-        return Signal(self.name, self.role, units, self.t, np.asarray(v, dtype=float), self.rate_hz)
-
-    def slice(self, t_a: float | None = None, t_b: float | None = None) -> "Signal":
-        """Samples with ``t_a <= t <= t_b`` (seconds from T0; None = open end)."""
-        eps = 1e-9  # s: sample times are computed, t_a may sit on one within rounding
-        lo = 0 if t_a is None else int(np.searchsorted(self.t, t_a - eps, "left"))
-        hi = len(self.t) if t_b is None else int(np.searchsorted(self.t, t_b + eps, "right"))
-        out = Signal(self.name, self.role, self.units, self.t[lo:hi], self.values[lo:hi], self.rate_hz)
-        if "_si" in self.__dict__:
-            out.__dict__["_si"] = self.__dict__["_si"][lo:hi]
-        return out
-
-    def mean(self, t_a: float | None = None, t_b: float | None = None) -> float:
-        """Mean value over ``[t_a, t_b]``; ValueError if the window holds no sample."""
-        v = self.slice(t_a, t_b).values
-        if not len(v):
-            raise ValueError(f"{self.name}: no samples in [{t_a}, {t_b}] s")
-        return float(v.mean())
-
-    def __len__(self):
-        return len(self.values)
-
-
-# Where samples sit in an array that holds a stream's recorded pieces: rows of
-# (first absolute sample index, first position, count), in order, no overlaps.
-
-def indices(segs: np.ndarray) -> np.ndarray:
-    """The absolute sample index at every position."""
-    if not len(segs):
-        return np.empty(0, np.int64)
-    parts = [np.arange(s0, s0 + n, dtype=np.int64) for s0, _, n in segs]
-    return parts[0] if len(parts) == 1 else np.concatenate(parts)
-
-
-def positions(segs: np.ndarray, samples) -> np.ndarray:
-    """Positions of absolute sample indices, as ``np.searchsorted(indices(segs), samples)``."""
-    samples = np.asarray(samples, dtype=np.int64)
-    if not len(segs):
-        return np.zeros_like(samples)
-    k = np.searchsorted(segs[:, 0], samples, "right") - 1
-    kc = np.maximum(k, 0)
-    s0, p0, n = segs[kc, 0], segs[kc, 1], segs[kc, 2]
-    return np.where(k < 0, 0, p0 + np.minimum(samples - s0, n))
-
-
-def samples_at(segs: np.ndarray, pos) -> np.ndarray:
-    """Absolute sample indices at positions, as ``indices(segs)[pos]``."""
-    pos = np.asarray(pos, dtype=np.int64)
-    k = np.searchsorted(segs[:, 1], pos, "right") - 1
-    return segs[k, 0] + (pos - segs[k, 1])
-
-
-def clip_segments(segs: np.ndarray, i: int, j: int) -> np.ndarray:
-    """The segments of positions ``[i, j)``, positions counted from ``i``."""
-    out = []
-    for s0, p0, n in segs:
-        a, b = max(i, p0), min(j, p0 + n)
-        if a < b:
-            out.append((s0 + a - p0, a - i, b - a))
-    return np.array(out, dtype=np.int64).reshape(-1, 3)
 
 
 class Run:
