@@ -14,6 +14,14 @@ The method is a local-slope test against the measured noise, in four steps:
    the noise alone can produce, so white, 1/f, mains pickup and combustion
    roughness do not break a plateau, while a throttle ramp (tens of % per
    second) or a transient still does;
+   and the residuals of its line are no larger than ``K_RMS`` (3) times
+   the **noise floor**: the median residual RMS of the burn's windows (at
+   least ``RMS_MIN``, 0.2 % of the top, so that a noise-free record is not
+   held to its rounding). The slope test alone lets through a window that
+   holds a few points of a sudden step at one end: the step inflates the
+   slope's standard error as much as it tilts the line, so at 3 % noise the
+   windows each side of a burn-through overlap and bridge it. A step's
+   residuals are far above the noise's: this test cuts the plateau there;
 4. **plateaus**: the union of the steady windows, inside the burn, trimmed
    by ``steady_trim_s`` at each end, kept when at least ``min_plateau_s`` long.
 
@@ -27,6 +35,8 @@ import numpy as np
 from scipy.ndimage import median_filter
 
 K_SIGMA = 3.0  # standard errors of the slope the noise may add
+K_RMS = 3.0  # a window's residual RMS may be this many times the burn's median (the noise floor)
+RMS_MIN = 0.002  # least noise floor, fraction of the burn's highest level
 BIN_S = 1e-3
 DESPIKE_BINS = 5
 
@@ -109,8 +119,13 @@ def find_plateaus(t, pc, burn, settings=None) -> list[tuple[float, float]]:
     slope_s, se_s = slope * rb, se * rb  # fraction of the top per second
     gap = np.convolve(~good, np.ones(w), "valid") > 0  # windows that hold masked samples
     start_t, end_t = tb[:len(mean)], tb[w - 1:]
-    steady = ((np.abs(slope_s) <= s.steady_slope * np.maximum(mean, 1e-9) + K_SIGMA * se_s)
-              & (mean > 0.2) & ~gap & (start_t >= burn[0]) & (end_t <= burn[1]))
+    candidate = (mean > 0.2) & ~gap & (start_t >= burn[0]) & (end_t <= burn[1])
+    if not candidate.any():
+        return []
+    rms = se * np.sqrt(w * (w * w - 1) / 12.0)  # residual RMS of each window's line
+    floor = max(float(np.median(rms[candidate])), RMS_MIN)
+    steady = (candidate & (np.abs(slope_s) <= s.steady_slope * np.maximum(mean, 1e-9) + K_SIGMA * se_s)
+              & (rms <= K_RMS * floor))
     cover = np.zeros(len(x) + 1)
     idx = np.flatnonzero(steady)
     np.add.at(cover, idx, 1)

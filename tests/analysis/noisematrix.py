@@ -70,6 +70,8 @@ def cell(firings, rig: str, scen: str, noise: str) -> dict:
     true_len = sum(b - a for a, b in true_wins)
     overlap = sum(max(0.0, min(b, d) - max(a, c)) for a, b in true_wins for c, d in found)
     out["coverage"] = overlap / true_len if true_len > 0 else None
+    found_len = sum(b - a for a, b in found)
+    out["inside"] = overlap / found_len if found_len > 0 else None  # a window bridging two plateaus is not
     out["plateaus"] = (len(found), len(true_wins))
     return out
 
@@ -113,3 +115,4 @@ if __name__ == "__main__":
     for (k, noise), v in sorted(worst.items()):
         print(f"  {k:20s} {noise:12s} {v:.3g}")
     print("min coverage:", min(r["coverage"] for _, r in rows if r["coverage"] is not None))
+    print("min inside:", min(r["inside"] for _, r in rows if r["inside"] is not None))

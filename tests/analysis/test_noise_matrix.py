@@ -127,12 +127,16 @@ TOL = {
         "of": (0.02, 0.0066),
         "pc_bar": (0.01, 0.0046),
         "peak_thrust_N": (0.07, 0.033),
-        "thrust_N": (0.008, 0.0038),
+        "thrust_N": (0.02, 0.0102),  # burn-through's plateau after the loss: 35 % of Pc, the noise 3x larger
         "total_impulse_Ns": (0.009, 0.0044),
     },
 }
 #: the steady window covers at least this much of the true plateau (the issue's goal; measured min 99.6 %)
 COVERAGE = 0.90
+#: and lies inside it: a window that bridges a sudden loss of Pc (burn-through) covers the time between
+#: two true plateaus (bridging burn-through at 3 % noise: 0.89; measured min since the residual test of
+#: hotfire.analysis.steady: 0.969, load-cell-saturation at stand noise)
+INSIDE = 0.95
 
 
 @pytest.fixture(scope="module")
@@ -153,3 +157,5 @@ def test_every_metric_within_its_tolerance(cells, rig, scen, noise):
     assert not bad, bad
     assert all(k in r for k in ("total_impulse_Ns", "pc_bar", "c_star_m_s", "of")), "a metric went missing"
     assert r["coverage"] >= COVERAGE, r["coverage"]
+    assert r["inside"] >= INSIDE, r["inside"]
+    assert r["plateaus"][0] == r["plateaus"][1], r["plateaus"]
