@@ -52,6 +52,7 @@ setup(
         "hotfire.analysis",
         "hotfire.analysis.catalog",
         "hotfire.analysis.compare",
+        "hotfire.analysis.importers",
         "hotfire.ext",
         "hotfire.gui",
     ],

@@ -67,7 +67,7 @@ def test_csv_import_with_mapping_and_export_round_trip(tmp_path, firings):
     m.channels["FM-F [kg/s]"] = ChannelSpec("FM-F [kg/s]", role="fuel_mass_flow")
     back = import_csv(out_csv, tmp_path / "back.h5", m)
     with open_run(back) as run, open_run(path) as orig:
-        assert [c.units for c in run.channels] == ["N", "bar", "kg/s", "kg/s"]
+        assert [c.units for c in run.channels] == ["N", "Pa", "kg/s", "kg/s"]  # bar read from the header, to SI
         a, b = run.channel("LC-THRUST", t=(0.5, 0.6)), orig.channel("LC-THRUST", t=(0.5, 0.6))
         assert np.allclose(a.t, b.t, atol=1e-9) and np.allclose(a.values, b.values, rtol=1e-9)
         res = analyze_run(run)
@@ -102,7 +102,7 @@ def test_tdms_import(tmp_path):
     out = import_tdms(path, tmp_path / "fire.h5", m)
     with open_run(out) as run:
         assert {c.name: (c.role, c.units) for c in run.channels} == {
-            "Thrust": ("thrust", "N"), "Pc": ("chamber_pressure", "bar"), "T-amb": ("other", "degC")}
+            "Thrust": ("thrust", "N"), "Pc": ("chamber_pressure", "Pa"), "T-amb": ("ambient_temperature", "K")}
         assert sorted(s.rate_hz for s in run.streams.values()) == [10.0, 2000.0]
         sig = run.channel("Thrust")
         assert sig.t[0] == pytest.approx(-0.5) and len(sig) == n
