@@ -1,4 +1,4 @@
-"""Fuzzing the CSV and RASP importers: a run file or an ImportFailed (HotfireError), never a traceback."""
+"""Fuzzing the importers (tables, RASP, LabVIEW .lvm, JSON logs): a run file or an ImportFailed (HotfireError), never a traceback."""
 from __future__ import annotations
 
 import shutil
@@ -60,3 +60,63 @@ def test_rasp(tmp_path_factory, text):
 @given(mutated(CSV))
 def test_csv(tmp_path_factory, text):
     _import(tmp_path_factory, text, ".csv")
+
+
+SEMI = ("Stand B\ntime_ms;Force(lbf);Pc [psi];Status\n0,0;1,5;14,7;ok\n10,0;120,25;;ok\n20,0;240,5;300,1;ok\n"
+        "30,0;238,0;299,8;ok\n")
+ROWS = "0.0,0.01,0.02,0.02,0.03,0.05,0.06,0.07,0.08,0.09,0.10,0.11,0.12,0.13,0.14,0.15,0.16,0.17\n" + ",".join(
+    str(0.1 * (i % 7)) for i in range(18)) + "\n"
+STAMPS = ("Datetime;Battery Level (%);5600 Pressure (Bar)\n2025-01-18 19:33:06.564;100;1.290\n"
+          "2025-01-18 19:33:06.664;100;1.290\n2025-01-18 19:33:06.764;100;25.5\n2025-01-18 19:33:06.864;100;1.3\n")
+LVM = ("LabVIEW Measurement\t\nWriter_Version\t2\nSeparator\tTab\nDecimal_Separator\t.\nX_Columns\tOne\n"
+       "Date\t2025/02/20\nTime\t14:03:05.1\n***End_of_Header***\t\n\nChannels\t2\t\nSamples\t3\t3\t\n"
+       "Date\t2025/02/20\t2025/02/20\t\nTime\t14:03:05.1\t14:03:05.1\t\nY_Unit_Label\tN\tbar\t\nX0\t0\t0\t\n"
+       "Delta_X\t0.01\t0.01\t\n***End_of_Header***\t\nX_Value\tThrust\tPc\tComment\n0.00\t1.0\t1.0\n"
+       "0.01\t500.0\t20.0\n0.02\t501.0\t20.1\n")
+JSON = '[{"t": 0.0, "thrust_N": 1.0, "pc_bar": 1.0},\n {"t": 0.01, "thrust_N": 500, "pc_bar": null},\n' \
+       ' {"t": 0.02, "thrust_N": 510, "pc_bar": 20.5}]\n'
+JSONL = '{"time": "2025-02-20 14:03:05.100", "Thrust (N)": 1}\n{"time": "2025-02-20 14:03:05.110", "Thrust (N)": 9}\n' \
+        '{"time": "2025-02-20 14:03:05.120", "Thrust (N)": 12}\n'
+ARRAYS = '{"time": [0, 0.1, 0.2, 0.3], "Force": [0, 10, 11, 0], "units": {"Force": "lbf"}, "stand": "B"}'
+
+
+@FUZZ
+@given(mutated(SEMI))
+def test_semicolon_decimal_comma_table(tmp_path_factory, text):
+    _import(tmp_path_factory, text, ".csv")
+
+
+@FUZZ
+@given(mutated(ROWS))
+def test_rows_as_channels(tmp_path_factory, text):
+    _import(tmp_path_factory, text, ".csv")
+
+
+@FUZZ
+@given(mutated(STAMPS))
+def test_date_time_stamps(tmp_path_factory, text):
+    _import(tmp_path_factory, text, ".csv")
+
+
+@FUZZ
+@given(mutated(LVM))
+def test_lvm(tmp_path_factory, text):
+    _import(tmp_path_factory, text, ".lvm")
+
+
+@FUZZ
+@given(mutated(JSON))
+def test_json_records(tmp_path_factory, text):
+    _import(tmp_path_factory, text, ".json")
+
+
+@FUZZ
+@given(mutated(JSONL))
+def test_json_lines(tmp_path_factory, text):
+    _import(tmp_path_factory, text, ".jsonl")
+
+
+@FUZZ
+@given(mutated(ARRAYS))
+def test_json_arrays(tmp_path_factory, text):
+    _import(tmp_path_factory, text, ".json")
