@@ -53,9 +53,9 @@ def settings_from_args(args):
 def run(args) -> int:
     from hotfire.analysis.alloc import tuned_for_analysis
     from hotfire.analysis.results import analyze_run
-    from hotfire.core.runfile.reader import open_run
+    from hotfire.core.runfile.guard import open_run_guarded
 
-    with open_run(args.run) as r, tuned_for_analysis():
+    with open_run_guarded(args.run) as r, tuned_for_analysis():
         res = analyze_run(r, settings_from_args(args))
         if args.html:
             from hotfire.analysis.report import write_html

@@ -9,6 +9,7 @@ against a reference run or a RASP (.eng) thrust curve.
 from __future__ import annotations
 
 import json
+import os
 import sys
 
 from hotfire.cmd_catalog import add_query_arguments, has_query, query_args
@@ -49,6 +50,11 @@ def run(args) -> int:
         raise CompareError("query flags need --catalog DIR|DB")
     if not runs and not args.reference:
         raise CompareError("give run files, or --catalog with a query")
+    from hotfire.core.runfile.guard import check_run_file
+
+    for p in dict.fromkeys(runs + ([args.reference] if args.reference else [])):
+        if os.path.isfile(p) and not str(p).lower().endswith(".eng"):
+            check_run_file(p)  # a file that would crash HDF5 is a clear error, before any is read
     with tuned_for_analysis():
         cmp = compare(runs, reference=args.reference, align=args.align,
                       roles=[r.strip() for r in args.roles.split(",") if r.strip()], rate_hz=args.rate,

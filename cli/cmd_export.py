@@ -14,13 +14,13 @@ def add_arguments(p):
 
 def run(args) -> int:
     from hotfire.analysis.importers import export_csv
-    from hotfire.core.runfile.reader import open_run
+    from hotfire.core.runfile.guard import open_run_guarded
 
     t = None
     if args.t:
         a, b = args.t.split(":")
         t = (float(a) if a else None, float(b) if b else None)
-    with open_run(args.run) as r:
+    with open_run_guarded(args.run) as r:
         out = export_csv(r, args.out, [c.strip() for c in args.channels.split(",") if c.strip()], t, args.rate)
     print(f"wrote {out}")
     return 0

@@ -1,7 +1,7 @@
 """``hotfire info RUN.h5``: what a run file holds."""
 from __future__ import annotations
 
-from hotfire.core.runfile.reader import open_run
+from hotfire.core.runfile.guard import open_run_guarded
 
 
 def add_arguments(p):
@@ -51,6 +51,6 @@ def describe(r) -> str:
 
 
 def run(args) -> int:
-    with open_run(args.run) as r:
+    with open_run_guarded(args.run) as r:  # a file that crashes HDF5 is a clear error
         print(describe(r))
     return 0

@@ -142,6 +142,7 @@ def _rebuild(path: Path, jdir: Path) -> str:
 
 def run(args) -> int:
     from hotfire.core.errors import HotfireError
+    from hotfire.core.runfile.guard import check_run_file
     from hotfire.core.runfile.reader import RunFileError, open_run
     from hotfire.daq.journal import JournalFormatError, read_journal
 
@@ -151,6 +152,7 @@ def run(args) -> int:
     lines = []
     journal_name = None
     try:
+        check_run_file(path)  # HDF5 crashing or hanging on the file: unopenable, rebuilt whole by --repair
         with open_run(path) as r:
             journal_name = r.metadata.get("journal")
             report["checksums"] = r.checksummed

@@ -36,8 +36,10 @@ def run(args) -> int:
 
     # Open the feed first: a bad run file is reported before any window appears.
     if args.run:
+        from hotfire.core.runfile.guard import check_run_file
         from hotfire.gui.replay import SPEEDS, ReplayFeed
 
+        check_run_file(args.run)  # a file that would crash HDF5 (and the window) is a clear error
         feed = ReplayFeed(args.run)
         feed.speed = min(SPEEDS, key=lambda s: abs(s - args.speed))
         if args.play:

@@ -1,5 +1,11 @@
 """Reading one file for the catalog (a batch task: it runs in a worker, a
-helper process or this process): its hash, metadata and analysis."""
+helper process or this process): its hash, metadata and analysis.
+
+The file's HDF5 metadata is first read by the guard the command line uses
+(:mod:`hotfire.core.runfile.guard`, a short-lived child process), so a file
+that crashes or hangs HDF5 is a problem named by the step that failed, even
+when the batch runs in this process.
+"""
 from __future__ import annotations
 
 import datetime as _dt
@@ -80,6 +86,7 @@ def inspect_file(path: str, known_sha256: str | None = None) -> dict:
     ``hotfire analyze`` reports, with uncertainties and stability.
     """
     from hotfire.analysis.results import analyze_run
+    from hotfire.core.runfile.guard import check_run_file
     from hotfire.core.runfile.reader import RunFileError, open_run
 
     st = os.stat(path)  # before reading: a file changing meanwhile is re-read next time
@@ -91,6 +98,7 @@ def inspect_file(path: str, known_sha256: str | None = None) -> dict:
     if out["content_sha256"] == known_sha256:
         return {**out, "status": "same"}
     try:
+        check_run_file(path)  # the guard every command uses: HDF5 crashing or hanging on it is a problem
         run = open_run(path)
     except RunFileError as exc:
         return {**out, "status": "problem", "reason": _reason(exc, path)}

@@ -31,8 +31,13 @@ def import_tdms(path, out, mapping: Mapping | None = None, test_id: str | None =
         for ch in g.channels():
             key = f"{g.name}/{ch.name}"
             props = ch.properties
-            inc = props.get("wf_increment")
-            if inc is None or float(inc) <= 0:
+            try:  # numbers only: a text or time channel, or a clock that is not a number, is skipped
+                inc = float(props["wf_increment"])
+                start = float(props.get("wf_start_offset", 0.0))
+                data = np.asarray(ch[:], dtype=float)
+            except (KeyError, TypeError, ValueError, OverflowError):
+                inc = None
+            if inc is None or not np.isfinite(inc) or inc <= 0 or not np.isfinite(start) or data.ndim != 1:
                 skipped.append(key)
                 continue
             given = m.channels.get(key) or m.channels.get(ch.name)
@@ -47,9 +52,7 @@ def import_tdms(path, out, mapping: Mapping | None = None, test_id: str | None =
                 sp.role, sp.why = role_from_name(ch.name, si)
                 if sp.role in ("time", "chamber_pressure?"):
                     sp.role = "other"
-            start = props.get("wf_start_offset", 0.0)
-            data = np.asarray(ch[:], dtype=float)
-            clocks.setdefault((float(inc), float(start), len(data)), []).append((sp, data))
+            clocks.setdefault((inc, start, len(data)), []).append((sp, data))
     if not clocks:
         raise ImportFailed(f"{p}: no waveform channels (with wf_increment) to import"
                            + (f"; skipped {', '.join(skipped)}" if skipped else ""))

@@ -47,4 +47,6 @@ def test_damaged_run_files(tmp_path, monkeypatch):
     last = tmp_path / "last-example.txt"
     assert out.returncode == 0, (f"exit {out.returncode}; last input: {last.read_text() if last.exists() else '-'}\n"
                                  + out.stdout[-3000:] + out.stderr[-3000:])
-    assert out.stdout.strip() == f"ok {EXAMPLES}" or int(out.stdout.split()[-1]) >= EXAMPLES * 0.9, out.stdout
+    n = int(out.stdout.split()[1])
+    assert n == EXAMPLES or n >= EXAMPLES * 0.9, out.stdout
+    print(out.stdout.strip())
