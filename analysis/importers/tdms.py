@@ -29,7 +29,8 @@ def import_tdms(path, out, mapping: Mapping | None = None, test_id: str | None =
     skipped = []
     for g in tf.groups():
         for ch in g.channels():
-            key = f"{g.name}/{ch.name}"
+            name = ch.name.replace("\x00", "")  # NUL-padded names and units occur; HDF5 strings refuse NUL
+            key = f"{g.name}/{name}".replace("\x00", "")
             props = ch.properties
             try:  # numbers only: a text or time channel, or a clock that is not a number, is skipped
                 inc = float(props["wf_increment"])
@@ -40,16 +41,16 @@ def import_tdms(path, out, mapping: Mapping | None = None, test_id: str | None =
             if inc is None or not np.isfinite(inc) or inc <= 0 or not np.isfinite(start) or data.ndim != 1:
                 skipped.append(key)
                 continue
-            given = m.channels.get(key) or m.channels.get(ch.name)
+            given = m.channels.get(key) or m.channels.get(name)
             if given is None and m.only_mapped:
                 continue
             sp = copy.copy(given) if given is not None else ChannelSpec(key)
-            sp.source, sp.name = key, sp.name or clean_name(ch.name)
-            sp.file_units = sp.units or str(props.get("unit_string", ""))
+            sp.source, sp.name = key, sp.name or clean_name(name)
+            sp.file_units = sp.units or str(props.get("unit_string", "")).replace("\x00", "")
             si, scale, offset, _ = to_si_affine(sp.file_units)
             sp.units, sp.scale, sp.offset = si, sp.scale * scale, sp.offset * scale + offset
             if not sp.role:
-                sp.role, sp.why = role_from_name(ch.name, si)
+                sp.role, sp.why = role_from_name(name, si)
                 if sp.role in ("time", "chamber_pressure?"):
                     sp.role = "other"
             clocks.setdefault((inc, start, len(data)), []).append((sp, data))
