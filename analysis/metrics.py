@@ -10,7 +10,8 @@ Where a value is found (``Metric.scope``)
 ------------------------------------------
 - ``"burn"``: an attribute of :class:`~hotfire.analysis.performance.Performance`
   or, failing that, of its ``thrust``
-  (:class:`~hotfire.analysis.thrust.ThrustResult`); standard uncertainty in
+  (:class:`~hotfire.analysis.thrust.ThrustResult`) or its ``motor``
+  (:class:`~hotfire.analysis.motors.MotorResult`); standard uncertainty in
   ``Performance.uncertainty[key]``;
 - ``"steady"``: an attribute of each steady window
   (:class:`~hotfire.analysis.performance.Window`; the main one is
@@ -73,6 +74,7 @@ UNCERTAINTY_METHODS = {
     "gum": "propagated to first order (GUM) from the rig file's sensor uncertainties",
     "gum+mass": "impulse uncertainty (GUM) combined with the propellant mass's",
     "theory": "NASA CEA at the measured Pc and O/F; the model is taken as exact",
+    "fit": "least squares in log space: standard errors from the fit's residuals",
     "none": "not evaluated",
 }
 
@@ -171,7 +173,7 @@ def _m(key, label, symbol, unit, fmt, scope, produced_by, description, **kw) -> 
     return Metric(key, label, symbol, unit, description, fmt, scope, produced_by, **kw)
 
 
-_T, _S, _W = "thrust", "steady window", "stability"
+_T, _S, _W, _MO = "thrust", "steady window", "stability", "motor"
 REGISTRY: list[Metric] = [
     # the burn (hotfire.analysis.thrust; propellant mass: hotfire.analysis.performance)
     _m("burn_start_s", "Burn start", "t_b0", "s", "{:+.3f}", "burn", _T, "start of the burn, from T0", level=0),
@@ -207,6 +209,34 @@ REGISTRY: list[Metric] = [
        short="Mean Pc (firing)"),
     _m("c_star_integral_m_s", "c* from the pressure integral", "c*_int", "m/s", "{:.1f}", "burn", "propellant mass",
        "throat area x integral of Pc over the impulse window / propellant mass", short="c* (Pc integral)"),
+    # solid and hybrid motors (hotfire.analysis.motors: when the rig gives [article.grain])
+    _m("pc_mean_burn_time_bar", "Mean chamber pressure over the burn time", "Pc_tb", "bar", "{:.3f}", "burn", _MO,
+       "absolute Pc averaged over the burn time", short="Mean Pc (burn time)", level=2),
+    _m("pc_mean_action_bar", "Mean chamber pressure over the action time", "Pc_ta", "bar", "{:.3f}", "burn", _MO,
+       "absolute Pc averaged over the action time (NFPA 1125)", short="Mean Pc (action time)", level=2),
+    _m("burn_rate_a", "Burn-rate coefficient a (r = a Pc^n, Pc in MPa)", "a", "mm/s/MPa^n", "{:.4f}", "burn", _MO,
+       "mass balance over the firing, web burnt from the grain, ln r on ln Pc by least squares",
+       uncertainty="fit", short="Burn-rate a", truth="burn_rate_a"),
+    _m("burn_rate_n", "Burn-rate pressure exponent n", "n", "", "{:.4f}", "burn", _MO,
+       "exponent of the same fit", uncertainty="fit", short="Burn-rate n", truth="burn_rate_n"),
+    _m("burn_rate_mean_m_s", "Mean burn rate (web / burn time)", "r_avg", "m/s", "{:.3f}", "burn", _MO,
+       "the grain's web over the burn time", scale=1e3, display_unit="mm/s", level=2),
+    _m("ox_mass_kg", "Oxidizer consumed", "m_ox", "kg", "{:.4f}", "burn", _MO,
+       "oxidizer tank mass before T0 less after the tail-off (or the flow meter integrated)", level=2,
+       truth="ox_mass_kg"),
+    _m("ox_mdot_mean_kg_s", "Oxidizer mass flow over the burn time", "mdot_ox_b", "kg/s", "{:.4f}", "burn", _MO,
+       "oxidizer consumed over the burn time", short="Mean ox flow", truth="ox_mdot_mean_kg_s"),
+    _m("fuel_mass_kg", "Fuel burnt", "m_f", "kg", "{:.4f}", "burn", _MO,
+       "given (fuel_mass_burnt_kg), or from the port diameters before and after", level=2),
+    _m("of_mean", "O/F (oxidizer consumed / fuel burnt)", "O/F_m", "", "{:.3f}", "burn", _MO,
+       "mass ratio over the whole firing", short="O/F (masses)", truth="of_mean"),
+    _m("regression_rate_m_s", "Mean fuel regression rate", "r_f", "m/s", "{:.3f}", "burn", _MO,
+       "(port diameter after - before) / (2 x burn time)", scale=1e3, display_unit="mm/s",
+       short="Regression rate", truth="regression_rate_m_s"),
+    _m("gox_mean_kg_m2_s", "Mean oxidizer flux G_ox", "G_ox", "kg/(m2 s)", "{:.1f}", "burn", _MO,
+       "mean oxidizer flow over the area of the mean port diameter", level=2, truth="gox_mean_kg_m2_s"),
+    _m("final_port_diameter_m", "Port diameter after the firing", "D_f", "m", "{:.2f}", "burn", _MO,
+       "given, or from the fuel burnt", scale=1e3, display_unit="mm", level=2),
     _m("tare_N", "Thrust tare", "F_0", "N", "{:,.1f}", "burn", _T, "pre-fire thrust subtracted", level=0),
     # each steady window (hotfire.analysis.performance, uncertainty: hotfire.analysis.uncertainty)
     _m("steady_start_s", "Steady window start", "t_s0", "s", "{:+.3f}", "steady", _S, "from T0", level=0,
@@ -431,8 +461,8 @@ def value(metric: Metric, obj, perf=None) -> Value:
     if obj is None:
         return Value(metric, None, state=NA)
     holders = [obj]
-    if metric.scope == "burn" and getattr(obj, "thrust", None) is not None:
-        holders.append(obj.thrust)
+    if metric.scope == "burn":
+        holders += [h for h in (getattr(obj, "thrust", None), getattr(obj, "motor", None)) if h is not None]
     v = None
     for h in holders:
         if hasattr(h, metric.attr):

@@ -103,6 +103,7 @@ class Performance:
     flow_source: str = ""
     burn_basis: str = ""  # "thrust" or "chamber pressure": what the burn was found on
     thrust: ThrustResult | None = None
+    motor: object = None  # hotfire.analysis.motors.MotorResult when the rig gives a grain
     steady: Window | None = None
     plateaus: list[Window] = field(default_factory=list)
     health: dict = field(default_factory=dict)
@@ -127,7 +128,7 @@ class Performance:
                 continue
             if f.name == "health":
                 v = {k: h.to_dict() for k, h in v.items()}
-            elif f.name in ("thrust", "steady"):
+            elif f.name in ("thrust", "steady", "motor"):
                 v = v.to_dict() if v is not None else None
             elif f.name == "plateaus":
                 v = [w.to_dict() for w in v]
@@ -328,6 +329,10 @@ def analyze(run, settings: Settings | None = None, health: dict | None = None) -
         # over the whole firing: the impulse window (1 % of steady thrust) when there is thrust
         win = tr.impulse_window_s if tr is not None and tr.impulse_window_s else burn
         _pressure_integral(perf, pc_arr, win, article, mass)
+    if article.grain is not None:  # a solid or hybrid motor
+        from hotfire.analysis.motors import analyze_motor
+
+        perf.motor = analyze_motor(run, perf, pc_arr, picker, tr.impulse_window_s if tr is not None else None)
 
     center = (perf.pc_bar, perf.of) if perf.pc_bar and perf.of else None
     perf.series = time_series(run, s.series_rate_hz, thrust_sig, burn, picker, perf.flow_source, article, center)

@@ -72,6 +72,42 @@ class RigError(HotfireError):
         super().__init__(f"{where}: {key}: {message}" if key else f"{where}: {message}")
 
 
+#: grain types of ``[article.grain]``: required keys, optional keys (lengths mm, density kg/m^3)
+GRAIN_KEYS = {
+    # a solid motor's BATES segments: cylinders burning in their core and (unless inhibited) at their ends
+    "bates": ({"outer_diameter_mm", "core_diameter_mm", "length_mm", "density_kg_m3"},
+              {"segments", "inhibited_ends"}),
+    # a hybrid's fuel grain with one circular port; the firing's fuel mass burnt or final port diameter
+    # (measured after it) may be given here or in the run's metadata (same keys)
+    "port": ({"outer_diameter_mm", "port_diameter_mm", "length_mm", "density_kg_m3"},
+             {"final_port_diameter_mm", "fuel_mass_burnt_kg"}),
+}
+
+
+@dataclass(frozen=True)
+class Grain:
+    """A solid propellant grain (``type = "bates"``) or a hybrid's fuel grain (``type = "port"``).
+
+    Lengths in mm, density in kg/m^3 (``[article.grain]`` of the rig file).
+    """
+
+    type: str
+    outer_diameter_mm: float
+    length_mm: float
+    density_kg_m3: float
+    core_diameter_mm: float | None = None  # bates
+    segments: int = 1
+    inhibited_ends: int = 0  # per segment: 0 (both ends burn), 1 or 2
+    port_diameter_mm: float | None = None  # port: before the firing
+    final_port_diameter_mm: float | None = None
+    fuel_mass_burnt_kg: float | None = None
+
+    @property
+    def motor(self) -> str:
+        """"solid" or "hybrid"."""
+        return "solid" if self.type == "bates" else "hybrid"
+
+
 @dataclass(frozen=True)
 class Article:
     """The test article. Only ``serial`` is required: a run imported from a
@@ -90,6 +126,7 @@ class Article:
     ambient_pressure_bar: float = 1.01325
     chamber_diameter_mm: float | None = None
     chamber_length_mm: float | None = None
+    grain: Grain | None = None
 
     @property
     def throat_area_m2(self) -> float | None:
@@ -329,6 +366,7 @@ def parse_rig(text: str, path="<rig>") -> Rig:
         ambient_pressure_bar=a.num("ambient_pressure_bar", required=False, default=1.01325, minimum=0.0),
         chamber_diameter_mm=a.num("chamber_diameter_mm", required=False, positive=True),
         chamber_length_mm=a.num("chamber_length_mm", required=False, positive=True),
+        grain=_grain(a.table("grain", required=False)),
     )
     a.check_unknown()
 
@@ -384,6 +422,35 @@ def parse_rig(text: str, path="<rig>") -> Rig:
             ld.fail(("streams", sname), "stream has no channels")
         streams[sname] = Stream(st.name, st.rate_hz, st.dtype, st.device, names)
     return Rig(name, description, str(path), text, article, sequence, streams, tuple(channels))
+
+
+def _grain(g: _Table | None) -> Grain | None:
+    """``[article.grain]``, validated (keys per :data:`GRAIN_KEYS`)."""
+    if g is None:
+        return None
+    kind = g.str("type", choices=tuple(GRAIN_KEYS))
+    required, optional = GRAIN_KEYS[kind]
+    v = {k: g.num(k, positive=True) for k in sorted(required)}
+    for k in optional:
+        if k in ("segments", "inhibited_ends"):
+            x = g.num(k, required=False, default=1 if k == "segments" else 0, minimum=0 if k != "segments" else 1)
+            if x != int(x) or (k == "inhibited_ends" and x > 2):
+                g.fail(k, f"expected {'a whole number of segments' if k == 'segments' else '0, 1 or 2'}, got {x:g}")
+            v[k] = int(x)
+        else:
+            x = g.num(k, required=False, positive=True)
+            if x is not None:
+                v[k] = x
+    g.check_unknown(required | optional | {"type"})
+    inner = v.get("core_diameter_mm", v.get("port_diameter_mm"))
+    if inner >= v["outer_diameter_mm"]:
+        g.fail("core_diameter_mm" if kind == "bates" else "port_diameter_mm",
+               f"expected less than outer_diameter_mm ({v['outer_diameter_mm']:g}), got {inner:g}")
+    final = v.get("final_port_diameter_mm")
+    if final is not None and not inner < final <= v["outer_diameter_mm"]:
+        g.fail("final_port_diameter_mm", f"expected between port_diameter_mm ({inner:g}) and "
+                                         f"outer_diameter_mm ({v['outer_diameter_mm']:g}), got {final:g}")
+    return Grain(type=kind, **v)
 
 
 def _channel(c: _Table, cname, streams, columns, physicals) -> Channel:

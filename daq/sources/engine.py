@@ -65,6 +65,16 @@ class Scenario:
     roughness_pp: float = 0.0  # combustion roughness in the mean Pc and thrust, peak-to-peak
     adc_bits: int | None = None  # coarser converter (quantisation), bits over the input range
     seed: int = 1
+    # solid and hybrid motors (hotfire.daq.sources.motormodel; the rig's [article.grain] chooses the model)
+    burn_rate_a: float = 5.0  # solid: r = a Pc^n, mm/s at Pc in MPa (absolute)
+    burn_rate_n: float = 0.35
+    regression_a: float = 0.155  # hybrid: r = a G_ox^n, mm/s at G_ox in kg/(m^2 s)
+    regression_n: float = 0.5
+    ox_flow_kg_s: float = 0.5  # hybrid: oxidizer flow at ignition
+    ox_blowdown: float = 0.3  # hybrid: fraction the oxidizer flow falls by over the burn
+    motor_c_star_m_s: float | None = None  # None: 880 m/s (solid), 1500 m/s (hybrid)
+    cf_vac: float = 1.55  # motors' vacuum CF (eta_cf applies)
+    chamber_tau_s: float = 0.005  # motors: the chamber's gas storage, seconds of nozzle flow
 
     def to_dict(self) -> dict:
         d = asdict(self)

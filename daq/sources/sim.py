@@ -20,7 +20,8 @@ from hotfire.core import units as U
 from hotfire.core.events import Event
 from hotfire.core.scaling import ADC_BITS, Calibration
 from hotfire.daq.sources.base import ClockedSource
-from hotfire.daq.sources.engine import EngineModel, Scenario
+from hotfire.daq.sources.engine import Scenario
+from hotfire.daq.sources.motormodel import model_for
 
 _NOISE_BITS = 21
 _NOISE = np.random.default_rng(20261125).standard_normal(1 << _NOISE_BITS)
@@ -65,7 +66,7 @@ class SignalGenerator:
 
     def __init__(self, rig, scen: Scenario | None = None):
         self.rig = rig
-        self.model = EngineModel(rig, scen or Scenario())
+        self.model = model_for(rig, scen or Scenario())
         self.scenario = self.model.scenario
         self._cal = {ch.name: Calibration(ch.calibration) for ch in rig.channels}
         thrust = rig.by_role("thrust")
@@ -80,8 +81,11 @@ class SignalGenerator:
         self._preload = {ch.name: 0.015 * (i + 1) * _full_scale(ch) for i, ch in enumerate(thrust)}
         self._nominals, self._rough = {}, None
         m = self.model
-        self._ox_nom = m.pc_nom * m.At / m.c_star(m.t_cut - 0.5) * m.of / (1 + m.of)
-        self._fuel_nom = self._ox_nom / m.of
+        if hasattr(m, "nominal_flows"):  # a motor
+            self._ox_nom, self._fuel_nom = m.nominal_flows()
+        else:
+            self._ox_nom = m.pc_nom * m.At / m.c_star(m.t_cut - 0.5) * m.of / (1 + m.of)
+            self._fuel_nom = self._ox_nom / m.of
         # Propellant used so far, for tank weigh scales (the tanks start
         # with 50 % more than the firing uses).
         tg = np.arange(0.0, m.duration + 0.002, 1e-3)
@@ -229,6 +233,8 @@ class SignalGenerator:
         """T0 and cutoff, dated on ``stream``'s sample clock."""
         rate = self.rig.streams[stream].rate_hz
         m = self.model
+        if getattr(m, "motor", "") == "solid":  # nothing to cut off: it burns out
+            return [Event("T0", stream, int(round(m.t0 * rate)), "T0: igniter fired")]
         return [
             Event("T0", stream, int(round(m.t0 * rate)), "T0: main valves commanded open"),
             Event("cutoff", stream, int(round(m.t_cut * rate)), "cutoff: main valves commanded closed"),

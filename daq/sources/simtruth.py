@@ -43,16 +43,16 @@ def window_truth(run, window, dt: float = 2e-5) -> dict | None:
     mo, mf = m.ox_flow(t).mean(), m.fuel_flow(t).mean()
     mdot = mo + mf
     a = run.article
-    th = theoretical(a.fuel, a.oxidizer, pc / 1e5, mo / mf, a.expansion_ratio, a.ambient_pressure_bar,
-                     a.fuel_temperature_K, a.oxidizer_temperature_K)
-    out = {
-        "pc_bar": pc / 1e5, "thrust_N": F, "ox_mdot_kg_s": mo, "fuel_mdot_kg_s": mf, "mdot_kg_s": mdot,
-        "of": mo / mf, "isp_s": F / (mdot * G0), "c_star_m_s": pc * m.At / mdot, "cf": F / (pc * m.At),
-        "c_star_theory_m_s": th.c_star, "isp_theory_s": th.isp, "cf_theory": th.cf,
-    }
-    out["c_star_efficiency"] = out["c_star_m_s"] / th.c_star
-    out["isp_efficiency"] = out["isp_s"] / th.isp
-    out["cf_efficiency"] = out["cf"] / th.cf
+    out = {"pc_bar": pc / 1e5, "thrust_N": F, "mdot_kg_s": mdot, "c_star_m_s": pc * m.At / mdot, "cf": F / (pc * m.At)}
+    if mo > 0 and mf > 0:  # a liquid engine or a hybrid (a solid has no separate flows)
+        out.update(ox_mdot_kg_s=mo, fuel_mdot_kg_s=mf, of=mo / mf, isp_s=F / (mdot * G0))
+    if mo > 0 and mf > 0 and not a.missing("fuel", "oxidizer"):
+        th = theoretical(a.fuel, a.oxidizer, pc / 1e5, mo / mf, a.expansion_ratio, a.ambient_pressure_bar,
+                         a.fuel_temperature_K, a.oxidizer_temperature_K)
+        out.update(c_star_theory_m_s=th.c_star, isp_theory_s=th.isp, cf_theory=th.cf)
+        out["c_star_efficiency"] = out["c_star_m_s"] / th.c_star
+        out["isp_efficiency"] = out["isp_s"] / th.isp
+        out["cf_efficiency"] = out["cf"] / th.cf
     for side in ("ox", "fuel"):
         chans = run.rig.by_role(f"{side}_injector_pressure")
         if chans:
@@ -112,4 +112,20 @@ def thrust_truth(run, burn_fraction: float = 0.10, method: str = "steady", dt: f
     out["instability_hz"] = s.instability_hz
     out["instability_amplitude_percent"] = 100 * s.instability_amplitude
     out["instability_onset_s"] = (m.t_ign + s.instability_start_s - m.t0) if s.instability_amplitude else None
+    out.update(motor_truth(m, out["burn_time_s"]))
     return out
+
+
+def motor_truth(m, burn_time_s: float) -> dict:
+    """True motor results by the definitions of :mod:`hotfire.analysis.motors` (the burn time given)."""
+    motor = getattr(m, "motor", "")
+    if motor == "solid":
+        return {"burn_rate_a": m.scenario.burn_rate_a, "burn_rate_n": m.scenario.burn_rate_n}
+    if motor != "hybrid":
+        return {}
+    x = m.truth.extras
+    d0, d1 = x["initial_port_diameter_mm"] * 1e-3, x["final_port_diameter_mm"] * 1e-3
+    ox = x["ox_mass_kg"] / burn_time_s
+    return {"ox_mass_kg": x["ox_mass_kg"], "ox_mdot_mean_kg_s": ox, "of_mean": x["of"],
+            "regression_rate_m_s": (d1 - d0) / (2 * burn_time_s),
+            "gox_mean_kg_m2_s": ox / (np.pi / 4 * (0.5 * (d0 + d1)) ** 2)}
