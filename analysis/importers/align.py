@@ -117,9 +117,11 @@ def shifts(frames: list[Frame], m: Mapping) -> tuple[list[float], list[str], lis
                 out[k] = f.wallclock - w0
             notes.append("files aligned on their date-time stamps (one wall clock)")
         elif not all(m.offset_for(f.path) is not None for f in frames[1:]):
+            chans = "; ".join(f"{f.path.name}: {', '.join(f'{sp.name} ({sp.role})' for sp in f.specs)}"
+                              for f in frames)
             raise ImportFailed(f"{', '.join(f.path.name for f in frames)}: these files share no clock: align them "
                                "on an event in each (--align \"thrust>50N\" --align \"chamber_pressure>2bar\") or give "
-                               "--offset FILE=SECONDS for each file after the first")
+                               f"--offset FILE=SECONDS for each file after the first (channels: {chans})")
     for k, f in enumerate(frames):
         off = m.offset_for(f.path)
         if off is not None:

@@ -17,6 +17,7 @@ from typing import Callable
 import numpy as np
 
 from hotfire.analysis.importers.base import ChannelSpec, ImportFailed, Mapping
+from hotfire.core.rig import ROLES
 from hotfire.analysis.importers.header import (
     TIME_UNITS, base_name, clean_name, role_from_name, to_si_affine, units_from_name,
 )
@@ -109,6 +110,9 @@ def resolve(frame: Frame, m: Mapping, exclude: set[int] = frozenset()) -> None:
             sp.role, sp.why = role_from_name(col, si)
         else:
             sp.why = "given"
+        if sp.role not in ROLES and sp.role != "chamber_pressure?":
+            raise ImportFailed(f"{frame.path}: column {col!r}: unknown role {sp.role!r} "
+                               f"(known: {', '.join(ROLES)}, time, skip)")
         sp.name = sp.name or clean_name(col)
         specs.append(sp)
         keep.append(j)

@@ -56,7 +56,8 @@ def read_table_frame(path, m: Mapping, fmt: str = "csv") -> Frame:
         else:
             scale = time_scale(name, m, tab.where(0, ti))
             frame.t = v * scale
-            frame.time_name = f"column {name!r} ({why}), in {m.time_units or units_from_name(name) or 's'}"
+            what = "row" if tab.by_rows else "column"
+            frame.time_name = f"{what} {name!r} ({why}), in {m.time_units or units_from_name(name) or 's'}"
         frame.info["time_column"] = name
     frame.curve = frame.t is not None and tab.n < CURVE_POINTS
     text = {j for j in range(len(tab.names)) if j != ti and sniff.is_text(tab, j)

@@ -283,3 +283,24 @@ def test_hanaro_raw_pair_analysed(hanaro):
     assert perf.total_impulse_Ns == pytest.approx(6411.11, rel=0.01)
     assert perf.pc_mean_burn_bar == pytest.approx(31.17 * 4.35 / (perf.thrust.impulse_window_s[1]
                                                                   - perf.thrust.impulse_window_s[0]), rel=0.03)
+
+
+def test_sidecar_mapping_gap_option_and_a_text_column(tmp_path, capsys):
+    t = np.arange(0, 4, 0.01) + RNG.uniform(0, 2e-3, 400)  # jittery: resampled
+    t = t[(t < 1.5) | (t > 1.55)]  # a 0.05 s pause: ~6 intervals, no gap by default (10 x median) ...
+    (tmp_path / "s.csv").write_text("time [s],V1,state\n" + "".join(f"{a:.5f},{0.5 + a:.4f},armed\n" for a in t))
+    (tmp_path / "m.toml").write_text('gap_s = 0.03\n[columns.V1]\nrole = "thrust"\nunits = "N"\nscale = 100.0\n'
+                                     'uncertainty = { reading_percent = 0.5 }\n')
+    assert main(["import", str(tmp_path / "s.csv"), "-o", str(tmp_path / "s.h5"), "--map", str(tmp_path / "m.toml")]) == 0
+    out = capsys.readouterr().out
+    assert "column 'state': text ('armed'...), not imported" in out
+    assert "no uncertainty given" not in out
+    with open_run(tmp_path / "s.h5") as run:  # ... but one with gap_s = 0.03
+        assert [c.name for c in run.channels] == ["V1"] and run.channel_info("V1").uncertainty == {
+            "reading_percent": 0.5}
+        assert len([e for e in run.events if e["kind"] == "gap"]) == 1
+        sig = run.channel("V1")
+        assert np.allclose(sig.values, 100 * (0.5 + sig.t), atol=0.01)  # the file's volts x 100, N
+    (tmp_path / "bad.toml").write_text('gap = 0.05\n')
+    assert main(["import", str(tmp_path / "s.csv"), "-o", str(tmp_path / "s.h5"), "--map", str(tmp_path / "bad.toml")]) == 2
+    assert "bad.toml: gap: unknown key" in capsys.readouterr().err
