@@ -164,6 +164,11 @@ def read_json_frame(path, m: Mapping) -> Frame:
     if ti is not None:
         v = column(ti)
         first = next((x for x, _ in cols[names[ti]] if x is not None), None)
+        kind = sniff.stamp_kind(first)
+        for i, (x, _) in enumerate(cols[names[ti]]):
+            if sniff.stamp_kind(x) != kind:
+                raise ImportFailed(f"{where(i, ti)}: {json.dumps(x)[:40]} is not a time stamp like the first, "
+                                   f"{json.dumps(first)[:40]}")
         if isinstance(first, str) and sniff.stamp_seconds(first) is not None:
             fr.wallclock = float(v[0])
             fr.t = v - v[0]

@@ -209,6 +209,13 @@ def _unique(names: list[str]) -> list[str]:
     return out
 
 
+def stamp_kind(x) -> str:
+    """``stamp``, ``time of day`` or ``number`` (anything else) for a time value."""
+    if isinstance(x, str):
+        return "stamp" if _STAMP.match(x) else "time of day" if _TOD.match(x) else "number"
+    return "number"
+
+
 def stamp_seconds(x: str) -> float | None:
     """Seconds since the epoch (UTC when no zone is written) of a date-time stamp, or None."""
     m = _STAMP.match(x)
@@ -249,8 +256,9 @@ def numbers(table: Table, j: int) -> tuple[np.ndarray, str]:
         if _STAMP.match(first) or _TOD.match(first):
             kind = "stamp" if _STAMP.match(first) else "time of day"
             out = np.empty(len(cells))
+            same = _STAMP if kind == "stamp" else _TOD
             for i, x in enumerate(cells):
-                v = stamp_seconds(x) if x else None
+                v = stamp_seconds(x) if x and same.match(x) else None
                 if v is None:
                     if not x:
                         raise ImportFailed(f"{table.where(i, j)}: blank time stamp")

@@ -31,6 +31,8 @@ STEP_S = 1e-6
 CURVE_POINTS = 500
 #: default gap: an interval longer than this many median intervals
 GAP_FACTOR = 10.0
+#: at most this many samples from resampling (a wrong time unit would otherwise ask for terabytes)
+MAX_SAMPLES = 5e7
 
 
 @dataclass
@@ -138,6 +140,11 @@ def place(t: np.ndarray, data: np.ndarray, rate_hz: float | None = None, gap_s: 
     breaks = np.flatnonzero(dt > thr)
     cuts = np.concatenate(([0], breaks + 1, [len(t)]))
     t0 = float(t[0])
+    total = sum(float(t[b - 1] - t[a]) for a, b in zip(cuts[:-1], cuts[1:])) * rate
+    if total > MAX_SAMPLES:
+        raise ImportFailed(f"resampling {float(t[-1] - t0):.6g} s of non-uniform time at {rate:g} Hz would make "
+                           f"{total:.3g} samples (more than {MAX_SAMPLES:.0e}): check the time column and its "
+                           "units, or give a lower --rate or a --gap")
     blocks, lost = [], 0
     for a, b in zip(cuts[:-1], cuts[1:]):
         k0 = int(np.ceil((t[a] - t0) * rate - 1e-6))
