@@ -240,6 +240,24 @@ EQUIVALENT: dict[tuple[str, str, int, str], str] = {
     ('daq/journal/scan.py', 'NumberReplacer', 19,
      'if seg.first_seq < 0:'):
         '< 0 -> < 1 (< -1 is killed): no entry has seq 0',
+    ('daq/journal/scan.py', 'NumberReplacer', 26,
+     'f, why = _check_header(b, 0, r.size)'):
+        'offset 0 -> -1 (1 is killed): the length check 1 byte looser; a header cut by a byte then fails its CRC',
+    ('daq/journal/rows.py', 'ReplaceComparisonOperator_Lt_LtE', 14,
+     'if f <= first < f + len(p):'):
+        'the pieces are searched from the last: the one holding `first` comes before one that ends at `first`',
+    ('daq/journal/rows.py', 'ReplaceComparisonOperator_Gt_GtE', 9,
+     'if first > pos:'):
+        'explain_missing(pos, pos) is empty',
+    ('daq/journal/rows.py', 'ReplaceComparisonOperator_Gt_GtE', 8,
+     'if tail > pos:  # declared gaps after the last row (e.g. an overrun at the end)'):
+        'explain_missing(pos, pos) is empty',
+    ('daq/journal/rows.py', 'NumberReplacer', 23,
+     'key=lambda t: (t[0], t[1]))'):
+        't[1] -> t[0] (t[2] is killed): records come in seq order and sorted() is stable',
+    ('daq/journal/rows.py', 'NumberReplacer', 52,
+     'tail = max((f + c for f, c, _ in declared), default=0)'):
+        'default 0 -> -1 (1 is killed): never > pos >= 0',
 }
 
 
@@ -325,14 +343,15 @@ def score(module: str, rows, lines: list[str]) -> dict:
             continue
         keys = [k for m in item["mutations"] for k in _keys(module, lines, m)]
         eq = [k for k in keys if k in EQUIVALENT]
-        if eq:
+        matched.update(eq)
+        outcome = None if result is None else result.get("test_outcome")
+        if outcome == "killed":  # an entry covering a killed mutant (a number's other change) counts it killed
+            killed += 1
+        elif eq:
             equivalent += 1
-            matched.update(eq)
         elif result is None:
             pending += 1
-        elif result.get("test_outcome") == "killed":
-            killed += 1
-        elif result.get("test_outcome") == "survived":
+        elif outcome == "survived":
             survived += 1
             survivors.extend(item["mutations"])
         else:

@@ -85,3 +85,12 @@ def test_only_a_declared_gap(tmp_path):
         w.gap("s", 2, 3, "overrun at start")
     r = stream_rows(tmp_path, "s")
     assert r.runs == [] and r.gaps == [(0, 2, NIJ), (2, 3, "overrun at start")] and not r.contiguous
+
+
+def test_blocks_written_out_of_order_are_assembled_in_index_order(tmp_path):
+    with JournalWriter(tmp_path, META, "") as w:
+        w.append("s", 10, rows(10, 5))
+        w.append("s", 0, rows(0, 10))
+    r = stream_rows(tmp_path, "s")
+    assert r.runs == [(0, 15)] and r.overlaps == [] and r.gaps == [] and r.contiguous
+    assert np.array_equal(r.rows, rows(0, 15))
