@@ -1,11 +1,29 @@
 """``hotfire info RUN.h5``: what a run file holds."""
 from __future__ import annotations
 
+import re
+
 from hotfire.core.runfile.guard import open_run_guarded
 
 
 def add_arguments(p):
     p.add_argument("run", help="run file (.h5)")
+
+
+_NOT_RECORDED = re.compile(r"^(\d+) samples not recorded")
+
+
+def stream_gaps(r, s) -> list[tuple[int, int]]:
+    """A stream's missing ranges ``(first, count)``: holes between its segments, and a tail
+    never written (a disk full to the end of the run), which only the file's gap events tell of."""
+    gaps = list(s.gaps)
+    seg = s.segments
+    end = int(seg[-1, 0] + seg[-1, 2]) if len(seg) else s.first_sample
+    for e in r.events:
+        m = _NOT_RECORDED.match(e["message"]) if e["kind"] == "gap" and e["stream"] == s.name else None
+        if m and e["sample"] >= end:
+            gaps.append((int(e["sample"]), int(m.group(1))))
+    return gaps
 
 
 def describe(r) -> str:
@@ -34,7 +52,7 @@ def describe(r) -> str:
     out.append("")
     out.append(f"  {'stream':<10} {'rate':>10} {'samples':>12} {'seconds':>9} {'chans':>5}  gaps")
     for s in r.streams.values():
-        gaps = s.gaps
+        gaps = stream_gaps(r, s)
         g = "none" if not gaps else f"{len(gaps)} ({sum(c for _, c in gaps)} samples)"
         out.append(f"  {s.name:<10} {s.rate_hz:>8g}Hz {s.rows:>12,} {s.rows / s.rate_hz:>9.2f} "
                    f"{len(s.channels):>5}  {g}")

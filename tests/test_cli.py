@@ -9,11 +9,26 @@ from hotfire.cli import main
 
 
 def test_demo_then_info_and_analyze(tmp_path, capsys, monkeypatch):
-    # the demo publishes on the default address; a free port here, not the fixed 5555
+    # the demo publishes on the default address; here that address is busy (held by this test, on a
+    # free port, not the fixed 5555): the demo still runs, streaming on another port, and says so
+    import zmq
+
+    ctx = zmq.Context()
+    busy = ctx.socket(zmq.PUB)
+    busy.setsockopt(zmq.LINGER, 0)
+    busy.bind("tcp://127.0.0.1:0")
+    taken = busy.getsockopt_string(zmq.LAST_ENDPOINT)
     for mod in (cmd_acquire, cmd_demo):
-        monkeypatch.setattr(mod, "DEFAULT_ADDRESS", "tcp://127.0.0.1:0")
-    assert main(["demo", "--out", str(tmp_path)]) == 0
-    out = capsys.readouterr().out
+        monkeypatch.setattr(mod, "DEFAULT_ADDRESS", taken)
+    try:
+        assert main(["demo", "--out", str(tmp_path)]) == 0
+    finally:
+        busy.close()
+        ctx.term()
+    cap = capsys.readouterr()
+    out = cap.out
+    assert f"{taken} is busy; the live stream goes to a free port instead" in cap.err
+    assert "live stream on tcp://127.0.0.1:" in cap.err and f"live stream on {taken} " not in cap.err
     assert "c* efficiency" in out and "Run file:" in out
     run = next(tmp_path.glob("*.h5"))
     assert main(["info", str(run)]) == 0
@@ -40,3 +55,15 @@ def test_python_dash_m_works():
     out = subprocess.run([sys.executable, "-m", "hotfire", "--help"], capture_output=True, text=True, check=True)
     for cmd in ("acquire", "info", "analyze", "demo"):
         assert cmd in out.stdout
+
+
+def test_demo_no_publish_binds_nothing(tmp_path, monkeypatch):
+    seen = {}
+
+    def record(firing):
+        seen["publisher"] = firing.publisher
+        firing.source.stop()
+        raise KeyboardInterrupt  # stop before recording: only the firing's set-up is under test
+    monkeypatch.setattr(cmd_demo, "record", record)
+    assert main(["demo", "--out", str(tmp_path), "--no-publish"]) == 130
+    assert seen == {"publisher": None}

@@ -108,3 +108,34 @@ def test_catalog_marks_damaged_and_duplicate_id_runs(recorded, tmp_path, capsys)
     assert "warning: test id 'V1' is held by 2 files" in err
     assert main(["catalog", str(d), "--no-update", "--problems"]) == 0
     assert "V1-bad.h5\tdamaged run file: stream 'dynamic'" in capsys.readouterr().out
+
+
+def test_a_damaged_span_across_several_chunks_is_repaired_whole(recorded, tmp_path, capsys):
+    # the end of chunk 1, all of chunk 2 and the start of chunk 3: one span of several chunks
+    from hotfire.core.runfile import writer as writer_mod
+    from hotfire.daq.recover import recover
+
+    path, _ = _copy(recorded, tmp_path)
+    with pytest.MonkeyPatch.context() as mp:  # the file rebuilt from its journal, with small chunks
+        mp.setattr(writer_mod, "_chunk_rows", lambda nch, isz: 1000)
+        recover(tmp_path / "V1.journal", output=path, force=True)
+    rows = _rows(path)
+    with h5py.File(path, "r") as f:
+        ds = f["streams"]["main"]["raw"]
+        assert ds.id.get_num_chunks() >= 4
+        size = ds.id.get_chunk_info(2).size
+        cr = ds.chunks[0]
+    _zero_in_chunk(path, "main", nbytes=64, chunk=1, skip=size - 64)
+    _zero_in_chunk(path, "main", nbytes=size, chunk=2, skip=0)
+    _zero_in_chunk(path, "main", nbytes=64, chunk=3, skip=0)
+    assert main(["verify", str(path), "--json"]) == 1
+    import json
+    rep = json.loads(capsys.readouterr().out)
+    assert len(rep["damage"]) == 1, rep["damage"]  # adjacent damaged chunks: one span
+    assert rep["damage"][0].startswith(f"stream 'main': samples {cr}..{4 * cr - 1} "), rep["damage"][0]
+    assert main(["verify", str(path), "--repair"]) == 0
+    out = capsys.readouterr().out
+    assert "REPAIRED: stream 'main'" in out and "rebuilt from" not in out  # in place, chunk by chunk
+    after = _rows(path)
+    assert all(after[s].tobytes() == rows[s].tobytes() for s in rows)  # all three chunks, bit for bit
+    assert main(["verify", str(path)]) == 0

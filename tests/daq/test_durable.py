@@ -508,6 +508,11 @@ def test_a_disk_full_to_the_end_is_recorded_as_gaps_and_recover_reports_them(tmp
             assert sum(c for _, c, _ in rep["streams"][s]["gaps"]) == n, s
     with open_run(tmp_path / "R.h5") as run:
         assert sum(e["kind"] == "gap" for e in run.events) == sum(len(rep["streams"][s]["gaps"]) for s in never)
+    # `hotfire info` shows the tail never written as a gap of each stream, as recover does
+    assert main(["info", str(rec.path)]) == 0
+    lines = {ln.split()[0]: ln for ln in capsys.readouterr().out.splitlines() if ln.strip()}
+    for s, n in never.items():
+        assert lines[s].endswith(f"({n} samples)"), lines[s]
 
 
 def test_recover_reports_a_tail_never_written_even_without_gap_records(tmp_path, capsys):
