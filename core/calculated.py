@@ -14,12 +14,44 @@
 The array functions (:func:`sum_load_cells`, :func:`injector_dp`,
 :func:`mixture_ratio`) work on blocks as acquisition sees them; the
 ``run`` functions read a run file's channels and health.
+
+A rig declares its calculated channels (``[calculated.NAME]`` tables,
+:class:`CalcChannel`); an :class:`Evaluator` computes them block by block,
+live in acquisition (:mod:`hotfire.daq.calclive`: limits and the live
+stream) and on a whole run file afterwards (:func:`evaluate_run`), with the
+same arithmetic in the same order, so both give the same values.
+
+**Timing.** A calculated channel is evaluated at every sample of its
+*time base*, the fastest of its input streams (the first input's on a tie).
+An input on a slower stream is *held*: base sample ``i`` takes that
+stream's sample ``j = floor(i * r_slow / r_base)``, the latest one taken at
+or before it (every stream's sample 0 is the acquisition's start). So the
+value exists once every input has delivered the samples it holds, and a
+slower input only delays it, never shifts it.
+
+**Tare.** A ``total_thrust`` is the sum of its load cells less their
+reading at rest: the mean of the sum over the first ``tare_s`` seconds of
+the time base seen (live: the acquisition's first seconds, before any
+firing; afterwards: the run file's, the same samples unless recording was
+armed by a trigger). It is NaN until the tare is known, so no limit is ever
+checked on an untared total. (The analysis tares again, on the window
+before T0: :func:`hotfire.analysis.thrust.total_thrust`.)
+
+**Limits.** A calculated channel may carry a redline and a warning, checked
+live by :mod:`hotfire.daq.limits`; ``check_while`` restricts them to where
+one of its inputs is above a value (a low injector pressure drop matters in
+mainstage, not before ignition).
 """
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, field
+from fractions import Fraction
 
 import numpy as np
+
+from hotfire.core import units as U
+from hotfire.core.channel import Channel, Limits
 
 #: samples either side of a failed span also taken as invalid (the edge of a saturation is not clean)
 EDGE_SAMPLES = 3
@@ -60,7 +92,7 @@ def fit_cell(cell: np.ndarray, others: np.ndarray, ok: np.ndarray, max_points: i
     return Fit(float(a), float(b), rms, len(idx))
 
 
-def sum_load_cells(cells, valid=None, fits=None) -> LoadSum:
+def sum_load_cells(cells, valid=None, fits=None, estimate: bool = True) -> LoadSum:
     """Sum load-cell readings, estimating each invalid one from the others.
 
     Parameters
@@ -72,6 +104,9 @@ def sum_load_cells(cells, valid=None, fits=None) -> LoadSum:
     fits : dict, optional
         Cell index -> :class:`Fit` known from earlier data (live: from the
         pre-fire and earlier blocks); fitted here when not given.
+    estimate : bool
+        False: an invalid cell makes the total missing there (no fit; a block
+        then gives the same sums whatever rows come with it).
 
     Returns
     -------
@@ -89,7 +124,7 @@ def sum_load_cells(cells, valid=None, fits=None) -> LoadSum:
     u2 = np.zeros(n)
     fits = dict(fits or {})
     any_ok = np.logical_or.reduce(valid)
-    if not all_ok.all() and len(cells) > 1:
+    if estimate and not all_ok.all() and len(cells) > 1:
         for i, (c, v) in enumerate(zip(cells, valid)):
             bad = ~v & any_ok
             if not bad.any():
@@ -219,3 +254,332 @@ def total_thrust(run, health=None) -> TotalThrust:
     u = float(np.max(ls.u_extra[ls.estimated])) if ls.estimated.any() else 0.0
     return TotalThrust(t, ls.total, chans[0].rate_hz, names, est, spans(t, ls.missing), u,
                        {names[i]: f for i, f in ls.fits.items()}, ls)
+
+
+# ---------------------------------------------------------------------------
+# calculated channels of a rig: live and afterwards
+
+#: kind -> (what it is, the inputs it takes in order)
+CALC_KINDS = {
+    "total_thrust": ("the sum of the load cells, tared", "the load cells (default: every channel of role thrust)"),
+    "injector_dp": ("injector pressure drop: feed minus chamber pressure", "[feed, chamber]"),
+    "mixture_ratio": ("O/F: oxidiser over fuel mass flow", "[ox flow, fuel flow]"),
+}
+
+
+@dataclass(frozen=True)
+class CalcChannel:
+    """A calculated channel as a rig declares it (``[calculated.NAME]``).
+
+    Attributes
+    ----------
+    name, kind : str
+        ``kind`` is one of :data:`CALC_KINDS`.
+    inputs : tuple of str
+        The measured channels it is made of, in the kind's order.
+    units : str
+        Its engineering units (inputs are converted to them; ``""`` for O/F:
+        the flows in SI).
+    stream : str
+        Its time base: the fastest input stream (see the module's Timing).
+    range : (float, float)
+        Its full scale in ``units`` (the limit checker's hysteresis is a
+        fraction of it).
+    redline, warning : Limits or None
+    tare_s : float
+        ``total_thrust``: seconds at the start of the time base its tare is taken over.
+    check_while : (str, float) or None
+        Its limits apply only while this input is above this value (its own
+        units): a low limit on an injector pressure drop means something
+        only in mainstage, not before ignition or during shutdown.
+    """
+
+    name: str
+    kind: str
+    inputs: tuple[str, ...]
+    units: str
+    stream: str
+    range: tuple[float, float]
+    redline: Limits | None = None
+    warning: Limits | None = None
+    tare_s: float = 0.0
+    check_while: tuple[str, float] | None = None
+
+    def to_json(self) -> dict:
+        return {"name": self.name, "kind": self.kind, "inputs": list(self.inputs), "units": self.units,
+                "stream": self.stream, "range": [float(x) for x in self.range],
+                "redline": self.redline.to_dict() if self.redline else {},
+                "warning": self.warning.to_dict() if self.warning else {}, "tare_s": self.tare_s,
+                "check_while": list(self.check_while) if self.check_while else None}
+
+    @classmethod
+    def from_json(cls, d: dict) -> "CalcChannel":
+        return cls(d["name"], d["kind"], tuple(d["inputs"]), d.get("units", ""), d["stream"],
+                   tuple(float(x) for x in d["range"]), Limits.from_dict(d.get("redline")),
+                   Limits.from_dict(d.get("warning")), float(d.get("tare_s", 0.0)),
+                   (d["check_while"][0], float(d["check_while"][1])) if d.get("check_while") else None)
+
+    def as_channel(self, stream: str, column: int) -> Channel:
+        """This channel as a :class:`Channel` of a stream of calculated values (the live view's):
+        its values are its engineering units (no scaling), its role is its kind."""
+        return Channel(name=self.name, stream=stream, column=column, physical=f"calculated: {self.kind}",
+                       kind="voltage", range=self.range, units=self.units, role=self.kind,
+                       calibration={"type": "none"}, adc={"coefficients": [0.0, 1.0]},
+                       redline=self.redline, warning=self.warning)
+
+    def compute(self, cols: list[np.ndarray]) -> np.ndarray:
+        """The untared value from its inputs (already in :attr:`units`), sample by sample."""
+        if self.kind == "total_thrust":
+            return sum_load_cells(cols, estimate=False).total
+        if self.kind == "injector_dp":
+            return injector_dp(*cols)
+        return mixture_ratio(*cols)
+
+
+def calc_stream(base: str) -> str:
+    """The name of the stream of calculated values dated on stream ``base`` (the live stream's)."""
+    return f"{base}:calculated"
+
+
+def calc_time_base(inputs, streams) -> str:
+    """The stream a calculated channel is evaluated on: its inputs' fastest (first on a tie).
+
+    ``inputs``: (channel name, stream name) pairs; ``streams``: name -> rate (Hz).
+    """
+    best = None
+    for _, s in inputs:
+        if best is None or streams[s] > streams[best]:
+            best = s
+    return best
+
+
+class _Held:
+    """Base sample -> sample of a slower stream held at it: ``j = floor(i * p / q)``."""
+
+    def __init__(self, rate: float, base_rate: float):
+        f = Fraction(rate / base_rate).limit_denominator(1_000_000)
+        self.p, self.q = f.numerator, f.denominator
+
+    def index(self, i):
+        return (np.asarray(i, np.int64) * self.p) // self.q
+
+    def last_base(self, end: int) -> int:
+        """The first base sample whose held sample is ``end`` or later."""
+        return -(-end * self.q // self.p)
+
+
+class Evaluator:
+    """Evaluate calculated channels that share a time base, block by block.
+
+    Feed each input stream's samples (engineering units of the input
+    channels) as they come, in order, with :meth:`feed`; :meth:`take` then
+    returns every base sample that all inputs now cover. Samples a stream
+    skips (a gap) are NaN, and so is each value made from them. The same
+    object serves acquisition (blocks from the ring) and a run file
+    (:func:`evaluate_run`, its whole record at once).
+
+    Parameters
+    ----------
+    calcs : list of CalcChannel
+        All with the same ``stream``.
+    channels : dict
+        Input channel name -> (stream, units).
+    rates : dict
+        Stream name -> sample rate (Hz).
+    """
+
+    def __init__(self, calcs, channels: dict, rates: dict):
+        self.calcs = list(calcs)
+        self.stream = self.calcs[0].stream
+        if any(c.stream != self.stream for c in self.calcs):
+            raise ValueError("calculated channels of one evaluator must share their time base")
+        self.rate = float(rates[self.stream])
+        names = list(dict.fromkeys(n for c in self.calcs for n in c.inputs))
+        streams = list(dict.fromkeys(channels[n][0] for n in names))
+        self.inputs = {s: [n for n in names if channels[n][0] == s] for s in streams}
+        self.units = {n: channels[n][1] for n in names}
+        self.held = {s: _Held(rates[s], self.rate) for s in self.inputs if s != self.stream}
+        self._first = {s: None for s in self.inputs}  # stream -> first sample pending
+        self._cols = {s: {n: np.empty(0) for n in ns} for s, ns in self.inputs.items()}
+        self._next = None  # next base sample to evaluate
+        self._tare = {c.name: (None if c.kind == "total_thrust" and c.tare_s > 0 else 0.0) for c in self.calcs}
+        self._tare_buf = {c.name: [] for c in self.calcs}
+        self._tare_n = {c.name: max(1, int(round(c.tare_s * self.rate))) for c in self.calcs}
+        self.tares: dict[str, tuple[int, int, float]] = {}  # name -> (first sample, count, tare) once known
+
+    def _end(self, s) -> int | None:
+        f = self._first[s]
+        return None if f is None else f + len(next(iter(self._cols[s].values())))
+
+    def feed(self, stream: str, sample0: int, cols: dict) -> None:
+        """Add samples ``[sample0, sample0 + n)`` of ``stream``: input name -> EU array."""
+        names = self.inputs.get(stream)
+        if not names:
+            return
+        n = len(cols[names[0]])
+        end = self._end(stream)
+        if end is None:
+            self._first[stream], end = sample0, sample0
+        skip = max(0, end - sample0)  # already held
+        if skip >= n:
+            return
+        pad = max(0, sample0 - end)  # skipped by the stream: NaN
+        for name in names:
+            parts = [self._cols[stream][name]]
+            if pad:
+                parts.append(np.full(pad, np.nan))
+            parts.append(np.asarray(cols[name], dtype=float)[skip:])
+            self._cols[stream][name] = np.concatenate(parts)
+
+    def ready(self) -> tuple[int, int] | None:
+        """Base samples ``[a, b)`` every input covers now, or None."""
+        base_end = self._end(self.stream)
+        if base_end is None:
+            return None
+        a = self._first[self.stream] if self._next is None else self._next
+        b = base_end
+        for s, h in self.held.items():
+            e = self._end(s)
+            if e is None:
+                return None
+            b = min(b, h.last_base(e))
+            if int(h.index(a)) < self._first[s]:  # the slower stream began later: start where it is held
+                a = max(a, h.last_base(self._first[s]))
+        return (a, b) if b > a else None
+
+    def take(self) -> tuple[int, np.ndarray, np.ndarray] | None:
+        """Evaluate what is ready, or None.
+
+        Returns
+        -------
+        first : int
+            Base sample of the first row.
+        values : ndarray
+            ``(n, len(calcs))``, each channel in its units.
+        checked : ndarray of bool
+            ``(n, len(calcs))``: where each channel's limits apply (its ``check_while``).
+        """
+        r = self.ready()
+        if r is None:
+            return None
+        a, b = r
+        idx = np.arange(a, b, dtype=np.int64)
+        got = {}
+        for s, names in self.inputs.items():
+            pos = (idx if s == self.stream else self.held[s].index(idx)) - self._first[s]
+            for name in names:
+                got[name] = self._cols[s][name][pos]
+        out = np.empty((b - a, len(self.calcs)))
+        checked = np.ones((b - a, len(self.calcs)), bool)
+        for k, c in enumerate(self.calcs):
+            cols = [_convert(got[n], self.units[n], c.units) for n in c.inputs]
+            out[:, k] = self._tared(c, a, c.compute(cols))
+            if c.check_while:
+                checked[:, k] = got[c.check_while[0]] > c.check_while[1]
+        self._next = b
+        self._trim()
+        return a, out, checked
+
+    def _tared(self, c: CalcChannel, a: int, v: np.ndarray) -> np.ndarray:
+        """``v`` (base samples from ``a``) less the tare; NaN until the tare is known."""
+        tare = self._tare[c.name]
+        if tare is not None:
+            return v - tare if tare else v
+        buf, need = self._tare_buf[c.name], self._tare_n[c.name]
+        have = sum(len(x) for x in buf)
+        k = min(len(v), need - have)
+        buf.append(v[:k])
+        out = np.full(len(v), np.nan)
+        if have + k == need:  # known from the next sample on; one mean of one array, live and afterwards
+            rest = np.concatenate(buf)
+            tare = float(np.nanmean(rest)) if np.isfinite(rest).any() else math.nan
+            self._tare[c.name], self._tare_buf[c.name] = tare, []
+            self.tares[c.name] = (a + k - need, need, tare)
+            out[k:] = v[k:] - tare
+        return out
+
+    def _trim(self):
+        """Forget input samples no later base sample needs."""
+        for s, names in self.inputs.items():
+            keep = self._next if s == self.stream else int(self.held[s].index(self._next))
+            drop = keep - self._first[s]
+            if drop > 0:
+                for n in names:
+                    self._cols[s][n] = self._cols[s][n][drop:]
+                self._first[s] = keep
+
+
+def _convert(x: np.ndarray, frm: str, to: str) -> np.ndarray:
+    """``x`` from units ``frm`` to ``to`` (``""``: SI, for a ratio)."""
+    if frm == to:
+        return x
+    si = np.asarray(U.to_si(x, frm), dtype=float)
+    return si if not to else np.asarray(U.from_si(si, to), dtype=float)
+
+
+def evaluators(calcs, channels: dict, rates: dict) -> list[Evaluator]:
+    """One :class:`Evaluator` per time base of ``calcs``."""
+    by_stream: dict[str, list] = {}
+    for c in calcs:
+        by_stream.setdefault(c.stream, []).append(c)
+    return [Evaluator(cs, channels, rates) for cs in by_stream.values()]
+
+
+@dataclass
+class CalcSeries:
+    """A calculated channel over a run: absolute ``sample`` indices of its time base, ``t`` seconds from T0."""
+
+    channel: CalcChannel
+    sample: np.ndarray
+    t: np.ndarray
+    values: np.ndarray
+    tare: tuple[int, int, float] | None = None  # (first sample, count, tare) of a total_thrust
+
+
+def evaluate_run(run, names=None) -> dict[str, CalcSeries]:
+    """The rig's calculated channels over a run file, as acquisition computed them live.
+
+    Each input is scaled from its raw samples (the run file's ``Scaling``),
+    its recorded pieces laid on its sample clock (NaN between them), and the
+    whole record fed to one :class:`Evaluator` per time base.
+
+    Parameters
+    ----------
+    run : Run
+    names : list of str, optional
+        Only these calculated channels (default: every one the run's rig declares).
+    """
+    calcs = [c for c in run.rig.calculated if names is None or c.name in names]
+    chans = {n: (run.channel_info(n).stream, run.channel_info(n).units) for c in calcs for n in c.inputs}
+    rates = {s: st.rate_hz for s, st in run.streams.items()}
+    out = {}
+    for ev in evaluators(calcs, chans, rates):
+        for s, inputs in ev.inputs.items():
+            cols, first = {}, None
+            for name in inputs:
+                raw, segs = run.raw_segments(name)
+                if len(segs):
+                    cols[name], first = _on_clock(segs, run.channel_info(name).scaling.to_eu(raw)), int(segs[0][0])
+            if first is not None:
+                ev.feed(s, first, cols)
+        got = ev.take()
+        if got is None:
+            continue
+        a, vals, _ = got
+        sample = np.arange(a, a + len(vals), dtype=np.int64)
+        t = run.times(ev.stream, sample)
+        for k, c in enumerate(ev.calcs):
+            out[c.name] = CalcSeries(c, sample, t, vals[:, k], ev.tares.get(c.name))
+    return out
+
+
+def _on_clock(segs, values) -> np.ndarray:
+    """Recorded pieces ``(first sample, position, count)`` laid end to end on the sample clock, NaN between."""
+    values = np.asarray(values, dtype=float)
+    if len(segs) <= 1:
+        return values
+    first = int(segs[0][0])
+    out = np.full(int(segs[-1][0] + segs[-1][2]) - first, np.nan)
+    for s0, pos, n in segs:
+        out[s0 - first:s0 - first + n] = values[pos:pos + n]
+    return out

@@ -15,9 +15,13 @@ import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+
 from hotfire.core import tomlpos
+from hotfire.core.calculated import CALC_KINDS, CalcChannel, calc_time_base
 from hotfire.core.channel import KINDS, Channel, Limits, rig_fields  # noqa: F401 (re-exported)
-from hotfire.core.scaling import CALIBRATION_KEYS, adc_for
+from hotfire.core.scaling import CALIBRATION_KEYS, Calibration, adc_for
+from hotfire.core.units import from_si, si_unit, to_si
 from hotfire.core.errors import HotfireError
 
 #: The shared vocabulary that lets analyses and comparisons work across rigs
@@ -167,6 +171,7 @@ class Rig:
     sequence: Sequence
     streams: dict[str, Stream]
     channels: tuple[Channel, ...]
+    calculated: tuple[CalcChannel, ...] = ()  # [calculated.NAME]: evaluated live and afterwards
 
     @property
     def sha256(self) -> str:
@@ -414,14 +419,83 @@ def parse_rig(text: str, path="<rig>") -> Rig:
         c = chans_t.table(cname)
         channels.append(_channel(c, cname, streams, columns, physicals))
         c.check_unknown()
-    root.check_unknown(("rig", "article", "sequence", "streams", "channels"))
+    calculated = _calculated(root.table("calculated", required=False), channels, streams, folded)
+    root.check_unknown(("rig", "article", "sequence", "streams", "channels", "calculated"))
 
     for sname, st in streams.items():
         names = tuple(ch.name for ch in channels if ch.stream == sname)
         if not names:
             ld.fail(("streams", sname), "stream has no channels")
         streams[sname] = Stream(st.name, st.rate_hz, st.dtype, st.device, names)
-    return Rig(name, description, str(path), text, article, sequence, streams, tuple(channels))
+    return Rig(name, description, str(path), text, article, sequence, streams, tuple(channels), calculated)
+
+
+def _calculated(t: "_Table | None", channels, streams, folded) -> tuple[CalcChannel, ...]:
+    """The ``[calculated.NAME]`` tables (:class:`hotfire.core.calculated.CalcChannel`)."""
+    if t is None:
+        return ()
+    by_name = {ch.name: ch for ch in channels}
+    out = []
+    for cname in t.data:
+        if cname.casefold() in folded:
+            t.fail(cname, f"name already used by channel {folded[cname.casefold()]!r}")
+        folded[cname.casefold()] = cname
+        c = t.table(cname)
+        kind = c.str("kind", choices=tuple(CALC_KINDS))
+        given = c.raw("inputs")
+        if given is None and kind == "total_thrust":
+            given = [ch.name for ch in channels if ch.role == "thrust"]
+        if not isinstance(given, list) or not all(isinstance(x, str) for x in given):
+            c.fail("inputs", f"expected a list of channel names ({kind}: {CALC_KINDS[kind][1]}), got {given!r}")
+        need = {"injector_dp": 2, "mixture_ratio": 2}.get(kind)
+        if (need and len(given) != need) or not given:
+            c.fail("inputs", f"{kind} takes {CALC_KINDS[kind][1]}, got {given!r}")
+        for n in given:
+            if n not in by_name:
+                c.fail("inputs", f"no channel {n!r} in [channels]")
+        units = c.str("units", required=False, default="" if kind == "mixture_ratio" else by_name[given[0]].units)
+        for n in given:
+            u = by_name[n].units
+            if kind != "mixture_ratio" and units != u and si_unit(u) != si_unit(units):
+                c.fail("units", f"{n} is in {u!r}, which does not convert to {units!r}")
+        rng = c.raw("range")
+        if rng is None:
+            rng = _calc_range(kind, [by_name[n] for n in given], units)
+        elif not (isinstance(rng, list) and len(rng) == 2 and all(isinstance(x, (int, float)) for x in rng)
+                  and all(math.isfinite(x) for x in rng) and rng[0] < rng[1]):
+            c.fail("range", f"expected [low, high] in {units or 'its units'} with low < high, got {rng!r}")
+        redline, warning = _limits(c, "redline"), _limits(c, "warning")
+        _check_limit_order(c, redline, warning)
+        tare_s = c.num("tare_s", required=False, default=0.5 if kind == "total_thrust" else 0.0, minimum=0.0)
+        if kind != "total_thrust" and "tare_s" in c.data:
+            c.fail("tare_s", "only a total_thrust is tared")
+        gate = c.table("check_while", required=False)
+        check_while = None
+        if gate is not None:
+            gch = gate.str("channel")
+            if gch not in given:
+                gate.fail("channel", f"expected one of its inputs ({', '.join(given)}), got {gch!r}")
+            check_while = (gch, gate.num("above"))
+            gate.check_unknown(("channel", "above"))
+        c.check_unknown(("kind", "inputs", "units", "range", "redline", "warning", "tare_s", "check_while"))
+        base = calc_time_base([(n, by_name[n].stream) for n in given], {s: st.rate_hz for s, st in streams.items()})
+        out.append(CalcChannel(cname, kind, tuple(given), units, base, (float(rng[0]), float(rng[1])),
+                               redline, warning, tare_s, check_while))
+    return tuple(out)
+
+
+def _calc_range(kind, inputs, units) -> tuple[float, float]:
+    """A calculated channel's full scale from its inputs' (in ``units``)."""
+    def eu(ch):
+        lo, hi = sorted(float(x) for x in Calibration(ch.calibration).to_eu(np.array(ch.range, dtype=float)))
+        return tuple(float(x) for x in from_si(to_si(np.array([lo, hi]), ch.units), units)) if ch.units != units else (lo, hi)
+    if kind == "total_thrust":
+        r = [eu(ch) for ch in inputs]
+        return sum(a for a, _ in r), sum(b for _, b in r)
+    if kind == "injector_dp":
+        (f0, f1), (c0, c1) = eu(inputs[0]), eu(inputs[1])
+        return f0 - c1, f1 - c0
+    return 0.0, 10.0  # O/F
 
 
 def _grain(g: _Table | None) -> Grain | None:

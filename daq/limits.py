@@ -21,13 +21,24 @@ The channel's *level* is the highest tripped bound: 0 in band, 1 warning,
 so the state of every channel at any time follows from the events alone
 (the viewer, live or in replay, relies on that). Work is vectorised per
 block; Python only loops over detectors and over the rare transitions.
+
+Calculated channels (the rig's ``[calculated.NAME]``: total thrust,
+injector pressure drop, O/F) are checked the same way, on the values
+:class:`hotfire.daq.calclive.LiveCalculated` evaluates with the analysis's
+code; their events are dated on the channel's time base (its fastest input
+stream) and name it. Where its ``check_while`` input is not above its
+value, a calculated channel counts as within limits (a low injector
+pressure drop before ignition is no warning). A NaN (an input lost, a
+total thrust before its tare) neither trips nor resets a detector.
 """
 from __future__ import annotations
 
 import numpy as np
 
-from hotfire.daq.acquisition import Subscriber
+from hotfire.core.calculated import CalcChannel
 from hotfire.core.events import Event
+from hotfire.daq.acquisition import Subscriber
+from hotfire.daq.calclive import LiveCalculated
 from hotfire.core.scaling import Calibration, Scaling
 
 LEVEL_KIND = {0: "clear", 1: "warning", 2: "redline"}
@@ -82,8 +93,8 @@ class Detector:
         """Forget partial runs (after samples were lost): a run must be seen whole."""
         self._run_out = self._run_in = 0
 
-    def feed(self, x: np.ndarray):
-        """Advance over a block of values.
+    def feed(self, x: np.ndarray, checked: np.ndarray | None = None):
+        """Advance over a block of values (``checked``: where the bound applies; elsewhere in band).
 
         Returns
         -------
@@ -98,6 +109,8 @@ class Detector:
             out, back = x > self.limit, x < self.limit - self.hysteresis
         else:
             out, back = x < self.limit, x > self.limit + self.hysteresis
+        if checked is not None:
+            out, back = out & checked, back | ~checked
         r_out, r_in = runs(out, self._run_out), runs(back, self._run_in)
         n = self.min_samples
         # A confirmed run beyond the bound trips, a confirmed run back inside resets;
@@ -119,13 +132,17 @@ class Detector:
 
 
 class ChannelLimits:
-    """The detectors of one channel and its current level."""
+    """The detectors of one channel (a :class:`Channel`, or a :class:`CalcChannel` with no scaling)
+    and its current level."""
 
-    def __init__(self, ch, scaling: Scaling, rate_hz: float, hysteresis_fraction: float,
+    def __init__(self, ch, scaling: Scaling | None, rate_hz: float, hysteresis_fraction: float,
                  min_duration_s: float):
-        self.name, self.units, self.column = ch.name, ch.units, ch.column
+        self.name, self.units, self.column = ch.name, ch.units, getattr(ch, "column", None)
         self.scaling = scaling
-        lo, hi = Calibration(ch.calibration).to_eu(np.array(ch.range, dtype=float))
+        if isinstance(ch, CalcChannel):
+            lo, hi = ch.range  # already engineering units
+        else:
+            lo, hi = Calibration(ch.calibration).to_eu(np.array(ch.range, dtype=float))
         hyst = hysteresis_fraction * abs(float(hi) - float(lo))
         n = max(1, int(round(min_duration_s * rate_hz)))
         self.detectors = [
@@ -141,11 +158,14 @@ class ChannelLimits:
 
     def check(self, raw: np.ndarray, stream: str, sample0: int) -> list[Event]:
         """Events for a block of this channel's raw samples starting at sample ``sample0``."""
-        x = self.scaling.to_eu(raw)
+        return self.check_eu(self.scaling.to_eu(raw), stream, sample0)
+
+    def check_eu(self, x: np.ndarray, stream: str, sample0: int, checked: np.ndarray | None = None) -> list[Event]:
+        """Events for a block of values in engineering units (``checked``: where the limits apply)."""
         fed = []
         for d in self.detectors:
             before = d.state
-            state, start = d.feed(x)
+            state, start = d.feed(x, checked)
             fed.append((d, state, start, np.concatenate(([before], state[:-1]))))
         level = np.zeros(len(x), dtype=np.int8)
         for d, state, _, _ in fed:
@@ -193,6 +213,7 @@ class LimitChecker(Subscriber):
     """
 
     name = "limits"
+    calc = None  # LiveCalculated of the calculated channels with limits (set by open)
 
     def __init__(self, hysteresis_fraction: float = 0.01, min_duration_s: float = 0.005):
         self.hysteresis_fraction = hysteresis_fraction
@@ -211,10 +232,15 @@ class LimitChecker(Subscriber):
             self.channels.setdefault(ch.stream, []).append(
                 ChannelLimits(ch, scaling, rate, self.hysteresis_fraction, self.min_duration_s))
         self.readers = {s: acq.rings[s].reader(start=0) for s in self.channels}
-        self.bufs = {s: np.empty((max(1, min(r.ring.capacity // 4, 1 << 16)), r.ring.n_channels), r.ring.dtype)
+        self.bufs = {s: np.empty((max(1, min(r.capacity // 4, 1 << 16)), r.n_channels), r.dtype)
                      for s, r in self.readers.items()}
         self._next = {s: 0 for s in self.channels}
         self.checked = {s: 0 for s in self.channels}
+        calcs = [c for c in acq.rig.calculated if c.redline is not None or c.warning is not None]
+        self.calc = LiveCalculated(acq, calcs) if calcs else None
+        self.calc_limits = {c.name: ChannelLimits(c, None, acq.rig.streams[c.stream].rate_hz,
+                                                  self.hysteresis_fraction, self.min_duration_s) for c in calcs}
+        self._calc_lost = {}
 
     def poll(self) -> int:
         moved = 0
@@ -236,4 +262,21 @@ class LimitChecker(Subscriber):
                     self.checked[stream] = sample0 + count
                 self.acq.post(events)
                 moved += n
+        if self.calc is not None:
+            moved += self._poll_calculated()
+        return moved
+
+    def _poll_calculated(self) -> int:
+        moved, events = 0, []
+        for s, n in self.calc.lost.items():
+            if n > self._calc_lost.get(s, 0):
+                events.append(Event("alarm", s, self.acq.sample_index(s, max(0, self.acq.rings[s].written - 1)),
+                                    f"limit checker fell behind on calculated channels' inputs: "
+                                    f"{n - self._calc_lost.get(s, 0)} samples not checked"))
+                self._calc_lost[s] = n
+        for ev, first, values, checked in self.calc.poll():
+            for k, c in enumerate(ev.calcs):
+                events += self.calc_limits[c.name].check_eu(values[:, k], ev.stream, first, checked[:, k])
+            moved += len(values)
+        self.acq.post(events)
         return moved

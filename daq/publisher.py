@@ -23,6 +23,12 @@ Wire format (multipart messages, the first frame is the topic):
     "first", "n", "nch", "dtype"}`` (``first`` is the absolute sample index
     of the first row) and the C-ordered ``(n, nch)`` rows. Viewers scale to
     engineering units with the meta's scaling, as the run-file reader does.
+    The rig's calculated channels come the same way, as float64 rows of a
+    stream ``"<base>:calculated"`` per time base (``"calculated": true`` and
+    ``"base"`` in the meta's streams, the same sample clock as ``base``),
+    each channel in its engineering units (identity scaling, its role its
+    kind: ``total_thrust``, ``injector_dp``, ``mixture_ratio``), evaluated by
+    :mod:`hotfire.daq.calclive` with the analysis's code.
 ``[b"events", json]``
     A list of events (``Event.to_dict()``), as they are posted.
 ``[b"health", json]``
@@ -46,8 +52,10 @@ import numpy as np
 import zmq
 from zmq.utils.monitor import recv_monitor_message
 
-from hotfire.daq.acquisition import Subscriber
+from hotfire.core.calculated import calc_stream
 from hotfire.core.errors import HotfireError
+from hotfire.daq.acquisition import Subscriber
+from hotfire.daq.calclive import LiveCalculated
 
 DEFAULT_ADDRESS = "tcp://127.0.0.1:5555"
 #: seconds over which the health message measures each stream's rate
@@ -177,6 +185,14 @@ class Publisher(Subscriber):
                         for name, s in acq.source.streams.items()},
             "channels": channel_meta(acq.rig, acq.source_metadata.get("adc")),
         }
+        self.calc = LiveCalculated(acq) if acq.rig.calculated else None
+        for ev in self.calc.evaluators if self.calc else ():
+            name = calc_stream(ev.stream)
+            self._meta_static["streams"][name] = {"rate_hz": acq.source.streams[ev.stream].rate_hz, "dtype": "<f8",
+                                                  "channels": [c.name for c in ev.calcs], "calculated": True,
+                                                  "base": ev.stream}
+            self._meta_static["channels"] += [c.as_channel(name, k).to_json() for k, c in enumerate(ev.calcs)]
+            self.sent[name] = 0
         self._last_meta = self._last_health = 0.0
         # (time, rows written) samples for the measured rate: blocks arrive ~10 per
         # second, so the rate is taken over a few seconds to read within a few %.
@@ -197,6 +213,12 @@ class Publisher(Subscriber):
                     self._send([b"data", json.dumps(head).encode(), rows])
                     self.sent[name] = sample0 + count
                 moved += n
+        for ev, first, values, _ in self.calc.poll() if self.calc else ():
+            name = calc_stream(ev.stream)
+            head = {"stream": name, "first": first, "n": len(values), "nch": values.shape[1], "dtype": "<f8"}
+            self._send([b"data", json.dumps(head).encode(), np.ascontiguousarray(values)])
+            self.sent[name] = first + len(values)
+            moved += len(values)
         self._count_viewers()
         now = time.monotonic()
         if now - self._last_meta >= self.meta_interval:

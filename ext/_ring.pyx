@@ -12,8 +12,10 @@ are intact; rows ``[commit, start)`` are being written, and their slots held
 rows ``[commit - capacity, start - capacity)``, which are therefore gone.
 """
 cimport numpy as cnp
+from cpython.buffer cimport PyBUF_WRITABLE
 from libc.stdint cimport int64_t
-from libc.string cimport memmove
+from libc.stdlib cimport free, malloc
+from libc.string cimport memmove, memset
 
 import numpy as np
 
@@ -97,6 +99,46 @@ cdef inline void _copy_in(char *data, int64_t cap, Py_ssize_t rb,
         ring_copy(data, src + k * rb, (n - k) * rb)
 
 
+cdef class _Memory:
+    """The ring's rows, owned here; they export a read-only buffer only.
+
+    The arrays readers are lent (:meth:`ReaderBase.acquire`) are views of
+    this memory, and their ``base`` chain ends here: no reader can reach a
+    writable array of the ring, nor make a lent array writeable.
+    """
+    cdef char *data
+    cdef Py_ssize_t nbytes
+
+    def __cinit__(self, Py_ssize_t nbytes):
+        self.data = <char *>malloc(nbytes if nbytes > 0 else 1)
+        if self.data == NULL:
+            raise MemoryError(f"cannot allocate a ring of {nbytes} bytes")
+        # Touch every page now, so the first lap of writes does not page-fault.
+        memset(self.data, 0, nbytes)
+        self.nbytes = nbytes
+
+    def __dealloc__(self):
+        free(self.data)
+
+    def __getbuffer__(self, Py_buffer *view, int flags):
+        if flags & PyBUF_WRITABLE:
+            raise BufferError("the ring's rows are read-only outside the ring's writer")
+        view.buf = self.data
+        view.obj = self
+        view.len = self.nbytes
+        view.readonly = 1
+        view.itemsize = 1
+        view.format = NULL
+        view.ndim = 1
+        view.shape = NULL
+        view.strides = NULL
+        view.suboffsets = NULL
+        view.internal = NULL
+
+    def __releasebuffer__(self, Py_buffer *view):
+        pass
+
+
 cdef class RingBase:
     """Preallocated ring of ``capacity`` rows of ``n_channels`` values.
 
@@ -109,8 +151,8 @@ cdef class RingBase:
     dtype : dtype-like
         One of int16, int32, float32, float64.
     """
-    cdef object _buf            # owns the memory: (capacity, n_channels) ndarray
-    cdef readonly object _rows  # read-only view of _buf, for zero-copy reads
+    cdef _Memory _mem           # owns the memory
+    cdef readonly object _rows  # read-only (capacity, n_channels) array of it, for zero-copy reads
     cdef char *_data
     cdef int64_t _cap
     cdef Py_ssize_t _nch
@@ -132,14 +174,9 @@ cdef class RingBase:
             raise ValueError(f"n_channels must be an integer >= 1, got {n_channels!r}")
         capacity = int(capacity)
         n_channels = int(n_channels)
-        buf = np.zeros((capacity, n_channels), dtype=dt)
-        # Touch every page now, so the first lap of writes does not page-fault.
-        buf.fill(0)
-        self._buf = buf
-        rows = buf.view()
-        rows.flags.writeable = False
-        self._rows = rows
-        self._data = cnp.PyArray_BYTES(<cnp.ndarray>buf)
+        self._mem = _Memory(capacity * n_channels * dt.itemsize)
+        self._rows = np.frombuffer(self._mem, dtype=dt).reshape(capacity, n_channels)
+        self._data = self._mem.data
         self._cap = capacity
         self._nch = n_channels
         self._rb = n_channels * dt.itemsize
@@ -294,10 +331,27 @@ cdef class ReaderBase:
         self._lost = 0
         self._holding = False
 
+    # No ``ring`` attribute: a reader is what subscribers are given, and it must
+    # not lead to the ring's writer. What a reader needs of its ring is here.
     @property
-    def ring(self):
-        """The ring read."""
-        return self._ring
+    def capacity(self):
+        """Rows the ring read holds."""
+        return self._ring._cap
+
+    @property
+    def n_channels(self):
+        """Samples per row."""
+        return self._ring._nch
+
+    @property
+    def dtype(self):
+        """The ring's dtype."""
+        return self._ring._dtype
+
+    @property
+    def written(self):
+        """Rows written to the ring so far."""
+        return ring_load_acquire(&self._ring._commit)
 
     @property
     def position(self):

@@ -78,7 +78,10 @@ class GapError(LookupError):
 class Reader(_ring.ReaderBase):
     """A cursor on a :class:`Ring`; use each reader from one thread at a time.
 
-    Create with :meth:`Ring.reader`.
+    Create with :meth:`Ring.reader`. A reader cannot write: it has no
+    attribute leading to its ring (it shows the ring's ``capacity``,
+    ``n_channels``, ``dtype`` and ``written``), and the arrays
+    :meth:`acquire` lends are read-only views.
 
     Attributes
     ----------
@@ -120,14 +123,13 @@ class Reader(_ring.ReaderBase):
             if max_rows < 0:
                 raise ValueError(f"max_rows must be >= 0, got {max_rows}")
             n = min(n, max_rows)
-        ring = self.ring
-        out = np.empty((n, ring.n_channels), dtype=ring.dtype)
+        out = np.empty((n, self.n_channels), dtype=self.dtype)
         first, k, gap = self.read_into(out)
         return ReadResult(first, out if k == n else out[:k], gap)
 
     def __repr__(self) -> str:
-        return (f"<Reader position={self.position} available={self.available} "
-                f"lost={self.lost} on {self.ring!r}>")
+        return (f"<Reader position={self.position} available={self.available} lost={self.lost} "
+                f"of {self.written} rows written, capacity={self.capacity}>")
 
 
 class Ring(_ring.RingBase):

@@ -15,10 +15,12 @@ from hotfire.gui.decimate import polyline
 
 #: chart title -> roles it shows, in display order
 ROLE_GROUPS = (
-    ("Thrust", ("thrust",)),
+    ("Thrust", ("thrust", "total_thrust")),  # the load cells and their tared total (calculated)
     ("Chamber pressure", ("chamber_pressure",)),
     ("Dynamic chamber pressure", ("chamber_pressure_dynamic",)),
     ("Injector pressures", ("ox_injector_pressure", "fuel_injector_pressure")),
+    ("Injector pressure drops", ("injector_dp",)),  # calculated: feed minus chamber
+    ("O/F", ("mixture_ratio",)),  # calculated
     ("Tank pressures", ("ox_tank_pressure", "fuel_tank_pressure")),
     ("Mass flows", ("ox_mass_flow", "fuel_mass_flow")),
     ("Temperatures", ("chamber_wall_temperature", "ox_temperature", "fuel_temperature", "ambient_temperature")),

@@ -147,6 +147,8 @@ class LiveFeed:
         h = self.health
         streams = []
         for name, st in (self.meta.streams.items() if self.meta else ()):
+            if st.calculated:
+                continue  # not acquired: evaluated from the streams shown
             s = h.get("streams", {}).get(name, {})
             streams.append({"name": name, "nominal_hz": st.rate_hz, "rate_hz": s.get("rate_hz"),
                             "gaps": s.get("gaps", 0), "lost": s.get("lost", 0), "fill": s.get("fill"),

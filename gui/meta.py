@@ -2,7 +2,9 @@
 :class:`hotfire.core.channel.Channel`: scaling, limits...).
 
 Built from the publisher's ``meta`` message (live) or from a run file
-(replay), so the panels never care which one they show.
+(replay), so the panels never care which one they show. Live, the rig's
+calculated channels are channels of their own streams (``calculated``),
+plotted like any other.
 """
 from __future__ import annotations
 
@@ -17,6 +19,7 @@ class StreamMeta:
     rate_hz: float
     channels: tuple[str, ...]
     offset_s: float = 0.0  # time of sample 0 from acquisition start
+    calculated: bool = False  # values of calculated channels, on the clock of another stream
 
     def time(self, sample):
         """Acquisition time (s) of a sample index (scalar or array)."""
@@ -69,7 +72,8 @@ class RunMeta:
     @classmethod
     def from_publisher(cls, d: dict) -> "RunMeta":
         """From the ``meta`` message of :mod:`hotfire.daq.publisher`."""
-        streams = {name: StreamMeta(name, float(s["rate_hz"]), tuple(s["channels"]))
+        streams = {name: StreamMeta(name, float(s["rate_hz"]), tuple(s["channels"]),
+                                    calculated=bool(s.get("calculated")))
                    for name, s in d["streams"].items()}
         channels = [Channel.from_json(c) for c in d["channels"]]
         return cls(d["test_id"], d.get("rig", ""), d.get("source", ""), streams, channels,

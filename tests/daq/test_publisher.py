@@ -60,11 +60,15 @@ def test_every_sample_reaches_a_subscriber_that_keeps_up(tmp_path):
     assert topics[0] == b"meta"
     meta = json.loads(msgs[0][1])
     assert meta["test_id"] == "pub" and meta["rig_config"] == rig.text
-    assert {c["name"] for c in meta["channels"]} == {c.name for c in rig.channels}
+    assert {c["name"] for c in meta["channels"]} == {c.name for c in rig.channels} | {c.name for c in rig.calculated}
     blocks = {name: [] for name in rig.streams}
+    calc = {name for name, st in meta["streams"].items() if st.get("calculated")}
+    assert calc == {f"{c.stream}:calculated" for c in rig.calculated}
     for m in msgs:
         if m[0] == b"data":
             h = json.loads(m[1])
+            if h["stream"] in calc:
+                continue  # tests/daq/test_calclive.py
             blocks[h["stream"]].append((h["first"], np.frombuffer(m[2], h["dtype"]).reshape(h["n"], h["nch"])))
     with open_run(summary.path) as run:
         for name, bl in blocks.items():

@@ -55,7 +55,8 @@ def test_properties_and_repr():
     ring.write(rows(0, 5, 2, np.int32))
     r = ring.reader(start=1)
     assert (r.position, r.available, r.lost, r.gaps) == (1, 4, 0, [])
-    assert r.ring is ring and isinstance(r, Reader)
+    assert (r.capacity, r.n_channels, r.dtype, r.written) == (8, 2, np.dtype(np.int32), 5)
+    assert isinstance(r, Reader)
     assert "written=5" in repr(ring) and "position=1" in repr(r)
     ring.write(rows(5, 7, 2, np.int32))
     assert ring.oldest == 4
@@ -417,3 +418,32 @@ def test_no_allocation_per_block_in_steady_state():
     # times more blocks must not cost more memory.
     assert max(grown) < 512, grown
     assert max(peaks) < 1024, peaks
+
+
+def test_a_reader_cannot_write_its_ring():
+    """A reader (what subscribers get) leads to no writer and lends only read-only rows."""
+    ring = Ring(8, 2, np.float64)
+    ring.write(np.arange(10.0).reshape(5, 2))
+    r = ring.reader(start=0)
+    assert not hasattr(r, "ring")
+    # nothing reachable from the reader's attributes can write a block
+    for name in dir(r):
+        if not name.startswith("__"):
+            assert not hasattr(getattr(r, name), "write"), name
+    view = r.acquire()
+    part = view.parts[0]
+    with pytest.raises(ValueError):
+        part[0, 0] = -1.0
+    with pytest.raises(ValueError):
+        part.flags.writeable = True
+    base = part
+    while isinstance(base, np.ndarray):  # the chain of bases ends at read-only memory
+        assert not base.flags.writeable
+        base = base.base
+    owner = base.obj if isinstance(base, memoryview) else base
+    with pytest.raises((BufferError, TypeError, ValueError)):
+        np.frombuffer(owner, np.uint8)[0] = 1
+    with pytest.raises(TypeError):
+        memoryview(owner)[0] = 1
+    assert r.release(view) is None
+    np.testing.assert_array_equal(ring.copy_range(0, 5), np.arange(10.0).reshape(5, 2))  # unchanged
