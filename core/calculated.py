@@ -284,7 +284,7 @@ class CalcChannel:
         Its time base: the fastest input stream (see the module's Timing).
     range : (float, float)
         Its full scale in ``units`` (the limit checker's hysteresis is a
-        fraction of it).
+        fraction of it); an O/F outside it is NaN (near-zero flows).
     redline, warning : Limits or None
     tare_s : float
         ``total_thrust``: seconds at the start of the time base its tare is taken over.
@@ -333,7 +333,9 @@ class CalcChannel:
             return sum_load_cells(cols, estimate=False).total
         if self.kind == "injector_dp":
             return injector_dp(*cols)
-        return mixture_ratio(*cols)
+        # before ignition and in shutdown the flows are near zero and their ratio is noise: NaN off scale
+        of = mixture_ratio(*cols)
+        return np.where((of >= self.range[0]) & (of <= self.range[1]), of, np.nan)
 
 
 def calc_stream(base: str) -> str:
