@@ -31,6 +31,7 @@ time-resolved results :mod:`hotfire.analysis.series`'.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field, fields
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -40,8 +41,12 @@ from hotfire.analysis.thrust import (ThrustResult, ThrustSettings, Unavailable, 
                                      drift_ramp, pressure_burn, total_thrust)
 from hotfire.analysis.series import time_series
 from hotfire.analysis.steady import find_plateaus
+from hotfire.analysis.channels import Channels, Picker
 # Window, THEORY_FIELDS and THRUST_DERIVED are also imported from here
-from hotfire.analysis.window import THEORY_FIELDS, THRUST_DERIVED, Window, _Picker, window_means  # noqa: F401
+from hotfire.analysis.window import THEORY_FIELDS, THRUST_DERIVED, Window, window_means  # noqa: F401
+
+if TYPE_CHECKING:
+    from hotfire.core.runfile.reader import Run
 
 
 @dataclass
@@ -150,37 +155,36 @@ def _jsonable(x):
     return x
 
 
-# ---------------------------------------------------------------------------
-# channel selection with health
-
 #: thrust results (n/a together when the run has no usable thrust)
 THRUST_METRICS = ("burn_time_s", "action_time_s", "total_impulse_Ns", "average_thrust_N", "peak_thrust_N",
                   "ignition_delay_s", "thrust_rise_time_s", "shutdown_impulse_Ns", "isp_from_mass_s")
 
 
-def _propellant_mass(run, burn, picker, flow_source, notes):
+def _propellant_mass(burn, picker: Picker, notes):
+    flow_source = picker.channels.flow_source
     if flow_source == "flow meters":
         win = (burn[0] - 0.3, burn[1] + 0.3)
         total = 0.0
         for side in ("ox", "fuel"):
-            n = picker.pick(f"{side}_mass_flow", win)
-            if not n:
+            v = picker.pick(f"{side}_mass_flow", win)
+            if not v:
                 return None
-            sig = run.channel(n)
+            sig = v.read()
             total += integrate(sig.t, sig.si(), *win)
         return total
     if flow_source == "tank mass":
         total = 0.0
         for side in ("ox", "fuel"):
-            n = picker.pick(f"{side}_tank_mass")
-            if not n:
+            v = picker.pick(f"{side}_tank_mass")
+            if not v:
                 return None
-            sig = run.channel(n)
+            sig = v.read()
             m = sig.si()
             before = m[(sig.t >= -1.0) & (sig.t <= -0.1)]
             after = m[sig.t >= burn[1] + 0.5]
             if len(before) < 3 or len(after) < 3:
-                notes.append(f"{n}: no settled tank mass before T0 or after the tail-off: propellant mass not computed")
+                notes.append(f"{v.name}: no settled tank mass before T0 or after the tail-off: "
+                             "propellant mass not computed")
                 return None
             total += float(before.mean() - after[: max(3, len(after) // 2)].mean())
         return total
@@ -200,16 +204,20 @@ def _pressure_integral(perf, pc_arr, burn, article, mass):
         perf.c_star_integral_m_s = article.throat_area_m2 * integral / mass
 
 
-def analyze(run, settings: Settings | None = None, health: dict | None = None) -> Performance:
-    """Burn, impulse and steady-state performance of a run.
+def analyze(channels: Channels | Run, settings: Settings | None = None, health: dict | None = None) -> Performance:
+    """Burn, impulse and steady-state performance of a firing, from the channels given.
 
     Parameters
     ----------
-    run : Run
-        An open run file (``hotfire.core.runfile.reader.open_run``).
+    channels : Channels or Run
+        The channels to read, by quantity (:class:`~hotfire.analysis.channels.Channels`:
+        load cells, chamber pressure, flows, ...), e.g.
+        ``Channels.from_roles(run)``; a :class:`Run` stands for every
+        channel of its rig, by role. The run they belong to gives the test
+        article, T0 and the cutoff event.
     settings : Settings, optional
     health : dict of ChannelHealth, optional
-        Channel health; checked here when not given (``settings.check_health``).
+        Channel health by name; checked here when not given (``settings.check_health``).
 
     Returns
     -------
@@ -222,28 +230,34 @@ def analyze(run, settings: Settings | None = None, health: dict | None = None) -
         When the run has no usable thrust channel or no burn.
     """
     s = settings or Settings()
+    ch = channels if isinstance(channels, Channels) else Channels.from_roles(channels)
+    if not ch.views():
+        raise Unavailable("neither a usable thrust nor a chamber pressure channel: no burn to analyse")
+    run = ch.run
     perf = Performance(settings=asdict(s))
     notes = perf.notes
     if health is None:
-        health = _health.check_run(run) if s.check_health else {}
+        # a run: all its channels, as hotfire analyze reports them; channels: theirs
+        streams = None if ch is not channels else list(dict.fromkeys(v.stream for v in ch.views()))
+        health = _health.check_run(run, streams) if s.check_health else {}
     perf.health = health
     for h in health.values():
         if h.status != "ok":
             notes.append(f"sensor {h.name} ({h.role}) failed: {'; '.join(h.problems)}")
-    picker = _Picker(run, health, notes)
-    article = run.article
+    picker = Picker(ch, health, notes)
+    article = ch.article
     if run.metadata.get("import_note"):
         notes.append(f"import: {run.metadata['import_note']}")
 
-    pc_name = picker.pick("chamber_pressure", None, ("chamber_pressure_dynamic",))
+    pc_view = picker.pick("chamber_pressure")
     pc_arr = None
-    if pc_name:
-        sig = run.channel(pc_name)
+    if pc_view:
+        sig = pc_view.read()
         pc_arr = (sig.t, sig.si())
     tr, total = None, None
     try:
-        total = total_thrust(run, s.thrust_settings(), health)
-        tr = analyze_thrust(run, s.thrust_settings(), health, pc_arr, total=total)
+        total = total_thrust(ch.thrust, s.thrust_settings(), health)
+        tr = analyze_thrust(ch.thrust, s.thrust_settings(), health, pc_view, total=total)
     except Unavailable as exc:
         total = None
         why = f"no thrust: {exc}"
@@ -267,7 +281,7 @@ def analyze(run, settings: Settings | None = None, health: dict | None = None) -
         perf.burn_start_s, perf.burn_end_s = burn
         perf.burn_time_s = burn[1] - burn[0]
         perf.burn_basis = "chamber pressure"
-        notes.append(f"burn found on the chamber pressure ({pc_name}): {s.thrust_settings().threshold() * 100:g} % "
+        notes.append(f"burn found on the chamber pressure ({pc_view.name}): {s.thrust_settings().threshold() * 100:g} % "
                      "of its steady rise above the pre-fire level")
     else:
         raise Unavailable("neither a usable thrust nor a chamber pressure channel: no burn to analyse")
@@ -277,11 +291,8 @@ def analyze(run, settings: Settings | None = None, health: dict | None = None) -
         thrust_sig = (t_, F_ - drift_ramp(t_, tr.zero_shift_N, tr.zero_shift_burn_s))
     thrust_calc = total[5] if total is not None else None
 
-    if run.roles().get("ox_mass_flow") and run.roles().get("fuel_mass_flow"):
-        perf.flow_source = "flow meters"
-    elif run.roles().get("ox_tank_mass") and run.roles().get("fuel_tank_mass"):
-        perf.flow_source = "tank mass"
-    else:
+    perf.flow_source = ch.flow_source
+    if not perf.flow_source:
         notes.append("no flow meters nor tank weigh scales (ox and fuel): mass flow, O/F, Isp, c* not computed")
 
     # steady windows
@@ -295,7 +306,7 @@ def analyze(run, settings: Settings | None = None, health: dict | None = None) -
     if not wins:
         notes.append("no steady window found (the chamber pressure never settles for "
                      f"{s.min_plateau_s} s): steady-state results not computed")
-    perf.plateaus = [window_means(run, w, picker, thrust_sig, perf.flow_source, thrust_calc) for w in wins]
+    perf.plateaus = [window_means(w, picker, thrust_sig, thrust_calc) for w in wins]
     if perf.plateaus:
         main = max(perf.plateaus, key=lambda w: w.end_s - w.start_s)
         perf.steady = main
@@ -312,7 +323,7 @@ def analyze(run, settings: Settings | None = None, health: dict | None = None) -
                      + ": efficiencies not computed")
 
     # propellant consumed
-    mass = _propellant_mass(run, burn, picker, perf.flow_source, notes)
+    mass = _propellant_mass(burn, picker, notes)
     if mass is None:
         m_known = run.metadata.get("propellant_mass_kg")
         if m_known:
@@ -335,7 +346,7 @@ def analyze(run, settings: Settings | None = None, health: dict | None = None) -
         perf.motor = analyze_motor(run, perf, pc_arr, picker, tr.impulse_window_s if tr is not None else None)
 
     center = (perf.pc_bar, perf.of) if perf.pc_bar and perf.of else None
-    perf.series = time_series(run, s.series_rate_hz, thrust_sig, burn, picker, perf.flow_source, article, center)
+    perf.series = time_series(s.series_rate_hz, thrust_sig, burn, picker, center)
     if perf.steady is not None:
         for k, v in perf.steady.status.items():
             perf.status.setdefault(k, v)

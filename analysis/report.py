@@ -76,7 +76,8 @@ def plot_thrust(run, perf):
 
     plt = _mpl()
     tr = perf.thrust
-    t, F, *_ = total_thrust(run, ThrustSettings(tare_window_s=tuple(tr.thresholds["tare_window_s"])))
+    t, F, *_ = total_thrust([run.view(n) for n in tr.channels],
+                           ThrustSettings(tare_window_s=tuple(tr.thresholds["tare_window_s"])))
     F = F - 0  # tared already
     big = np.nanmax(np.abs(F)) > 2e4
     sc, unit = (1e-3, "kN") if big else (1.0, "N")

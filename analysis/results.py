@@ -18,6 +18,7 @@ from hotfire.core import health as _health
 from hotfire.analysis import metrics as _metrics
 from hotfire.core.runfile.reader import open_run
 from hotfire.analysis import uncertainty as _unc
+from hotfire.analysis.channels import Channels
 from hotfire.analysis.performance import Performance, Settings, _jsonable, analyze
 from hotfire.analysis.stability import Stability, analyze_stability, prepare
 from hotfire.analysis.thrust import Unavailable
@@ -26,7 +27,8 @@ if TYPE_CHECKING:
     from hotfire.core.runfile.reader import Run
 
 
-#: roles the thrust and performance analyses read whole (converted together: one pass per stream)
+#: roles the thrust and performance analyses read whole (converted together: one pass per stream); a
+#: high-rate Pc, only a stand-in for a static one, is converted when it is read
 _ANALYSED_ROLES = {"thrust", "chamber_pressure", "ox_mass_flow", "fuel_mass_flow", "ox_tank_mass",
                    "fuel_tank_mass", "ox_injector_pressure", "fuel_injector_pressure"}
 
@@ -134,7 +136,9 @@ def _analyze_run(run, settings, stability, uncertainty, lap) -> Results:
         others = [st for st in run.streams if st not in dyn_streams]
         run.preload(others)
         lap("read")
-        run.convert([c.name for c in run.channels if c.role in _ANALYSED_ROLES])
+        # the channels thrust and performance read, chosen here from the rig's roles
+        channels = Channels.from_roles(run)
+        run.convert([v.name for v in channels.views() if v.role in _ANALYSED_ROLES])
         health = _health.check_run(run, others) if s.check_health else {}
         health.update(dyn_health.result())
         health = {c.name: health[c.name] for c in run.channels if c.name in health}  # the rig's order
@@ -142,7 +146,7 @@ def _analyze_run(run, settings, stability, uncertainty, lap) -> Results:
         res = Results(run.test_id, run.rig_name, run.path, None, None, health=health, truth=run.truth,
                       imported=run.imported)
         try:
-            perf = analyze(run, s, health)
+            perf = analyze(channels, s, health)
         except Unavailable as exc:
             res.notes.append(f"thrust and performance not computed: {exc}")
             return res

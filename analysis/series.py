@@ -8,16 +8,25 @@ from hotfire.core.timeseries import smooth
 from hotfire.analysis.window import THEORY_FIELDS, _linearized, _theory
 
 
-def time_series(run, rate_hz: float, thrust_sig, burn, picker, flow_source, article, center=None) -> dict:
+def time_series(rate_hz: float, thrust_sig, burn, picker, center=None) -> dict:
     """Time-resolved results on a common time base: bin means at ``rate_hz`` from 0.3 s before the burn
-    to 0.3 s after it (``"t_s"``: the bin centres), and c*, Isp and their CEA efficiencies per bin."""
+    to 0.3 s after it (``"t_s"``: the bin centres), and c*, Isp and their CEA efficiencies per bin.
+
+    The channels are the picker's (:class:`~hotfire.analysis.channels.Picker`,
+    healthy over the burn); only the span of the bins is read of each.
+    """
+    article, flow_source = picker.channels.article, picker.channels.flow_source
     dt = 1.0 / rate_hz
     t0, t1 = burn[0] - 0.3, burn[1] + 0.3
     edges = np.arange(t0, t1 + dt / 2, dt)
     centers = 0.5 * (edges[1:] + edges[:-1])
 
+    span = (t0, float(edges[-1]))
+    margin = (t0 - 1.0, span[1] + 1.0)  # a derivative of smoothed samples: its ends stay outside the bins
+
     def binned(t, v):
         idx = np.searchsorted(t, edges)
+        v = v[:idx[-1]]  # reduceat's last sum runs to the end of the array: not past the last bin
         sums = np.add.reduceat(v, np.minimum(idx[:-1], len(v) - 1)) if len(v) else np.zeros(len(centers))
         counts = np.diff(idx)
         out = np.full(len(centers), np.nan)
@@ -28,21 +37,21 @@ def time_series(run, rate_hz: float, thrust_sig, burn, picker, flow_source, arti
     out = {"t_s": centers}
     if thrust_sig is not None:
         out["thrust_N"] = binned(*thrust_sig)
-    pcn = picker.pick("chamber_pressure", burn, ("chamber_pressure_dynamic",))
-    if pcn:
-        sig = run.channel(pcn)
+    pcv = picker.pick("chamber_pressure", burn)
+    if pcv:
+        sig = pcv.read(span)
         out["pc_bar"] = binned(sig.t, sig.si()) / 1e5
     if flow_source == "flow meters":
         for side in ("ox", "fuel"):
-            n = picker.pick(f"{side}_mass_flow", burn)
-            if n:
-                sig = run.channel(n)
+            v = picker.pick(f"{side}_mass_flow", burn)
+            if v:
+                sig = v.read(span)
                 out[f"{side}_mdot_kg_s"] = binned(sig.t, sig.si())
     elif flow_source == "tank mass":
         for side in ("ox", "fuel"):
-            n = picker.pick(f"{side}_tank_mass", burn)
-            if n:
-                sig = run.channel(n)
+            v = picker.pick(f"{side}_tank_mass", burn)
+            if v:
+                sig = v.read(margin)
                 m = sig.si()
                 mdot = -np.gradient(smooth(m, sig.rate_hz, 0.1), sig.t)
                 out[f"{side}_mdot_kg_s"] = binned(sig.t, mdot)

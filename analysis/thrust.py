@@ -135,11 +135,24 @@ def integrate(t, v, a, b) -> float:
     return float(np.trapezoid(vv, tt))
 
 
-def total_thrust(run, settings: ThrustSettings | None = None, health=None):
-    """Tared total thrust (the calculated channel :func:`hotfire.core.calculated.total_thrust`), N.
+def load_cells(thrust) -> list:
+    """The load cells of ``thrust``: a :class:`~hotfire.core.runfile.view.ChannelView`, or a list of them."""
+    return list(thrust) if isinstance(thrust, (list, tuple)) else [thrust]
+
+
+def total_thrust(thrust, settings: ThrustSettings | None = None, health=None):
+    """Tared total thrust of load cells (the calculated channel :func:`hotfire.core.calculated.load_cell_total`), N.
 
     A failed load cell's spans are estimated from the other cells (flagged);
     where no cell is valid the thrust is NaN.
+
+    Parameters
+    ----------
+    thrust : ChannelView or list of ChannelView
+        The load cells, summed (``run.views("thrust")`` for a rig's; any
+        force channel, ``run.view("LC-A")``, alone).
+    settings : ThrustSettings, optional
+    health : dict of ChannelHealth, optional
 
     Returns
     -------
@@ -153,8 +166,9 @@ def total_thrust(run, settings: ThrustSettings | None = None, health=None):
         No thrust channel, or no valid thrust sample at all.
     """
     s = settings or ThrustSettings()
+    cells = load_cells(thrust)
     try:
-        calc = _calculated.total_thrust(run, health)
+        calc = _calculated.load_cell_total([v.read() for v in cells], health)
     except LookupError as exc:
         raise Unavailable(str(exc)) from None
     t = calc.t
@@ -174,7 +188,7 @@ def total_thrust(run, settings: ThrustSettings | None = None, health=None):
         if quiet is not None:
             tare, calc.tare_span = quiet
             tared = True
-            calc.tare_basis = "the quiet pre-fire data" + ("" if run.has_t0 else " (no T0 event in the run)")
+            calc.tare_basis = "the quiet pre-fire data" + ("" if cells[0].run.has_t0 else " (no T0 event in the run)")
     return t, calc.values - tare, tare, tared, calc.channels, calc
 
 
@@ -274,18 +288,22 @@ def pressure_burn(t, pc, settings: ThrustSettings | None = None):
     return crossing_window(t, rise, s.threshold() * steady)
 
 
-def analyze_thrust(run, settings: ThrustSettings | None = None, health=None, pc=None,
+def analyze_thrust(thrust, settings: ThrustSettings | None = None, health=None, pc=None,
                    total=None) -> ThrustResult:
-    """Thrust metrics of a run.
+    """Thrust metrics of a firing, from its load cells.
 
     Parameters
     ----------
-    run : Run
+    thrust : ChannelView or list of ChannelView
+        The load cells (summed): ``run.views("thrust")``, or one channel,
+        ``run.view("thrust")``. Their run gives T0, the cutoff event and
+        whether it was imported.
     settings : ThrustSettings, optional
     health : dict of ChannelHealth, optional
         From :func:`hotfire.core.health.check_run`; failed channels are not used.
-    pc : (t, Pa) arrays, optional
-        Chamber pressure, for the ignition delay and Pc rise time.
+    pc : ChannelView, optional
+        Chamber pressure, for the ignition delay, Pc rise time and start
+        overpressure, and to bridge a span with no valid load cell.
     total : tuple, optional
         What :func:`total_thrust` returns for these settings, when the caller has it.
 
@@ -297,7 +315,12 @@ def analyze_thrust(run, settings: ThrustSettings | None = None, health=None, pc=
     s = settings or ThrustSettings()
     if s.method not in ("steady", "nfpa1125"):
         raise ValueError(f"burn method must be 'steady' or 'nfpa1125', got {s.method!r}")
-    t, F, tare, tared, names, calc = total if total is not None else total_thrust(run, s, health)
+    cells = load_cells(thrust)
+    run = cells[0].run if cells else None  # events and metadata: T0, cutoff, imported
+    t, F, tare, tared, names, calc = total if total is not None else total_thrust(cells, s, health)
+    if pc is not None:
+        sig = pc.read()
+        pc = (sig.t, sig.si())
     notes = calc.notes()
     if calc.missing:
         _enough_thrust(t, F, pc, s)
@@ -309,7 +332,7 @@ def analyze_thrust(run, settings: ThrustSettings | None = None, health=None, pc=
     valid_F = np.where(np.isfinite(F), F, 0.0)  # without a bridge, integrals cover the valid span only
     F = _filled(t, F)  # crossings and smoothing see any missing span bridged
     tare_span = getattr(calc, "tare_span", None)
-    rate = run.role("thrust")[0].rate_hz
+    rate = calc.rate_hz
     if run.imported is not None and not run.has_t0 and not tared:
         t, F, valid_F, start = _rasp_start(t, F, valid_F, rate)
         if start:

@@ -1,7 +1,8 @@
 """Results over one steady window: the means of the channels valid there and what follows from them.
 
-Each quantity is taken from the first channel of its role that
-:mod:`hotfire.core.health` finds usable over the window (``Picker``); the
+Each quantity is taken from the first of its candidate channels that
+:mod:`hotfire.core.health` finds usable over the window
+(:class:`hotfire.analysis.channels.Picker`); the
 window's thrust is the tared total thrust's mean over its valid samples.
 From the means: mass flow and O/F, Isp = F / (mdot g0), c* = Pc At / mdot,
 CF = F / (Pc At), the injector pressure drops, and their theoretical values
@@ -13,6 +14,7 @@ from dataclasses import asdict, dataclass, field
 
 import numpy as np
 
+from hotfire.analysis.channels import Picker
 from hotfire.core import units as U
 from hotfire.core.calculated import injector_dp, mixture_ratio
 from hotfire.core.theory import G0, Linearized, theoretical
@@ -52,46 +54,17 @@ class Window:
         return asdict(self)
 
 
-# ---------------------------------------------------------------------------
-# channel selection with health
-
-class _Picker:
-    def __init__(self, run, health, notes):
-        self.run, self.health, self.notes = run, health, notes
-        self._said = set()
-
-    def channels(self, role):
-        return [c.name for c in self.run.channels if c.role == role]
-
-    def pick(self, role, window=None, fallback_roles=()):
-        """The first channel of ``role`` healthy over ``window`` (or of a fallback role)."""
-        for r in (role,) + tuple(fallback_roles):
-            for name in self.channels(r):
-                h = self.health.get(name)
-                if h is None or h.usable(*(window or (None, None))):
-                    if r != role:
-                        self._say(f"{role}: no healthy channel, using {name} ({r}) instead")
-                    return name
-                self._say(f"{name} ({r}) not used: {'; '.join(h.problems)}")
-        return None
-
-    def _say(self, msg):
-        if msg not in self._said:
-            self._said.add(msg)
-            self.notes.append(msg)
-
-
-def _mean(run, name, window):
-    sig = run.channel(name, t=window).slice(*window)
+def _mean(view, window):
+    sig = view.read(window).slice(*window)
     return float(U.to_si(sig.values.mean(), sig.units))  # SI is affine in EU: convert the mean only
 
 
-def _tank_flow(run, name, window):
+def _tank_flow(view, window):
     """Outflow from a tank weigh scale over a window: minus the slope of a line fit, kg/s."""
-    sig = run.channel(name, t=window).slice(*window)
+    sig = view.read(window).slice(*window)
     m = sig.si()
     if len(m) < 3:
-        raise ValueError(f"{name}: too few samples in {window}")
+        raise ValueError(f"{view.name}: too few samples in {window}")
     return float(-np.polyfit(sig.t - sig.t.mean(), m, 1)[0])
 
 
@@ -106,33 +79,36 @@ def _linearized(article, pc_bar, of) -> Linearized:
                       article.ambient_pressure_bar, article.fuel_temperature_K, article.oxidizer_temperature_K)
 
 
-def window_means(run, window, picker: _Picker, thrust_sig, flow_source: str, thrust_calc=None) -> Window:
+def window_means(window, picker: Picker, thrust_sig, thrust_calc=None) -> Window:
     """Means over one steady window and the results derived from them.
 
-    ``thrust_sig`` (t, tared F) may be None (no usable thrust) and NaN where
-    no load cell is valid; ``thrust_calc`` (the total-thrust calculated
-    channel) says where a load cell was estimated from the others.
+    The channels are the picker's (:class:`~hotfire.analysis.channels.Picker`:
+    the first candidate healthy over the window). ``thrust_sig`` (t, tared
+    F) may be None (no usable thrust) and NaN where no load cell is valid;
+    ``thrust_calc`` (the total-thrust calculated channel) says where a load
+    cell was estimated from the others.
     """
     w = Window(float(window[0]), float(window[1]))
-    a = run.article
+    a = picker.channels.article
+    flow_source = picker.channels.flow_source
     if thrust_sig is not None:
         _thrust_mean(w, window, thrust_sig, thrust_calc)
-    pc_name = picker.pick("chamber_pressure", window, ("chamber_pressure_dynamic",))
+    pc_view = picker.pick("chamber_pressure", window)
     pc = None
-    if pc_name:
-        pc = _mean(run, pc_name, window)
+    if pc_view:
+        pc = _mean(pc_view, window)
         w.pc_bar = pc / 1e5
-        w.channels["pc"] = pc_name
+        w.channels["pc"] = pc_view.name
     if flow_source == "flow meters":
         ox, fu = picker.pick("ox_mass_flow", window), picker.pick("fuel_mass_flow", window)
         if ox and fu:
-            w.ox_mdot_kg_s, w.fuel_mdot_kg_s = _mean(run, ox, window), _mean(run, fu, window)
-            w.channels.update(ox_mdot=ox, fuel_mdot=fu)
+            w.ox_mdot_kg_s, w.fuel_mdot_kg_s = _mean(ox, window), _mean(fu, window)
+            w.channels.update(ox_mdot=ox.name, fuel_mdot=fu.name)
     elif flow_source == "tank mass":
         ox, fu = picker.pick("ox_tank_mass", window), picker.pick("fuel_tank_mass", window)
         if ox and fu:
-            w.ox_mdot_kg_s, w.fuel_mdot_kg_s = _tank_flow(run, ox, window), _tank_flow(run, fu, window)
-            w.channels.update(ox_mdot=ox, fuel_mdot=fu)
+            w.ox_mdot_kg_s, w.fuel_mdot_kg_s = _tank_flow(ox, window), _tank_flow(fu, window)
+            w.channels.update(ox_mdot=ox.name, fuel_mdot=fu.name)
     if w.ox_mdot_kg_s is not None:
         w.mdot_kg_s = w.ox_mdot_kg_s + w.fuel_mdot_kg_s
         of = float(mixture_ratio(w.ox_mdot_kg_s, w.fuel_mdot_kg_s))
@@ -155,10 +131,10 @@ def window_means(run, window, picker: _Picker, thrust_sig, flow_source: str, thr
         if w.cf:
             w.cf_efficiency = w.cf / th.cf
     for side in ("ox", "fuel"):
-        name = picker.pick(f"{side}_injector_pressure", window)
-        if name and pc is not None:
-            setattr(w, f"{side}_injector_dp_bar", injector_dp(_mean(run, name, window), pc) / 1e5)
-            w.channels[f"{side}_injector_pressure"] = name
+        inj = picker.pick(f"{side}_injector_pressure", window)
+        if inj and pc is not None:
+            setattr(w, f"{side}_injector_dp_bar", injector_dp(_mean(inj, window), pc) / 1e5)
+            w.channels[f"{side}_injector_pressure"] = inj.name
     if "thrust_N" in w.status:
         for k in THRUST_DERIVED:
             if getattr(w, k) is not None:
@@ -171,6 +147,7 @@ def window_means(run, window, picker: _Picker, thrust_sig, flow_source: str, thr
 
 #: results of a window computed from its thrust (Pc, flows, O/F and c* are not)
 THRUST_DERIVED = ("isp_s", "cf", "isp_efficiency", "cf_efficiency")
+
 
 def _thrust_mean(w: Window, window, thrust_sig, calc):
     """The window's mean thrust, over its valid samples; degraded where a load cell was estimated."""

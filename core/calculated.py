@@ -227,7 +227,17 @@ def total_thrust(run, health=None) -> TotalThrust:
     LookupError
         The run has no channel with role ``thrust``.
     """
-    chans = run.role("thrust")
+    return load_cell_total(run.role("thrust"), health)
+
+
+def load_cell_total(chans, health=None) -> TotalThrust:
+    """Sum of load cells (signals, any force units), N, each failed span estimated from the other cells.
+
+    Raises
+    ------
+    LookupError
+        ``chans`` is empty.
+    """
     if not chans:
         raise LookupError("no channel with role 'thrust'")
     t = chans[0].t

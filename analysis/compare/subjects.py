@@ -102,7 +102,7 @@ def _thrust_ignition(run, health) -> float | None:
     from hotfire.analysis.thrust import Unavailable, analyze_thrust
 
     try:
-        return analyze_thrust(run, Settings().thrust_settings(), health).ignition_s
+        return analyze_thrust(run.views("thrust"), Settings().thrust_settings(), health).ignition_s
     except Unavailable:
         return None
 

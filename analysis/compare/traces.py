@@ -99,7 +99,7 @@ def role_signals(run, roles, health, notes) -> dict:
             continue
         if role == "thrust":
             try:
-                got = total_thrust(run, Settings().thrust_settings(), health)
+                got = total_thrust(run.views("thrust"), Settings().thrust_settings(), health)
             except Unavailable as exc:
                 notes.append(f"thrust not compared: {exc}")
                 continue
