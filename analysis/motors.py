@@ -205,8 +205,7 @@ def analyze_motor(run, perf, pc_arr, picker, impulse_window=None) -> MotorResult
     if pc_arr is not None:
         t, pc = pc_arr
         ok = np.isfinite(pc)
-        pcn = picker.pick("chamber_pressure", None, ("chamber_pressure_dynamic",))
-        res.channels.append(pcn)
+        res.channels.append(picker.pick("chamber_pressure").name)
         res.pc_mean_burn_time_bar = integrate(t[ok], pc[ok], *burn) / (burn[1] - burn[0]) / 1e5
         if tr is not None:
             res.pc_mean_action_bar = integrate(t[ok], pc[ok], tr.action_start_s, tr.action_end_s) / \
@@ -258,8 +257,7 @@ def analyze_motor(run, perf, pc_arr, picker, impulse_window=None) -> MotorResult
 def _hybrid(run, perf, res, grain, burn, picker):
     """Oxidizer consumed and its flow, fuel burnt, regression rate, flux, O/F; returns the propellant mass."""
     tb = burn[1] - burn[0]
-    scale = picker.pick("ox_tank_mass")
-    meter = picker.pick("ox_mass_flow", burn)
+    scale, meter = (v.name if v else None for v in (picker.pick("ox_tank_mass"), picker.pick("ox_mass_flow", burn)))
     if scale:
         res.ox_mass_kg = _tank_drop(run, scale, burn)
         res.channels.append(scale)
