@@ -258,6 +258,27 @@ EQUIVALENT: dict[tuple[str, str, int, str], str] = {
     ('daq/journal/rows.py', 'NumberReplacer', 52,
      'tail = max((f + c for f, c, _ in declared), default=0)'):
         'default 0 -> -1 (1 is killed): never > pos >= 0',
+    ('core/health.py', 'NumberReplacer', 41,
+     'linear_adc = len(adc) == 2 and adc[1] != 0'):
+        'adc[1] != 0 -> != 1/-1: an ADC of slope +-1 takes the polynomial path, which evaluates the same line',
+    ('core/health.py', 'NumberReplacer', 42,
+     'wmin, wmax, w = _window_extremes(raw, max(2, flat_len // 2))'):
+        'max(2 -> 1/3, flat_len // 2): flat_len >= 50, so the max is flat_len // 2',
+    ('core/health.py', 'ReplaceBinaryOperator_Sub_Add', 24,
+     'need[j] = sig[0] < s_lo - m or sig[1] > s_hi + m'):
+        'the screen only picks the columns for the full check: a wider band makes more suspects, same results',
+    ('core/health.py', 'ReplaceUnaryOperator_USub_UAdd', 74,
+     'lo, hi = (float(info.range[0]), float(info.range[1])) if info.range else (-np.inf, np.inf)'):
+        'a channel without a range: span inf - inf = nan instead of inf, and the rail check is skipped either way (not finite)',
+    ('core/health.py', 'ReplaceBinaryOperator_Add_Sub', 45,
+     'need[j] = sig[0] < s_lo - m or sig[1] > s_hi + m'):
+        'the screen only picks the columns for the full check: a wider band makes more suspects, same results',
+    ('core/health.py', 'NumberReplacer', 52,
+     'info = run.channel_info(name)\nadc = np.asarray(info.adc.get("coefficients", [0.0, 1.0]), dtype=float)'):
+        'the default ADC is never used: the rig parser gives every channel its coefficients',
+    ('core/health.py', 'NumberReplacer', 15,
+     'if len(raw) == 0 or not suspects[j]:'):
+        'len(raw) == 0 -> == 1/-1: an empty block has no suspects anyway, and one row cannot hold a failure (>= 3 samples)',
 }
 
 
@@ -364,12 +385,22 @@ def score(module: str, rows, lines: list[str]) -> dict:
 
 
 def _recheck(db: Path) -> int:
-    """Forget the survivors' results, so that ``exec`` runs them again against the current tests."""
+    """Forget the survivors' results, so that ``exec`` runs them again against the current tests;
+    the mutants not run yet are held back (``_release`` after the run) so that only survivors run."""
     con = sqlite3.connect(db)
     with con:
+        con.execute("INSERT INTO work_results (job_id, worker_outcome, output) SELECT job_id, 'SKIPPED', "
+                    "'recheck-hold' FROM work_items WHERE job_id NOT IN (SELECT job_id FROM work_results)")
         n = con.execute("DELETE FROM work_results WHERE test_outcome IN ('survived', 'SURVIVED')").rowcount
     con.close()
     return n
+
+
+def _release(db: Path) -> None:
+    con = sqlite3.connect(db)
+    with con:
+        con.execute("DELETE FROM work_results WHERE output = 'recheck-hold'")
+    con.close()
 
 
 def _commit() -> str:
@@ -401,8 +432,11 @@ def main(argv: list[str]) -> int:
             if "--recheck" in flags:
                 print(f"== {module}: {_recheck(db)} survivors again", flush=True)
             print(f"== {module}: {' '.join(MODULES[module])}", flush=True)
-            subprocess.run([PY, "-m", "cosmic_ray.cli", "exec", str(cfg), str(db)], cwd=ROOT, check=True,
-                           env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
+            try:
+                subprocess.run([PY, "-m", "cosmic_ray.cli", "exec", str(cfg), str(db)], cwd=ROOT, check=True,
+                               env=dict(os.environ, QT_QPA_PLATFORM="offscreen"))
+            finally:
+                _release(db)
         lines = (ROOT / module).read_text().splitlines()
         s = score(module, _results(db), lines)
         table.append(s)

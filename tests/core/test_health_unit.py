@@ -45,7 +45,7 @@ class FakeRun:
         self.raw = np.column_stack([np.asarray(c.col, dtype=np.int16) for c in chans.values()])
         self.streams = {"s": SimpleNamespace(rate_hz=1000.0, channels=list(chans))}
         self.imported, self.block = imported, block
-        self.segs = np.array([[0, 0, N]], dtype=np.int64)
+        self.segs = np.array([[0, 0, len(self.raw)]], dtype=np.int64)
 
     def channel_info(self, name):
         return self.info[name]
@@ -57,7 +57,7 @@ class FakeRun:
         return self.block
 
     def block_times(self, stream):
-        return T
+        return T[:len(self.raw)]
 
     def block_columns(self, stream, which):
         return [np.ascontiguousarray(self.raw[:, j]) for j in which]
@@ -144,8 +144,8 @@ def test_the_rail_follows_the_adc_sign():
 
 
 def test_a_nonlinear_adc_finds_the_same_rail_in_the_signal_domain():
-    adc = (0.0, 0.001, 1e-9)  # +1 % at 10 V: the upper band starts at 9,901 counts
-    h = check({"A": volts(counts(5000, 2000, 9950, 40), adc=adc)})["A"]
+    adc = (0.0, 0.001, 1e-9)  # +1 % at 10 V: the upper band starts at 9,901 counts (9.95 V)
+    h = check({"A": volts(counts(5000, 2000, 9920, 40), adc=adc)})["A"]  # 10.018 V; 9.92 V if read linear
     assert h.failed_intervals == [iv(2000, 2039)]
     assert h.problems[0].startswith("jumped to the upper rail")
     assert check({"A": volts(counts(5000, 2000, 9800, 40), adc=adc)})["A"].status == "ok"
@@ -251,6 +251,7 @@ def test_rest_rows_before_t0_else_the_first_5_percent():
     t = np.arange(100) / 1000.0 - 0.059  # 9: too few, the first 100 // 20 = 5 rows instead
     assert H._rest_rows(t).tolist() == [True] * 5 + [False] * 95
     assert H._rest_rows(np.arange(10) / 1000.0).tolist() == [True] + [False] * 9
+    assert H._rest_rows(np.arange(40) / 1000.0).sum() == 2 and H._rest_rows(np.arange(38) / 1000.0).sum() == 1
 
 
 def test_abrupt_compares_with_the_median_before_the_step():
@@ -277,3 +278,34 @@ def test_usable_is_false_for_any_window_touching_a_failure():
     assert H.ChannelHealth("B", "x").usable()
     d = h.to_dict()
     assert d["failed_from_s"] == 1.0 and d["name"] == "A" and d["status"] == "ok"
+
+
+def test_a_rail_of_a_range_that_is_not_from_zero():
+    """-10..10 V: the band is 0.1 V, so 9.95 V is at the upper rail."""
+    h = check({"A": volts(counts(0, 2000, 9950, 50), lo=-10.0, hi=10.0)})["A"]
+    assert h.failed_intervals == [iv(2000, 2049)]
+    assert check({"A": volts(counts(0, 2000, 9850, 50), lo=-10.0, hi=10.0)})["A"].status == "ok"
+
+
+def test_a_value_that_changed_once_then_froze_is_a_flatline_from_there():
+    c = np.full(N, 4321.0)
+    c[0] = 4000.0  # changed between rows 0 and 1, then never again
+    h = check({"S": volts(c)})["S"]
+    assert h.failed_intervals == [iv(1, N - 1)]
+
+
+def test_a_nonlinear_adc_reaching_a_rail_smoothly_and_a_loop_inside_its_band():
+    ramp = np.clip(5000 + np.arange(N) * 5, None, 10000) - WIGGLE
+    h = check({"V": volts(ramp, adc=(0.0, 0.001, 1e-12))})["V"]
+    assert h.status == "ok" and len(h.warnings) == 1
+    c = loop(counts(12000, 2000, 20300, 60))
+    c.adc = {"coefficients": [0.0, 0.001, 1e-12]}  # 20.3 mA: inside 20.4
+    assert check({"L": c})["L"].status == "ok"
+
+
+def test_a_rail_in_the_rows_after_the_last_whole_screening_window():
+    """2950 rows: 29 windows of 100 and a tail of 50, where the open circuit is."""
+    a, b = counts(5000)[:2950], counts(5000, 2910, 10000, 40)[:2950]
+    run = FakeRun({"A": volts(a), "B": volts(b)})
+    out = {h.name: h for h in H.check_block(run, "s", run.segs, run.raw)}
+    assert out["A"].status == "ok" and out["B"].failed_intervals == [iv(2910, 2949)]
