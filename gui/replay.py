@@ -3,7 +3,11 @@
 Level 1 (min/max buckets) is computed for the whole run when the file is
 opened, in one chunked pass; full-rate samples for short windows are read
 from the file on demand, with a cache around the playhead. Gaps in the file
-(segments) stay gaps: NaN, drawn as breaks.
+(segments) stay gaps: NaN, drawn as breaks. Samples are read through the
+run-file reader, so they pass its per-chunk checksums
+(:mod:`hotfire.core.runfile.integrity`): a damaged span is never drawn as
+data; it stays a break, and an ``alarm`` event in the log names its stream
+and span.
 """
 from __future__ import annotations
 
@@ -32,11 +36,13 @@ class FileStore(StreamStore):
     """
 
     def __init__(self, run, meta, channels, seconds0: float = 10.0):
-        self.meta = meta
-        self.ds = run.f["streams"][meta.name]["raw"]
-        self.segments = run.streams[meta.name].segments
+        self.meta, self.run, self.stream = meta, run, meta.name
         self.scalings = [c.scaling for c in channels]
         self.lo, self.hi = run.sample_range(meta.name)
+        # spans whose samples fail their checksums (a checksum table damaged alone leaves the samples good)
+        self.damage = [d for d in run.stream_damage(meta.name) if not d.reason.startswith("checksum table damaged")]
+        self._bad = [(d.first_sample, d.end_sample) if np.isfinite(d.t_start) else (self.lo, self.hi)
+                     for d in self.damage]
         self.k1 = max(1, pow2(max(1024, meta.rate_hz * seconds0)) // (MAX_BUCKETS // 2))
         self._cache = (0, 0, None)
         # Level 1 for the whole run, chunk by chunk (aligned to k1).
@@ -56,13 +62,19 @@ class FileStore(StreamStore):
         return self.lo, self.hi
 
     def _read(self, i0: int, i1: int) -> np.ndarray:
-        """Samples [i0, i1) from the file in EU, NaN where the file has none."""
+        """Samples [i0, i1) from the file in EU, NaN where the file has none or they are damaged."""
         out = np.full((len(self.scalings), max(0, i1 - i0)), np.nan, np.float32)
-        for s0, r0, n in self.segments:
-            a, b = max(i0, int(s0)), min(i1, int(s0 + n))
-            if a < b:
-                raw = self.ds[int(r0) + a - int(s0): int(r0) + b - int(s0), :]
-                out[:, a - i0:b - i0] = scale_block(raw, self.scalings)
+        pieces = [(max(i0, self.lo), min(i1, self.hi))]
+        for da, db in self._bad:  # leave the damaged spans out
+            pieces = [q for a, b in pieces for q in ((a, min(b, da)), (max(a, db), b)) if q[0] < q[1]]
+        for a, b in pieces:
+            if a >= b:
+                continue
+            # the span from half a sample before a to half a sample before b holds exactly [a, b)
+            ta, tb = (float(x) for x in self.run.times(self.stream, np.array([a - 0.5, b - 0.5])))
+            segs, rows = self.run.rows(self.stream, (ta, tb))
+            for s0, p0, n in segs:
+                out[:, s0 - i0:s0 - i0 + n] = scale_block(rows[p0:p0 + n], self.scalings)
         return out
 
     def full(self, i0, i1):
@@ -114,6 +126,10 @@ class ReplayFeed:
                        for name, s in self.meta.streams.items()}
         self.events = EventLog(self.meta)
         self.events.add(self.run.events)
+        self.damage = [d for st in self.stores.values() for d in st.damage]
+        self.events.add([{"kind": "alarm", "stream": d.stream, "sample": d.first_sample if np.isfinite(d.t_start)
+                          else self.stores[d.stream].lo, "message": f"damaged, not drawn: {d}"}
+                         for d in self.damage])
         spans = [(st.meta.time(st.lo), st.meta.time(st.hi)) for st in self.stores.values() if st.hi > st.lo]
         self.start_s = min((a for a, _ in spans), default=0.0)
         self.end_s = max((b for _, b in spans), default=0.0)
@@ -163,7 +179,8 @@ class ReplayFeed:
         for name, st in self.run.streams.items():
             gaps = st.gaps
             streams.append({"name": name, "nominal_hz": st.rate_hz, "rate_hz": None, "gaps": len(gaps),
-                            "lost": sum(n for _, n in gaps), "fill": None})
+                            "lost": sum(n for _, n in gaps), "fill": None,
+                            "damaged": [str(d) for d in self.damage if d.stream == name]})
         return {"mode": "replay", "streams": streams, "recording": f"replay of {self.run.path}",
                 "viewer": f"{'playing' if self.playing else 'paused'} at {self.speed:g}×"}
 

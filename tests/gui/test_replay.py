@@ -128,3 +128,48 @@ def test_cli_reports_a_missing_file_before_any_window(tmp_path, capsys):
 
     assert main(["view", str(tmp_path / "missing.h5")]) == 2
     assert "no such file" in capsys.readouterr().err
+
+
+def test_replay_reads_through_the_checksums_and_reports_a_damaged_span(run_file, tmp_path):
+    import shutil
+
+    import h5py
+
+    from hotfire.gui.replay import ReplayFeed
+
+    bad = tmp_path / "damaged.h5"
+    shutil.copy(run_file, bad)
+    with h5py.File(bad, "r") as f:  # the byte offset of a chunk in the middle of the main stream, from HDF5
+        ds = f["streams/main/raw"]
+        chunks = []
+        ds.id.chunk_iter(lambda i: chunks.append((i.chunk_offset[0], i.byte_offset, i.size)))
+        first_row, offset, size = sorted(chunks)[len(chunks) // 2]
+        rows = ds.chunks[0]
+        segs = f["streams/main/segments"][()]
+    with open(bad, "r+b") as fh:  # one flipped bit
+        fh.seek(offset + size // 2)
+        b = fh.read(1)
+        fh.seek(offset + size // 2)
+        fh.write(bytes([b[0] ^ 0x10]))
+    s0, r0, n = segs[0]
+    # the chunk's samples (one segment here; a chunk may reach past the rows written)
+    a, b = int(s0 + first_row - r0), int(s0 + min(first_row + rows, r0 + n) - r0)
+    clean, feed = ReplayFeed(run_file), ReplayFeed(bad)
+    try:
+        assert not clean.damage
+        assert [(d.stream, d.first_sample, d.end_sample) for d in feed.damage] == [("main", a, b)]
+        alarms = [e for e in feed.events.events if e.kind == "alarm" and "damaged" in e.message]
+        assert len(alarms) == 1 and "stream 'main'" in alarms[0].message and f"samples {a}..{b - 1}" in alarms[0].message
+        assert any("main" in d for s in feed.health_view()["streams"] for d in s["damaged"])
+        lo, hi = feed.stores["main"].span()
+        got, want = feed.stores["main"].full(lo, hi), clean.stores["main"].full(lo, hi)
+        assert np.isnan(got[:, a - lo:b - lo]).all()  # the damaged samples are a break, never data
+        np.testing.assert_array_equal(got[:, :a - lo], want[:, :a - lo])  # the intact ones are the file's
+        np.testing.assert_array_equal(got[:, b - lo:], want[:, b - lo:])
+        for name in feed.stores:  # other streams read as they are
+            if name != "main":
+                np.testing.assert_array_equal(feed.stores[name].full(*feed.stores[name].span()),
+                                              clean.stores[name].full(*clean.stores[name].span()))
+    finally:
+        clean.close()
+        feed.close()
