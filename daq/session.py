@@ -22,6 +22,7 @@ from hotfire.daq.limits import LimitChecker
 from hotfire.daq.preflight import check_test_id
 from hotfire.daq.publisher import Publisher
 from hotfire.daq.recorder import Recorder
+from hotfire.daq.sensorwatch import SensorWatch
 from hotfire.daq.sources import SourceChoice, open_source, parse_source
 from hotfire.daq.sources.base import Source
 from hotfire.daq.sources.engine import Scenario, scenario as named_scenario
@@ -134,6 +135,7 @@ def prepare_firing(rig: "Rig | str | Path | None", *, source: "str | SourceChoic
         subscribers.append(recorder)
         # Redlines are checked here, not in a viewer: every crossing is in the run file.
         subscribers.append(LimitChecker())
+        subscribers.append(SensorWatch())
         if publisher:
             subscribers.append(publisher)
         # the rings must hold the pre-trigger history

@@ -29,7 +29,7 @@ ROLE_GROUPS = (
 #: event kind -> (marker label, label height as a fraction of the plot); others get no marker
 MARKERS = {"T0": ("T0", 0.93), "cutoff": ("cutoff", 0.93), "redline": ("RL", 0.78), "warning": ("W", 0.64),
            "gap": ("gap", 0.50), "driver_error": ("DAQ error", 0.50), "alarm": ("alarm", 0.50),
-           "note": ("note", 0.36), "trigger": ("trigger", 0.36)}
+           "note": ("note", 0.36), "trigger": ("trigger", 0.36), "sensor": ("sensor", 0.22)}
 MAX_MARKERS = 300
 
 

@@ -168,7 +168,10 @@ class LiveFeed:
         viewer += f" · {missed:,} samples missed by this viewer" if missed else ""
         if self.stale and not h.get("ended"):
             viewer = f"no data from {self.address} for {STALE_S:g}+ s"
-        return {"mode": "live", "producing": h.get("producing", False), "streams": streams,
+        # failed sensors: the acquisition's health checks (hotfire.core.health, as the analysis) say so by events
+        sensors = [{"channel": e.channel, "message": e.message, "time_s": e.time_s}
+                   for e in (self.events.events if self.events else ()) if e.kind == "sensor"]
+        return {"mode": "live", "producing": h.get("producing", False), "streams": streams, "sensors": sensors,
                 "recording": recording, "viewer": viewer, "stale": self.stale and not h.get("ended")}
 
     def close(self):

@@ -147,6 +147,8 @@ class HealthPanel(QtWidgets.QLabel):
                 f"<td align=right style='color:{fill_col}'>{'' if fill is None else f'{100 * fill:.0f} %'}</td></tr>")
         head = (f"<tr style='color:{t.dim}'><td>stream</td><td align=right>rate</td><td align=right>gaps</td>"
                 f"<td align=right>{'ring' if h.get('mode') == 'live' else ''}</td></tr>")
+        for sen in h.get("sensors", []):  # failed sensors (hotfire.core.health, live in acquisition)
+            rows.append(f"<tr><td colspan=4 style='color:{bad}'>&#9888; {sen['message']}</td></tr>")
         rec = h.get("recording", "")
         rec_col = bad if rec.startswith("●") else t.dim
         foot = f"<div style='color:{rec_col}; font-weight:bold'>{rec}</div>"

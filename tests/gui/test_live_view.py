@@ -148,3 +148,39 @@ def test_a_viewer_left_open_follows_the_next_acquisition(app, qtbot, tmp_path):
         qtbot.waitUntil(lambda: not th.is_alive(), timeout=8000)
     assert feed.generation == 2
     feed.close()
+
+
+def test_live_view_shows_a_sensor_the_acquisitions_health_checks_failed(app, qtbot, tmp_path, screens):
+    """An open circuit mid-burn: the acquisition's SensorWatch (core.health, the analysis's checks) posts a
+    sensor event; the health panel names the channel and the charts mark it."""
+    from hotfire.daq.sensorwatch import SensorWatch
+    from hotfire.gui.live import LiveFeed
+    from hotfire.gui.theme import DARK
+    from hotfire.gui.window import MainWindow
+
+    rig = load_rig(RIG)
+    scen = scenario("failed-sensor", pretrigger_s=0.5, burn_s=1.5, posttrigger_s=0.3, failure_at_s=0.6)
+    pub = Publisher("tcp://127.0.0.1:0", meta_interval=0.5)
+    acq = Acquisition(rig, open_source(rig, "simulator", scenario=scen, realtime=True),
+                      [Recorder(tmp_path), SensorWatch(), pub], test_id="sensor")
+    feed = LiveFeed(pub.address)
+    win = MainWindow(feed, DARK, window_s=5)
+    qtbot.addWidget(win)
+    win.resize(1600, 1000)
+    win.show()
+    qtbot.wait(300)
+    th = threading.Thread(target=acq.run, daemon=True)
+    th.start()
+    try:
+        qtbot.waitUntil(lambda: getattr(win, "health", None) is not None and "P-F-INJ failed" in win.health.text(),
+                        timeout=8000)
+        qtbot.waitUntil(lambda: not th.is_alive(), timeout=15000)
+        qtbot.wait(300)
+    finally:
+        acq.stop()
+        th.join()
+    screens(win, "live-sensor")
+    assert "open circuit" in win.health.text()
+    assert win.charts.marker_count("sensor") >= 1
+    assert [e.channel for e in acq.events if e.kind == "sensor"] == ["P-F-INJ"]
+    feed.close()
