@@ -93,7 +93,7 @@ def test_live_total_thrust_and_injector_dp_agree_with_the_analysis_and_the_simul
         # total thrust: tared on the first 0.5 s live, NaN before; the analysis tares on -1.5..-0.1 s from T0
         F_live = U.to_si(live[:, col["F_TOTAL"]], "lbf")
         assert np.isnan(F_live[:5000]).all() and np.isfinite(F_live[5000:]).all()
-        t, F_an, tare, tared, chans, _ = total_thrust(run)
+        t, F_an, tare, tared, chans, _ = total_thrust(run.views("thrust"))
         assert tared and chans == ["THRUST_A", "THRUST_B"] and len(t) == len(F_live)
         d = F_live[5000:] - F_an[5000:]
         # only the tares differ: a constant (spread measured 3.6e-11 N on ~1e5 N, 2.5 ulp: the analysis works in
