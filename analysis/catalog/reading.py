@@ -16,6 +16,8 @@ from hotfire.analysis import metrics as M
 from hotfire.analysis.catalog.schema import META_FIELDS
 from hotfire.core.version import __version__
 
+GUARD_TIMEOUT_S = 10.0  # s: reading a file's metadata takes milliseconds; only a hang comes near it
+
 
 def sha256_file(path, bufsize: int = 1 << 20) -> str:
     """SHA-256 of a file's content, read in 1 MiB blocks."""
@@ -98,7 +100,9 @@ def inspect_file(path: str, known_sha256: str | None = None) -> dict:
     if out["content_sha256"] == known_sha256:
         return {**out, "status": "same"}
     try:
-        check_run_file(path)  # the guard every command uses: HDF5 crashing or hanging on it is a problem
+        # the guard every command uses (HDF5 crashing or hanging on it is a problem), well within a
+        # batch task's own limit, so that the task reports the hang rather than being killed for it
+        check_run_file(path, timeout_s=GUARD_TIMEOUT_S)
         run = open_run(path)
     except RunFileError as exc:
         return {**out, "status": "problem", "reason": _reason(exc, path)}

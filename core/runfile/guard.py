@@ -88,12 +88,16 @@ def probe(path: str | os.PathLike, stage=lambda what: None) -> None:
     stage("closing the file")  # the parent then opens it as a run (what open_run reads, read above)
 
 
-def _child(path: str, wfd: int) -> None:
+def _child(path: str, wfd: int, timeout_s: float) -> None:
     """In the child: probe, reporting each stage on ``wfd``; never returns."""
     try:
         resource.setrlimit(resource.RLIMIT_CORE, (0, 0))  # a crash here is expected: no core file
     except (ValueError, OSError):
         pass
+    # Ends itself (SIGALRM's default action stops even a loop inside C) should its parent be killed
+    # before it could kill this child: an orphan must not spin in HDF5 for ever.
+    signal.signal(signal.SIGALRM, signal.SIG_DFL)
+    signal.alarm(int(timeout_s) + 2)
 
     def stage(what):
         os.write(wfd, (what + "\n").encode())
@@ -108,17 +112,17 @@ def _child(path: str, wfd: int) -> None:
         os._exit(0)
 
 
-def _start(path: str):
+def _start(path: str, timeout_s: float):
     """Start the child; return (pid or Popen, read fd)."""
     if hasattr(os, "fork") and threading.active_count() == 1:
         r, w = os.pipe()
         pid = os.fork()
         if pid == 0:  # pragma: no cover - the child (coverage does not follow it)
             os.close(r)
-            _child(path, w)
+            _child(path, w, timeout_s)
         os.close(w)
         return pid, r
-    proc = subprocess.Popen([sys.executable, "-m", "hotfire.core.runfile.guard", path],
+    proc = subprocess.Popen([sys.executable, "-m", "hotfire.core.runfile.guard", path, str(timeout_s)],
                             stdout=subprocess.PIPE, stdin=subprocess.DEVNULL)
     return proc, proc.stdout.fileno()
 
@@ -165,7 +169,7 @@ def check_run_file(path: str | os.PathLike, timeout_s: float | None = None) -> N
     if not os.path.exists(path):
         raise RunFileError(f"{path}: no such file")
     timeout_s = DEFAULT_TIMEOUT_S if timeout_s is None else timeout_s
-    child, fd = _start(path)
+    child, fd = _start(path, timeout_s)
     buf, deadline, eof = b"", time.monotonic() + timeout_s, False
     try:
         while not eof:
@@ -219,4 +223,4 @@ def open_run_guarded(path: str | os.PathLike, timeout_s: float | None = None):
 
 
 if __name__ == "__main__":  # the child when fork is not used: stages on stdout
-    _child(sys.argv[1], sys.stdout.fileno())
+    _child(sys.argv[1], sys.stdout.fileno(), float(sys.argv[2]))

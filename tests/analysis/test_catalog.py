@@ -122,7 +122,7 @@ def test_damaged_and_foreign_files_are_reported_and_skipped_never_fatal(folder, 
     # the reader runs in a child process that imports numpy, h5py and hotfire: on a loaded 2-core
     # machine that alone took over 4 s (seen), so the hang-catching limit leaves room for it
     rep = cat.update([folder], engine=Engine(serial=True, timeout_s=20))
-    assert sorted(e.test_id for e in cat.query()) == ["KR-1", "LE-1", "LE-2"]
+    assert sorted(e.test_id for e in cat.query()) == ["KR-1", "LE-1", "LE-2"], rep.problems
     reasons = {os.path.basename(p.path): p.reason for p in rep.problems}
     assert set(reasons) >= {"notes.h5", "truncated.h5", "foreign.h5"}
     assert "not an HDF5 file" in reasons["notes.h5"]
