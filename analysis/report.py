@@ -62,13 +62,61 @@ def _marks(ax, perf, run):
         ax.axvline(run.cutoff, color="k", lw=0.8, ls=":")
 
 
+#: how each kind of sensor-health span is drawn (core.health: ChannelHealth.spans): color, hatch
+HEALTH_STYLE = {"open circuit": ("#b00020", "//"), "dropout": ("#b00020", "xx"), "saturated": ("#7b1fa2", "//"),
+                "rail": ("#e09f3e", ".."), "out of range": ("#7b1fa2", "\\\\"), "flatline": ("#555555", "--"),
+                "nan": ("#9e9e9e", "||")}
+C_SPIKE, C_SHIFT = "#d81b60", "#5e35b1"
+
+
+def _health_marks(ax, perf, names) -> None:
+    """The sensor-health spans of ``names`` (core.health): failures and NaN shaded and hatched, single-sample
+    spikes as ticks along the top; one legend entry per kind and channel."""
+    from matplotlib.transforms import blended_transform_factory
+
+    top = blended_transform_factory(ax.transData, ax.transAxes)
+    for n in names:
+        h = perf.health.get(n)
+        if h is None:
+            continue
+        spikes = [sp["start_s"] for sp in h.spans if sp["kind"] == "spike"]
+        if spikes:
+            ax.plot(spikes, [0.97] * len(spikes), ls="none", marker="|", ms=9, mew=1.2, color=C_SPIKE,
+                    transform=top, label=f"{n}: {len(spikes)} single-sample spikes")
+        seen = set()
+        for sp in h.spans:
+            if sp["kind"] not in HEALTH_STYLE:
+                continue
+            color, hatch = HEALTH_STYLE[sp["kind"]]
+            a, b = sp["start_s"], max(sp["end_s"], sp["start_s"] + 1e-3)
+            lab = None if sp["kind"] in seen else f"{n}: {sp['kind']} ({a:+.2f} to {b:+.2f} s)"
+            seen.add(sp["kind"])
+            ax.axvspan(a, b, facecolor=color, alpha=0.18, edgecolor=color, hatch=hatch, lw=0.8, label=lab)
+
+
+def _zero_shift_marks(ax, tr, sc) -> None:
+    """The tare window and the post-fire span whose zero the thrust analysis compared with it."""
+    if tr.zero_shift_N is None or not getattr(tr, "post_fire_span_s", None):
+        return
+    a, b = tr.post_fire_span_s
+    verb = "corrected as a drift over the burn" if tr.zero_shift_corrected else "within the noise: not corrected"
+    ax.axvspan(a, b, facecolor="none", edgecolor=C_SHIFT, hatch="\\\\", lw=0.8,
+               label=f"post-fire zero {tr.zero_shift_N * sc:+,.1f} against the tare ({verb})")
+    t0, t1 = tr.thresholds["tare_window_s"]
+    ax.axvspan(t0, t1, facecolor="none", edgecolor=C_SHIFT, hatch="..", lw=0.8, label="tare window")
+
+
 def _tlabel(run):
     return "time from T0 (s)" if run.has_t0 else "time (s, the file's; no T0 in the run)"
 
 
-def _xlim(perf):
+def _xlim(perf, tr=None):
+    """The burn with margins (and the tare window and post-fire span of a zero shift, when given)."""
     span = perf.burn_end_s - perf.burn_start_s
-    return min(-0.1 * span, perf.burn_start_s - 0.1 * span), perf.burn_end_s + 0.12 * span
+    lo, hi = min(-0.1 * span, perf.burn_start_s - 0.1 * span), perf.burn_end_s + 0.12 * span
+    if tr is not None and tr.zero_shift_N is not None and getattr(tr, "post_fire_span_s", None):
+        lo, hi = min(lo, tr.thresholds["tare_window_s"][0] - 0.05), max(hi, tr.post_fire_span_s[1] + 0.05)
+    return lo, hi
 
 
 def plot_thrust(run, perf):
@@ -98,12 +146,14 @@ def plot_thrust(run, perf):
     if tr.cutoff_s is not None:
         ax.annotate("cutoff", (tr.cutoff_s, 1), xycoords=("data", "axes fraction"), xytext=(2, -10),
                     textcoords="offset points", fontsize=8)
-    ax.set_xlim(*_xlim(perf))
+    _health_marks(ax, perf, tr.channels)
+    _zero_shift_marks(ax, tr, sc)
+    ax.set_xlim(*_xlim(perf, tr))
     ax.set_xlabel(_tlabel(run))
     ax.set_ylabel(f"thrust ({unit})")
     ax.set_title(f"Thrust: total impulse {tr.total_impulse_Ns:,.0f} N s; shaded: burn (orange), steady windows (green)",
                  loc="left", fontsize=9)
-    ax.legend(loc="center")
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return _png(fig)
 
 
@@ -126,6 +176,7 @@ def plot_pressure(run, perf):
         lab = n + ("" if h is None or h.status == "ok" else " (FAILED)")
         ax.plot(te, 0.5 * (lo + hi), color=C_OX, lw=1.1, label=lab)
     _marks(ax, perf, run)
+    _health_marks(ax, perf, pcs + names[:1])
     for w in perf.plateaus:
         if w.pc_bar:
             ax.annotate(f"mean {w.pc_bar:.2f} bar", ((w.start_s + w.end_s) / 2, 0.04), xycoords=("data", "axes fraction"),
@@ -133,8 +184,9 @@ def plot_pressure(run, perf):
     ax.set_xlim(a, b)
     ax.set_xlabel(_tlabel(run))
     ax.set_ylabel("chamber pressure (bar)")
-    ax.set_title("Chamber pressure", loc="left", fontsize=9)
-    ax.legend(loc="center", ncol=3)
+    ax.set_title("Chamber pressure; hatched: sensor failures, ticks: single-sample spikes (sensor health)",
+                 loc="left", fontsize=9)
+    ax.legend(loc="upper left", bbox_to_anchor=(1.01, 1.0))
     return _png(fig)
 
 

@@ -20,6 +20,20 @@ input sees (V, mA, mV/V), against three failure signatures:
 
 A channel that fails is ``failed`` from the first such sample on; analyses
 ask :meth:`ChannelHealth.usable` for the time window they need.
+
+Two more signatures are only warnings (the analyses mask or despike them):
+
+- **single-sample spikes**: a sample that leaves both its neighbours, in the
+  same direction, by more than ``SPIKE_K`` (10) robust standard deviations of
+  the sample-to-sample change, while the neighbours agree with each other;
+- **NaN samples** (an imported file's blank cells, a float stream's gaps).
+
+Every finding is also a span in ``ChannelHealth.spans`` (kind, start and end
+in seconds from T0, detail), which the report draws: ``open circuit``,
+``dropout`` (an open circuit that recovers), ``saturated``, ``rail``
+(warning), ``out of range``, ``flatline``, ``spike``, ``nan``. The
+post-fire zero shift of the thrust is found by the thrust analysis
+(``ThrustResult.zero_shift_N`` over ``post_fire_span_s``).
 """
 from __future__ import annotations
 
@@ -45,6 +59,8 @@ def _abrupt(col, a, k, raw_step, sig, sig_step) -> bool:
     ref = np.median(sig[max(0, lo - k):lo + 1])
     return abs(float(sig[a]) - ref) > sig_step
 CAL_MARGIN = 0.025  # fraction of the calibrated span
+SPIKE_K = 10.0  # robust standard deviations of the sample-to-sample change
+MAX_SPANS = 200  # spans kept per kind and channel (the count is in the warning)
 
 
 @dataclass
@@ -57,6 +73,7 @@ class ChannelHealth:
     problems: list[str] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     failed_intervals: list[tuple[float, float]] = field(default_factory=list)
+    spans: list[dict] = field(default_factory=list)  # {"kind", "start_s", "end_s", "detail"}: drawn in the report
 
     @property
     def failed_from_s(self) -> float | None:
@@ -158,6 +175,7 @@ def check_block(run, stream: str, segs: np.ndarray, raw: np.ndarray, min_s: floa
                     else:
                         h.warnings.append(f"at the {which} rail of its input from {float(t[a]):+.3f} s "
                                           f"to {float(t[b - 1]):+.3f} s (end of travel, or saturated?)")
+                        h.spans.append(_span("rail", t, a, b, f"at the {which} rail (end of travel, or saturated?)"))
 
         # 2. outside the calibrated range
         cal = info.calibration or {}
@@ -190,12 +208,67 @@ def check_block(run, stream: str, segs: np.ndarray, raw: np.ndarray, min_s: floa
             for a, b, why in sorted(bad):
                 ta, tb = float(t[a]), float(t[min(b, len(t)) - 1])
                 h.failed_intervals.append((ta, tb))
+                kind = ("saturated" if "saturated" in why else ("dropout" if b < len(t) else "open circuit")
+                        if "open circuit" in why else "flatline" if "flatline" in why else "out of range")
+                h.spans.append(_span(kind, t, a, b, why))
                 msg = f"{why} from {ta:+.3f} s to {tb:+.3f} s"
                 if msg not in h.problems:
                     h.problems.append(msg)
             h.failed_intervals = _merge(h.failed_intervals)
         out.append(h)
+    _glitches(run, stream, segs, raw, out)
     return out
+
+
+def _span(kind, t, a, b, detail) -> dict:
+    return {"kind": kind, "start_s": float(t[a]), "end_s": float(t[min(b, len(t)) - 1]), "detail": detail}
+
+
+def _glitches(run, stream, segs, raw, out) -> None:
+    """Single-sample spikes and NaN samples of every channel of a block, as warnings and spans."""
+    if len(raw) < 5:
+        return
+    t = None
+    for j, h in enumerate(out):
+        info = run.channel_info(h.name)
+        if info.kind == "thermocouple":
+            continue
+        x = np.asarray(raw[:, j], dtype=float)
+        nan = np.isnan(x)
+        if t is None:
+            t = run.block_times(stream) if run.is_block(stream, raw) else run.times(stream, indices(segs))
+        if nan.any():
+            runs = _runs(nan, 1)
+            h.warnings.append(f"{int(nan.sum())} NaN samples in {len(runs)} runs (masked)")
+            h.spans += [_span("nan", t, a, b, "NaN samples (masked)") for a, b in runs[:MAX_SPANS]]
+            x = np.where(nan, np.interp(np.arange(len(x)), np.flatnonzero(~nan), x[~nan]), x) if (~nan).sum() > 1 else x
+        d = np.diff(x)
+        lsb = float(np.min(np.abs(d[d != 0]))) if (d != 0).any() else 0.0
+        if lsb <= 0:
+            continue
+        thr = SPIKE_K * np.maximum(_local_sd(d), lsb)[1:]  # per sample: the noise changes over a firing
+        d1, d2 = x[1:-1] - x[:-2], x[1:-1] - x[2:]
+        across = np.abs(x[2:] - x[:-2])
+        m = np.minimum(np.abs(d1), np.abs(d2))
+        spike = (d1 * d2 > 0) & (m > thr) & (across < 0.5 * m)
+        idx = np.flatnonzero(spike) + 1
+        if len(idx):
+            h.warnings.append(f"{len(idx)} single-sample spikes (larger than {SPIKE_K:g} standard deviations of "
+                              "the sample-to-sample change; the analyses despike)")
+            h.spans += [_span("spike", t, i, i + 1, "single-sample spike") for i in idx[:MAX_SPANS]]
+
+
+def _local_sd(d, block: int = 512):
+    """Robust standard deviation of one sample (from its sample-to-sample changes ``d``) per block of
+    ``block`` changes, the largest of each block and its neighbours (a transient's edge is not a spike)."""
+    n = len(d) // block
+    if n < 3:
+        return np.full(len(d), 1.4826 * float(np.median(np.abs(d))) / np.sqrt(2))
+    b = d[:n * block].reshape(n, block)
+    sd = 1.4826 * np.median(np.abs(b), axis=1) / np.sqrt(2)
+    sd = np.maximum(sd, np.maximum(np.roll(sd, 1), np.roll(sd, -1)))
+    out = np.repeat(sd, block)
+    return np.concatenate((out, np.full(len(d) - len(out), sd[-1])))
 
 
 def _screen(run, st, raw, flat_len, imported) -> np.ndarray:
