@@ -25,7 +25,10 @@ the thrust analysis' burn and action times and the pressure integral of
   (``final_port_diameter_mm``), which is otherwise computed from the fuel
   burnt; **mean regression rate** (D_after - D_before) / (2 burn time);
   **mean oxidizer flux** mean flow / area of the mean port diameter;
-  **O/F** oxidizer consumed / fuel burnt;
+  **O/F** oxidizer consumed / fuel burnt; with a tank scale, **a and n of
+  r = a G_ox^n** (:func:`fit_regression`: the total flow follows Pc, the
+  oxidizer flow is the scale's drop, the fuel their difference, hence the
+  port diameter over time; 8 bins, least squares in log space);
 - with the grain's propellant mass, the mean Pc over the firing and c* from the
   pressure integral are over where Pc is above its pre-fire level by 5 % of
   its rise (:func:`pc_firing`), not the thrust's 1 % crossings, which noise
@@ -45,6 +48,7 @@ from hotfire.core.grain import bates, port_diameter_after, port_fuel_mass, web_m
 FIT_BINS = 40
 FIT_PC_FRACTION = 0.5  # of peak Pc
 FIT_WEB = (0.02, 0.95)  # fractions of the web
+REGRESSION_BINS = 8
 FIRING_FRACTION = 0.05  # of the Pc rise: where the mass balance starts and ends
 
 
@@ -67,6 +71,9 @@ class MotorResult:
     of_mean: float | None = None
     regression_rate_m_s: float | None = None
     gox_mean_kg_m2_s: float | None = None
+    regression_a: float | None = None
+    regression_n: float | None = None
+    regression_fit: dict = field(default_factory=dict)
     final_port_diameter_m: float | None = None
     status: dict = field(default_factory=dict)
     notes: list = field(default_factory=list)
@@ -164,6 +171,45 @@ def fit_burn_rate(t, pc, window, grain, bins: int = FIT_BINS) -> dict:
     return {"a": a, "n": float(coef[1]), "u_a": a * math.sqrt(cov[0, 0]), "u_n": math.sqrt(cov[1, 1]),
             "span_s": [float(t[i0]), float(t[i1])], "bins": int(len(y)),
             "pc_range_bar": [float(pm.min() / 1e5), float(pm.max() / 1e5)], "residual_rms": math.sqrt(s2)}
+
+
+def fit_regression(t, pc, tm, m_tank, ox_kg, fuel_kg, window, grain, bins: int = REGRESSION_BINS) -> dict:
+    """a and n of r = a G_ox^n from one hybrid firing with an oxidizer tank scale (module docstring).
+
+    The total flow follows Pc (its integral is oxidizer + fuel); the oxidizer flow is the scale's drop
+    (0.1 s means); the fuel is their difference, hence the port diameter and r = dD/dt / 2 and G_ox, per
+    bin over the burn less 0.2 s at each end (the valve strokes). ``a`` in mm/s at G_ox in kg/(m^2 s).
+    """
+    ok = np.isfinite(pc)
+    t, pc = t[ok], pc[ok]
+    a0, a1 = pc_firing(t, pc, window)
+    sel = (t >= a0) & (t <= a1)
+    t, pc = t[sel], pc[sel]
+    if a1 - a0 < 0.4 + 0.05 * bins:
+        raise ValueError(f"a firing of {a1 - a0:.2f} s is too short to fit a regression law over {bins} bins")
+    cum = np.concatenate(([0.0], np.cumsum(0.5 * (pc[1:] + pc[:-1]) * np.diff(t))))
+    fin = np.isfinite(m_tank)
+    ms = smooth(np.interp(tm, tm[fin], m_tank[fin]), 1.0 / float(np.median(np.diff(tm))), 0.1)
+    e = np.linspace(a0 + 0.2, a1 - 0.2, bins + 1)
+    total = (ox_kg + fuel_kg) * np.interp(e, t, cum) / cum[-1]
+    ox = float(np.interp(a0, tm, ms)) - np.interp(e, tm, ms)
+    L, rho, d0 = grain.length_mm * 1e-3, grain.density_kg_m3, grain.port_diameter_mm * 1e-3
+    D = np.sqrt(np.maximum(d0 ** 2 + 4 * (total - ox) / (math.pi * rho * L), d0 ** 2))
+    dt = np.diff(e)
+    r = np.diff(D) / 2 / dt
+    G = np.diff(ox) / dt / (math.pi / 4 * (0.5 * (D[1:] + D[:-1])) ** 2)
+    keep = (r > 0) & (G > 0)
+    if keep.sum() < 4:
+        raise ValueError("too few bins with a positive regression rate and oxidizer flux")
+    X = np.column_stack([np.ones(keep.sum()), np.log(G[keep])])
+    y = np.log(r[keep] * 1e3)
+    coef, *_ = np.linalg.lstsq(X, y, rcond=None)
+    res = y - X @ coef
+    cov = float(res @ res) / max(1, len(y) - 2) * np.linalg.inv(X.T @ X)
+    a = float(math.exp(coef[0]))
+    return {"a": a, "n": float(coef[1]), "u_a": a * math.sqrt(cov[0, 0]), "u_n": math.sqrt(cov[1, 1]),
+            "span_s": [float(e[0]), float(e[-1])], "bins": int(len(y)),
+            "gox_range": [float(G[keep].min()), float(G[keep].max())]}
 
 
 # -- the analysis -------------------------------------------------------------------
@@ -291,4 +337,20 @@ def _hybrid(run, perf, res, grain, burn, picker):
         return None
     res.of_mean = res.ox_mass_kg / fuel
     res.gox_mean_kg_m2_s = res.ox_mdot_mean_kg_s / (math.pi / 4 * (0.5 * (d0 + d_after)) ** 2)
+    pcn = picker.pick("chamber_pressure", None, ("chamber_pressure_dynamic",))
+    why = "needs the oxidizer tank scale and the chamber pressure"
+    if scale and pcn:
+        pcs, sc = run.channel(pcn), run.channel(scale)
+        try:
+            fit = fit_regression(pcs.t, pcs.si(), sc.t, sc.si(), res.ox_mass_kg, fuel, burn, grain)
+        except ValueError as exc:
+            why = str(exc)
+        else:
+            res.regression_a, res.regression_n, res.regression_fit = fit["a"], fit["n"], fit
+            perf.uncertainty.update(regression_a=fit["u_a"], regression_n=fit["u_n"])
+            prov = {"channels": [pcn, scale], "span_s": fit["span_s"], "excluded": []}
+            res.status["regression_a"] = res.status["regression_n"] = {"status": "ok", "reason": "", "provenance": prov}
+            why = ""
+    if why:
+        res.status["regression_a"] = res.status["regression_n"] = {"status": "n/a", "reason": why}
     return res.ox_mass_kg + fuel

@@ -103,7 +103,7 @@ def _zero_shift_marks(ax, tr, sc) -> None:
     ax.axvspan(a, b, facecolor="none", edgecolor=C_SHIFT, hatch="\\\\", lw=0.8,
                label=f"post-fire zero {tr.zero_shift_N * sc:+,.1f} against the tare ({verb})")
     t0, t1 = tr.thresholds["tare_window_s"]
-    ax.axvspan(t0, t1, facecolor="none", edgecolor=C_SHIFT, hatch="..", lw=0.8, label="tare window")
+    ax.axvspan(t0, t1, facecolor="none", edgecolor=C_SHIFT + "55", hatch="..", lw=0.8, label="tare window")
 
 
 def _tlabel(run):

@@ -126,6 +126,7 @@ def motor_truth(m, burn_time_s: float) -> dict:
     x = m.truth.extras
     d0, d1 = x["initial_port_diameter_mm"] * 1e-3, x["final_port_diameter_mm"] * 1e-3
     ox = x["ox_mass_kg"] / burn_time_s
-    return {"ox_mass_kg": x["ox_mass_kg"], "ox_mdot_mean_kg_s": ox, "of_mean": x["of"],
+    return {"regression_a": m.scenario.regression_a, "regression_n": m.scenario.regression_n,
+            "ox_mass_kg": x["ox_mass_kg"], "ox_mdot_mean_kg_s": ox, "of_mean": x["of"],
             "regression_rate_m_s": (d1 - d0) / (2 * burn_time_s),
             "gox_mean_kg_m2_s": ox / (np.pi / 4 * (0.5 * (d0 + d1)) ** 2)}
