@@ -337,7 +337,8 @@ def _hybrid(run, perf, res, grain, burn, picker):
         return None
     res.of_mean = res.ox_mass_kg / fuel
     res.gox_mean_kg_m2_s = res.ox_mdot_mean_kg_s / (math.pi / 4 * (0.5 * (d0 + d_after)) ** 2)
-    pcn = picker.pick("chamber_pressure", None, ("chamber_pressure_dynamic",))
+    pv = picker.pick("chamber_pressure")
+    pcn = pv.name if pv else None
     why = "needs the oxidizer tank scale and the chamber pressure"
     if scale and pcn:
         pcs, sc = run.channel(pcn), run.channel(scale)
