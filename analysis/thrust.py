@@ -33,7 +33,7 @@ import numpy as np
 from scipy.ndimage import median_filter
 
 from hotfire.core import calculated as _calculated
-from hotfire.core.timeseries import crossing_up, crossing_window, smooth  # noqa: F401 (also imported from here)
+from hotfire.core.timeseries import burn_window, crossing_up, crossing_window, smooth  # noqa: F401 (also imported from here)
 
 
 class Unavailable(Exception):
@@ -111,8 +111,10 @@ def robust_level(v: np.ndarray) -> float:
 
 def _refined(t, Fs, Fp, level, half):
     """Crossings of ``level`` found on the smoothed thrust ``Fs`` (robust to noise), then
-    placed on the lightly smoothed ``Fp`` within ``half`` seconds (a fast edge is not smeared)."""
-    a, b = crossing_window(t, Fs, level)
+    placed on the lightly smoothed ``Fp`` within ``half`` seconds (a fast edge is not smeared).
+    Only the burn around the peak counts: an excursion above ``level`` shorter than 5 smoothing
+    windows and farther from the burn than that is left out (:func:`burn_window`)."""
+    a, b = burn_window(t, Fs, level, 5 * half)
     i0, i1 = np.searchsorted(t, [a - half, a + half])
     ra = crossing_window(t[i0:i1], Fp[i0:i1], level) if i1 - i0 > 2 else None
     j0, j1 = np.searchsorted(t, [b - half, b + half])

@@ -68,3 +68,39 @@ def crossing_window(t: np.ndarray, v: np.ndarray, level: float) -> tuple[float, 
     else:
         b = float(t[j] + (v[j] - level) / (v[j] - v[j + 1]) * (t[j + 1] - t[j]))
     return a, b
+
+
+def burn_window(t: np.ndarray, v: np.ndarray, level: float, min_s: float = 0.0) -> tuple[float, float] | None:
+    """Like :func:`crossing_window`, but only the burn: the stretches above ``level`` around the main one.
+
+    Starting from the stretch above ``level`` with the largest integral (the most impulse), a neighbouring stretch above ``level``
+    is joined when the dip between them is shorter than the window found so far and it lasts at
+    least ``min_s`` (or the dip is shorter than ``min_s``). A short excursion long before or after
+    the burn (a spike in a raw logger file, a valve click) is thus no part of it, while a burn that
+    dips below the level for a moment stays one burn.
+    """
+    above = v >= level
+    if not above.any():
+        return None
+    edges = np.flatnonzero(np.diff(above.astype(np.int8)))
+    starts = np.concatenate(([0] if above[0] else [], edges[~above[edges]] + 1)).astype(int)
+    ends = np.concatenate((edges[above[edges]], [len(v) - 1] if above[-1] else [])).astype(int)
+    csum = np.concatenate(([0.0], np.cumsum(v, dtype=np.float64)))
+    k = int(np.argmax(csum[ends + 1] - csum[starts]))
+    lo = hi = k
+    while True:
+        span = t[ends[hi]] - t[starts[lo]]
+        grew = False
+        if lo > 0:
+            dip, dur = t[starts[lo]] - t[ends[lo - 1]], t[ends[lo - 1]] - t[starts[lo - 1]]
+            if dip <= span and (dur >= min_s or dip < min_s):
+                lo, grew = lo - 1, True
+        if hi < len(starts) - 1:
+            dip, dur = t[starts[hi + 1]] - t[ends[hi]], t[ends[hi + 1]] - t[starts[hi + 1]]
+            if dip <= span and (dur >= min_s or dip < min_s):
+                hi, grew = hi + 1, True
+        if not grew:
+            break
+    i, j = starts[lo], ends[hi]
+    sub = slice(max(i - 1, 0), min(j + 2, len(v)))
+    return crossing_window(t[sub], v[sub], level)

@@ -273,8 +273,6 @@ def test_hanaro_raw_pair_gives_the_published_impulse_and_pressure(hanaro):
     assert len(gaps) == 290  # the thrust logger's 0.09-0.17 s pauses, all before and after the burn
 
 
-@pytest.mark.xfail(strict=False, reason="analysis/thrust.py: a single-sample 675 N spike at 38.97 s in the raw "
-                   "thrust sets the action window (38.96-164.04 s): impulse 6245 N s, mean Pc 2.3 bar")
 def test_hanaro_raw_pair_analysed(hanaro):
     from hotfire.analysis.results import analyze_run
 

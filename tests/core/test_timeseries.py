@@ -29,3 +29,23 @@ def test_smoothing_is_centred_and_keeps_a_ramp():
     assert crossing_up(t, s, 0.5) == pytest.approx(t[999] + (0.5 - 10 / 21) * 21 / rate)  # the edge stays put
     one = np.arange(5.0)
     assert smooth(one, rate, 0.0004) is one                         # a one-sample window is no smoothing
+
+
+def test_burn_window_leaves_out_a_short_excursion_far_from_the_burn():
+    from hotfire.core.timeseries import burn_window
+
+    t = np.arange(0, 20, 0.01)
+    v = np.where((t >= 10) & (t <= 14), 100.0, 0.0)
+    v[(t >= 12.0) & (t < 12.2)] = 0.0  # a 0.2 s dip inside the burn: still one burn
+    v[(t >= 2.0) & (t < 2.03)] = 500.0  # a 30 ms spike 8 s before it (larger than the burn)
+    v[(t >= 16.0) & (t < 17.0)] = 80.0  # a 1 s stretch 2 s after: long enough, and nearer than the burn lasts
+    assert crossing_window(t, v, 50.0)[0] < 2.01  # first to last crossing takes the spike
+    a, b = burn_window(t, v, 50.0, min_s=0.1)
+    # the spike holds the peak, yet the window is the burn: from the 10 s edge to the end of the 16-17 s stretch
+    # (the 80 -> 0 step crosses 50 at 16.99 + 30/80 x 0.01 s)
+    assert a == pytest.approx(9.995, abs=1e-9) and b == pytest.approx(16.99375, abs=1e-9)
+    v[(t >= 2.0) & (t < 2.03)], v[(t >= 7.0) & (t < 7.03)] = 0.0, 500.0  # the spike 3 s before a 7 s burn
+    assert burn_window(t, v, 50.0, min_s=0.1) == pytest.approx((9.995, 16.99375), abs=1e-9)
+    v[(t >= 16.0) & (t < 17.0)] = 0.0
+    assert burn_window(t, v, 50.0, min_s=0.1) == pytest.approx((9.995, 14.005), abs=1e-9)
+    assert burn_window(t, v, 600.0) is None
