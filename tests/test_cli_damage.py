@@ -112,6 +112,9 @@ def test_guard_turns_a_crash_into_an_error_naming_file_step_and_repair(sealed, t
     p = tmp_path / "R.h5"
     shutil.copy(sealed, p)
     check_run_file(p)  # an intact file passes
+    # Only a forked child inherits the fake probe: fork even when earlier tests left threads running
+    # (the guard then spawns a fresh interpreter, which would run the real probe).
+    monkeypatch.setattr(guard.threading, "active_count", lambda: 1)
     monkeypatch.setattr(guard, "probe", _crash)  # the forked child inherits it: HDF5 "segfaults"
     with pytest.raises(RunFileCrashError) as e:
         open_run_guarded(p)
@@ -124,6 +127,7 @@ def test_guard_turns_a_crash_into_an_error_naming_file_step_and_repair(sealed, t
 
 
 def test_guard_kills_a_hang_after_its_timeout(sealed, tmp_path, monkeypatch):
+    monkeypatch.setattr(guard.threading, "active_count", lambda: 1)  # forked, as above
     monkeypatch.setattr(guard, "probe", _hang)
     t = time.monotonic()
     with pytest.raises(RunFileCrashError, match=r"hung \(no answer in 0.5 s\) while reading the events table"):
