@@ -182,8 +182,18 @@ def _helper() -> _Helper:
     return h
 
 
+def _orphan_watch(parent: int):
+    """End this helper once its parent is gone, even inside a task that never returns (a hang in
+    HDF5 on a damaged file): nobody else would ever kill it (found spinning for an hour after its
+    test suite ended)."""
+    while os.getppid() == parent:
+        time.sleep(0.5)
+    os._exit(3)
+
+
 def _helper_main():
-    """Serve calls from the parent until its end of the pipe closes."""
+    """Serve calls from the parent until its end of the pipe closes (or the parent dies)."""
+    threading.Thread(target=_orphan_watch, args=(os.getppid(),), daemon=True).start()
     inp, out = sys.stdin.buffer, sys.stdout.buffer
     sys.stdout = sys.stderr  # a task that prints must not corrupt the replies
     while True:

@@ -112,3 +112,30 @@ def test_copies_with_new_ids_are_separate_entries(batch_runs, tmp_path):
     cat = Catalog(tmp_path / "c.sqlite")
     rep = cat.update([d], engine=Engine(serial=True))
     assert len(rep.added) == 2 and len(cat) == 2
+
+
+def test_a_helper_whose_parent_dies_mid_task_ends_itself():
+    """A helper stuck in a task (time.sleep here, a hang in HDF5 in life) must not outlive its parent:
+    nothing else would ever kill it (one spun for an hour after its test suite ended)."""
+    import os
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    code = ("import time; from hotfire.analysis import batch\n"
+            "h = batch._Helper(); print(h.proc.pid, flush=True); h.call(time.sleep, (120,), None)\n")
+    parent = subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE, text=True)
+    pid = int(parent.stdout.readline())
+    time.sleep(1.0)  # the task is running
+    parent.send_signal(signal.SIGKILL)
+    parent.wait()
+    deadline = time.monotonic() + 10  # its watch looks every 0.5 s; 10 s for a loaded machine
+    while time.monotonic() < deadline:
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        time.sleep(0.1)
+    os.kill(pid, signal.SIGKILL)
+    raise AssertionError(f"helper {pid} still running 10 s after its parent was killed")
