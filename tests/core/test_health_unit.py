@@ -21,7 +21,8 @@ WIGGLE = (np.arange(N) % 7) * 3  # a live signal: changes every sample, 18 count
 
 
 def volts(v, lo=0.0, hi=10.0, adc=(0.0, 0.001), role="other"):
-    return SimpleNamespace(name=None, role=role, adc={"coefficients": list(adc)}, range=(lo, hi), calibration=None,
+    return SimpleNamespace(name=None, role=role, kind="voltage", adc={"coefficients": list(adc)}, range=(lo, hi),
+                           calibration=None,
                            signal_units="V", units="bar", col=np.asarray(v))
 
 
