@@ -17,8 +17,11 @@ it with SIGKILL at a random moment of the recording.
 
 Checked per stream: every recovered row is the pattern at its index (nothing
 invented or misplaced); no sample reported synced is missing; the samples
-missing at the end (reported written but not recovered) span at most the
-sync interval. Prints the counts and the longest lost window.
+missing at the end (reported written but not recovered) were all written in
+the last sync interval before the cut. That is what the interval bounds: the
+data span lost can be longer, since one write carries a whole source block.
+Prints the counts, the longest data span lost and how long before the cut the
+oldest lost sample had been written.
 """
 from __future__ import annotations
 
@@ -43,18 +46,17 @@ SYNC_S = 0.05
 HERE = Path(__file__).parent
 
 
-def _status(path) -> dict:
-    st = {"synced": {}, "written": {}}
+def _statuses(path) -> list[dict]:
+    """Every status line the recorder wrote: journal synced and written counts per stream, and the wall time."""
     try:
         lines = open(path, "rb").read().split(b"\n")[:-1]
     except FileNotFoundError:
-        return st
-    for line in lines:
-        st = json.loads(line)
-    return st
+        return []
+    return [json.loads(line) for line in lines]
 
 
-def _acquire(out: Path, status: Path, after: float, synclog: Path | None) -> dict:
+def _acquire(out: Path, status: Path, after: float, synclog: Path | None) -> float:
+    """Run ``hotfire acquire`` and SIGKILL it ``after`` s into the recording; return the wall time of the kill."""
     args = ["acquire", "lox-ethanol-5kN", "--source", "pattern", "--out", str(out), "--test-id", "K", "--quiet",
             "--status-file", str(status), "--sync-interval", str(SYNC_S), "--no-publish", "--duration", "60"]
     cmd = [sys.executable] + ([str(HERE / "powercut_child.py"), str(synclog)] if synclog else ["-m", "hotfire"])
@@ -69,9 +71,10 @@ def _acquire(out: Path, status: Path, after: float, synclog: Path | None) -> dic
                 raise RuntimeError("hotfire acquire did not start recording in 90 s")
             time.sleep(0.01)
         time.sleep(after)
+        killed_at = time.time()
         os.kill(p.pid, signal.SIGKILL)
         p.wait()
-        return _status(status)
+        return killed_at
     finally:
         if p.poll() is None:
             p.kill()
@@ -102,8 +105,9 @@ def power_cut(jdir: Path, synclog: Path) -> None:
 def trial(work: Path, rng: random.Random, cut: bool) -> dict:
     """One kill (or power cut) and its recovery; returns per-stream figures."""
     out, status, synclog = work / "out", work / "status.jsonl", work / "sync.log"
-    _acquire(out, status, rng.uniform(0.0, 1.2), synclog if cut else None)
-    st = _status(status)
+    killed_at = _acquire(out, status, rng.uniform(0.0, 1.2), synclog if cut else None)
+    lines = _statuses(status)
+    st = lines[-1] if lines else {"synced": {}, "written": {}}
     jdir = out / "K.journal"
     if cut:
         power_cut(jdir, synclog)
@@ -121,8 +125,13 @@ def trial(work: Path, rng: random.Random, cut: bool) -> dict:
             assert len(seg) <= 1 and (not len(seg) or seg[0, 0] == 0), f"{s}: a hole inside the run: {seg}"
             end = int(idx[-1]) + 1 if len(idx) else 0
             synced, written = st["synced"].get(s, 0), st["written"].get(s, 0)
+            # how long before the cut the first sample lost had been written (the status line that first
+            # reports it written comes just after the write): the sync interval bounds this, not the
+            # data span lost, since one write carries a whole source block (0.1 s of data)
+            first = next((ln["t"] for ln in lines if ln["written"].get(s, 0) > end), None)
             res[s] = {"rate": rate, "end": end, "synced": synced, "written": written,
-                      "lost_synced": max(0, synced - end), "lost_s": max(0, written - end) / rate}
+                      "lost_synced": max(0, synced - end), "lost_s": max(0, written - end) / rate,
+                      "lost_age_s": 0.0 if first is None else killed_at - first}
     shutil.rmtree(out)
     for p in (status, synclog, rf):
         p.unlink(missing_ok=True)
@@ -133,7 +142,8 @@ def campaign(kills: int, cuts: int, seed: int = 20, work: Path | None = None, sa
     """Run the trials; return counts, samples lost beyond the last sync, and the longest lost window."""
     rng = random.Random(seed)
     work = Path(work or tempfile.mkdtemp(prefix="hotfire-crash-"))
-    out = {"kills": 0, "cuts": 0, "lost_synced": 0, "longest_lost_s": {"kill": 0.0, "cut": 0.0}, "sync_s": SYNC_S}
+    out = {"kills": 0, "cuts": 0, "lost_synced": 0, "longest_lost_s": {"kill": 0.0, "cut": 0.0},
+           "oldest_lost_s": {"kill": 0.0, "cut": 0.0}, "sync_s": SYNC_S}
     for k, cut in enumerate([False] * kills + [True] * cuts):
         res = trial(work, rng, cut)
         kind = "cut" if cut else "kill"
@@ -141,9 +151,11 @@ def campaign(kills: int, cuts: int, seed: int = 20, work: Path | None = None, sa
         out["lost_synced"] += sum(r["lost_synced"] for r in res.values())
         worst = max(r["lost_s"] for r in res.values())
         out["longest_lost_s"][kind] = max(out["longest_lost_s"][kind], worst)
+        oldest = max(r["lost_age_s"] for r in res.values())
+        out["oldest_lost_s"][kind] = max(out["oldest_lost_s"][kind], oldest)
         say(f"{kind} {k + 1}: recovered " + ", ".join(f"{s} {r['end']:,} (synced {r['synced']:,}, written "
                                                      f"{r['written']:,})" for s, r in res.items())
-            + f"; lost window {worst * 1e3:.0f} ms")
+            + f"; lost {worst * 1e3:.0f} ms of data, written in the last {oldest * 1e3:.0f} ms before the cut")
     return out
 
 
@@ -158,5 +170,6 @@ if __name__ == "__main__":
     print(f"\n{r['kills']} SIGKILLs and {r['cuts']} power cuts recovered in {time.monotonic() - t:.0f} s: "
           f"{r['lost_synced']} samples lost that were reported synced; longest window lost at the end "
           f"{r['longest_lost_s']['kill'] * 1e3:.0f} ms (kills), {r['longest_lost_s']['cut'] * 1e3:.0f} ms "
-          f"(power cuts), sync interval {SYNC_S * 1e3:.0f} ms")
+          f"(power cuts); the oldest lost sample had been written {r['oldest_lost_s']['cut'] * 1e3:.0f} ms "
+          f"before its cut; sync interval {SYNC_S * 1e3:.0f} ms")
     sys.exit(0 if r["lost_synced"] == 0 else 1)
