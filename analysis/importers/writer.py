@@ -21,7 +21,7 @@ from hotfire.analysis.importers.header import clean_name
 from hotfire.core.channel import Channel, rig_table
 from hotfire.core.errors import HotfireError
 from hotfire.core.rig import ROLES, parse_rig
-from hotfire.core.runfile.schema import EVENT_DTYPE
+from hotfire.core.events import Event
 from hotfire.core.runfile.writer import RunFileWriter
 
 
@@ -97,21 +97,16 @@ def write_run(out, streams: list[Stream], mapping: Mapping, source: dict, test_i
     try:
         ev = []
         for st in streams:
-            w.f[f"streams/{st.name}"].attrs["start_offset_s"] = st.t_first
+            w.set_start_offset(st.name, st.t_first)
             for k0, rows in st.blocks:
                 w.append(st.name, k0, np.ascontiguousarray(rows, dtype=float))
-            for kind, s, chan, msg in st.events:
-                ev.append((kind, st.name, s, s / st.rate_hz + st.t_first, chan, msg))
+            ev += [Event(kind, st.name, s, msg, chan) for kind, s, chan, msg in st.events]
         ref = streams[0]
         for kind, tf in (("T0", mapping.t0), ("cutoff", mapping.cutoff)):
             if tf is not None:
                 s = int(round((tf - ref.t_first) * ref.rate_hz))
-                ev.append((kind, ref.name, s, s / ref.rate_hz + ref.t_first, "", f"{kind} (given at import)"))
-        if ev:
-            ev.sort(key=lambda e: e[3])
-            ds = w.f["events"]
-            ds.resize(len(ev), axis=0)
-            ds[:] = np.array(ev, dtype=EVENT_DTYPE)
+                ev.append(Event(kind, ref.name, s, f"{kind} (given at import)"))
+        w.add_events(ev)
         w.set_attrs(end_time_utc=_dt.datetime.now(_dt.timezone.utc).isoformat(timespec="microseconds"))
     finally:
         w.close()

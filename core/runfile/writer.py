@@ -245,6 +245,10 @@ class RunFileWriter:
         st.write(rows)
         st.next = int(first_index) + n
 
+    def set_start_offset(self, stream: str, seconds: float) -> None:
+        """Time of ``stream``'s sample 0 on the run's clock (imports whose first stamp is not 0)."""
+        self.f[f"streams/{stream}"].attrs["start_offset_s"] = float(seconds)
+
     def set_first_sample(self, stream: str, sample: int) -> None:
         """Where recording of ``stream`` was meant to start (armed runs)."""
         self.f[f"streams/{stream}"].attrs["first_sample"] = int(sample)
@@ -277,7 +281,8 @@ class RunFileWriter:
             arr = np.empty(len(new), dtype=EVENT_DTYPE)
             for i, e in enumerate(new):
                 st = self.rig.streams.get(e.stream)
-                t = e.sample / st.rate_hz if st is not None else float("nan")
+                t = (e.sample / st.rate_hz + float(self.f[f"streams/{e.stream}"].attrs["start_offset_s"])
+                     if st is not None else float("nan"))
                 arr[i] = (e.kind, e.stream, e.sample, t, e.channel, e.message)
             ds.resize(k + len(new), axis=0)
             ds[k:] = arr
@@ -290,7 +295,6 @@ class RunFileWriter:
         if self.f:
             try:
                 self.flush()
-                # from the table as it stands: a caller may have written events to it directly
                 self.f.attrs[TABLE_CRC_ATTRS["events"]] = np.uint32(table_crc(self.f["events"][()]))
             finally:
                 self.f.close()

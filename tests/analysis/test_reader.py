@@ -179,3 +179,24 @@ def test_a_view_says_its_channel_health(firings):
     with open_run(firings.path("lox-ethanol-5kN", "failed-sensor")) as run:
         assert run.view("fuel_injector_pressure").health.status == "failed"
         assert run.view("chamber_pressure").health.status == "ok"
+
+
+def test_an_event_is_dated_on_its_streams_clock_with_the_start_offset(tmp_path):
+    """A stream whose sample 0 is at 2.5 s (an import's first stamp): its events are too."""
+    from hotfire.core.events import Event
+    from hotfire.core.rig import load_rig
+    from hotfire.core.runfile import RunFileWriter
+
+    rig = load_rig("lox-ethanol-5kN")
+    nch = len(rig.streams["main"].channels)
+    w = RunFileWriter(tmp_path / "off.h5", rig, {"test_id": "off"})
+    w.set_start_offset("main", 2.5)
+    w.append("main", 0, np.zeros((10000, nch), np.int32))
+    w.add_events([Event("T0", "main", 5000, "T0"), Event("cutoff", "main", 7500, "cutoff")])
+    w.close()
+    with h5py.File(tmp_path / "off.h5", "r") as f:  # plain h5py: 2.5 s + sample / 5 kHz
+        assert sorted(f["events"]["time_s"]) == [3.5, 4.0]
+    run = open_run(tmp_path / "off.h5")
+    assert run.cutoff == pytest.approx(0.5)
+    t = run.get(rig.streams["main"].channels[0]).t  # the samples' own times agree with the events'
+    assert t[5000] == pytest.approx(0.0) and t[0] == pytest.approx(-1.0)
