@@ -153,9 +153,9 @@ def _analyze_run(run, settings, stability, uncertainty, lap) -> Results:
         lap("thrust and performance")
         res.performance = perf
         if uncertainty and perf.plateaus:
-            res.uncertainty = _unc.propagate(run, perf)
+            res.uncertainty = _unc.propagate(channels, perf)
         elif uncertainty and perf.thrust is not None:
-            _unc.propagate(run, perf)
+            _unc.propagate(channels, perf)
         lap("uncertainty")
         if stability:
             st = analyze_stability(run, (perf.burn_start_s, perf.burn_end_s), perf.pc_bar, perf.of, health,

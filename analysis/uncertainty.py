@@ -171,16 +171,42 @@ def monte_carlo(func, inputs: dict[str, Input], n: int = 2000, seed: int = 0) ->
     return {k: float(a.mean()) for k, a in arr.items()}, {k: float(a.std(ddof=1)) for k, a in arr.items()}
 
 
-def window_inputs(run, window, perf, tare_by_channel: dict | None = None) -> tuple[dict[str, Input], list[str]]:
-    """The uncertain inputs of one steady window."""
+def _channels(channels):
+    """``channels`` as :class:`~hotfire.analysis.channels.Channels` (a Run stands for its rig's roles)."""
+    from hotfire.analysis.channels import Channels
+
+    return channels if isinstance(channels, Channels) else Channels.from_roles(channels)
+
+
+def _by_name(channels) -> dict:
+    return {v.name: v for v in channels.views()}
+
+
+def window_inputs(channels, window, perf, tares: dict | None = None) -> tuple[dict[str, Input], list[str]]:
+    """The uncertain inputs of one steady window.
+
+    Parameters
+    ----------
+    channels : Channels or Run
+        The views the analysis read (:class:`~hotfire.analysis.channels.Channels`); the window
+        names the ones it used (``window.channels``). A Run stands for its rig's roles.
+    window : Window
+    perf : Performance
+    tares : dict, optional
+        Each load cell's tare, N (:func:`tare_by_channel`).
+    """
+    views = _by_name(_channels(channels))
     notes = []
     inputs: dict[str, Input] = {}
     a, b = window.start_s, window.end_s
-    tare_by_channel = tare_by_channel or {}
+    tares = tares or {}
+
+    def read(name):
+        return views[name].read((a - 0.01, b + 0.01)).slice(a, b)
 
     def add(key, name, value_si=None, slope=False, reading_eu=None):
-        info = run.channel_info(name)
-        sig = run.channel(name, t=(a - 0.01, b + 0.01)).slice(a, b)
+        info = views[name].info
+        sig = read(name)
         scale = U.scale_of(info.units) if U.si_unit(info.units) != info.units else 1.0
         v_eu = float(sig.values.mean())
         if slope:
@@ -205,7 +231,7 @@ def window_inputs(run, window, perf, tare_by_channel: dict | None = None) -> tup
         # calculated total, with the cells' calibration errors and the estimate's residual
         u_b, srcs = 0.0, []
         for n in window.channels.get("thrust", []):
-            info = run.channel_info(n)
+            info = views[n].info
             scale = U.scale_of(info.units) if U.si_unit(info.units) != info.units else 1.0
             share = window.thrust_N / max(1, len(window.channels["thrust"]))
             u_n, src = channel_u(info, share / scale)
@@ -217,9 +243,9 @@ def window_inputs(run, window, perf, tare_by_channel: dict | None = None) -> tup
                                    "; ".join(srcs) + f"; estimate residual {extra:.3g} N RMS")
         notes.append(f"thrust: {window.status['thrust_N']['reason']}")
     for n in ([] if "F[total]" in inputs else window.channels.get("thrust", [])):
-        info = run.channel_info(n)
-        sig = run.channel(n, t=(a - 0.01, b + 0.01)).slice(a, b)
-        tared_si = float(U.to_si(sig.values.mean(), info.units)) - tare_by_channel.get(n, 0.0)
+        info = views[n].info
+        sig = read(n)
+        tared_si = float(U.to_si(sig.values.mean(), info.units)) - tares.get(n, 0.0)
         # a gain error on the preload cancels in the tare: the reading error is on the tared load
         scale = U.scale_of(info.units) if U.si_unit(info.units) != info.units else 1.0
         add(f"F[{n}]", n, value_si=tared_si, reading_eu=tared_si / scale)
@@ -239,9 +265,9 @@ class _Theory:
     isp: float
 
 
-def window_model(run, window, perf):
-    """The function of the inputs that gives the results of ``window``."""
-    art = run.article
+def window_model(channels, window, perf):
+    """The function of the inputs that gives the results of ``window`` (``channels`` as for :func:`window_inputs`)."""
+    art = _channels(channels).article
     At = art.throat_area_m2
     theory = None
     from hotfire.analysis.window import THEORY_FIELDS, _linearized
@@ -258,35 +284,46 @@ def window_model(run, window, perf):
     return lambda x: model(x, names, At, theory)
 
 
-def tare_by_channel(run, settings=None) -> dict[str, float]:
-    """Each thrust channel's tare, N (mean over the pre-fire window)."""
+def tare_by_channel(thrust, settings=None) -> dict[str, float]:
+    """Each load cell's tare, N (mean over the pre-fire window).
+
+    Parameters
+    ----------
+    thrust : list of ChannelView
+        The load cells (``Channels.thrust``).
+    settings : ThrustSettings, optional
+    """
     from hotfire.analysis.thrust import ThrustSettings
 
     s = settings or ThrustSettings()
     out = {}
-    for c in run.channels:
-        if c.role == "thrust":
-            sig = run.channel(c.name)
-            sel = (sig.t >= s.tare_window_s[0]) & (sig.t <= s.tare_window_s[1])
-            out[c.name] = float(sig.si()[sel].mean()) if sel.sum() >= 3 else 0.0
+    for v in thrust:
+        sig = v.read()
+        sel = (sig.t >= s.tare_window_s[0]) & (sig.t <= s.tare_window_s[1])
+        out[v.name] = float(sig.si()[sel].mean()) if sel.sum() >= 3 else 0.0
     return out
 
 
-def propagate(run, perf) -> dict[str, Propagation]:
+def propagate(channels, perf) -> dict[str, Propagation]:
     """Uncertainty of every steady window's results, and of the total impulse.
+
+    ``channels`` are the views the analysis read (:class:`~hotfire.analysis.channels.Channels`;
+    a Run stands for its rig's roles), ``perf`` its results.
 
     Fills ``window.uncertainty`` (standard uncertainties, k = 1) of each
     window in ``perf.plateaus`` and ``perf.uncertainty`` for the main
     window, total impulse and Isp from mass. Returns the propagations by
     window index (``"0"``, ``"1"``, ...).
     """
-    tares = tare_by_channel(run, perf.settings and _thrust_settings(perf))
+    channels = _channels(channels)
+    views = _by_name(channels)
+    tares = tare_by_channel(channels.thrust, perf.settings and _thrust_settings(perf))
     out = {}
     for i, w in enumerate(perf.plateaus):
-        inputs, notes = window_inputs(run, w, perf, tares)
-        prop = gum(window_model(run, w, perf), inputs)
+        inputs, notes = window_inputs(channels, w, perf, tares)
+        prop = gum(window_model(channels, w, perf), inputs)
         prop.notes = notes
-        if run.article.throat_diameter_mm:
+        if channels.article.throat_diameter_mm:
             prop.notes.append("throat area and CEA theory taken as exact")
         w.uncertainty = dict(prop.u)
         out[str(i)] = prop
@@ -297,7 +334,7 @@ def propagate(run, perf) -> dict[str, Propagation]:
     if tr is not None:
         var = 0.0
         for n in tr.channels:
-            info = run.channel_info(n)
+            info = views[n].info
             share = tr.total_impulse_Ns / max(1, len(tr.channels))
             r = (info.uncertainty or {}).get("reading_percent", 0.0) / 100
             fs = (info.uncertainty or {}).get("fs_percent", 0.0) / 100 * full_scale(info) * U.scale_of(info.units)
@@ -309,8 +346,8 @@ def propagate(run, perf) -> dict[str, Propagation]:
             ch = perf.steady.channels
             m_rel = 0.0
             if "ox_mdot" in ch and perf.of:
-                r_ox = (run.channel_info(ch["ox_mdot"]).uncertainty or {}).get("reading_percent", 0.0) / 100
-                r_f = (run.channel_info(ch["fuel_mdot"]).uncertainty or {}).get("reading_percent", 0.0) / 100
+                r_ox = (views[ch["ox_mdot"]].info.uncertainty or {}).get("reading_percent", 0.0) / 100
+                r_f = (views[ch["fuel_mdot"]].info.uncertainty or {}).get("reading_percent", 0.0) / 100
                 m_rel = math.hypot(r_ox * perf.of / (1 + perf.of), r_f / (1 + perf.of))
             rel = math.sqrt((perf.uncertainty["total_impulse_Ns"] / tr.total_impulse_Ns) ** 2 + m_rel ** 2)
             perf.uncertainty["isp_from_mass_s"] = rel * perf.isp_from_mass_s

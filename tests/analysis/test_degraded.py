@@ -10,6 +10,7 @@ from hotfire.cmd_analyze import exit_status
 from hotfire.core.calculated import sum_load_cells
 from hotfire.core.health import ChannelHealth, check_run
 from hotfire.core.runfile.reader import open_run
+from hotfire.analysis.channels import Channels
 from hotfire.analysis.performance import analyze
 from hotfire.analysis.results import Results
 from hotfire.analysis.uncertainty import propagate
@@ -42,8 +43,9 @@ def test_one_load_cell_failed_over_the_burn_falls_back_on_the_other(firings):
     with open_run(path) as run:
         health = check_run(run)
         health["THRUST_A"] = ChannelHealth("THRUST_A", "thrust", "failed", ["test: failed"], [], [(0.6, 1.4)])
-        perf = analyze(run, health=health)
-        props = propagate(run, perf)
+        ch = Channels.from_roles(run)
+        perf = analyze(ch, health=health)
+        props = propagate(ch, perf)
         tt = simtruth.thrust_truth(run)
         wt = simtruth.window_truth(run, perf.steady_window_s)
     assert _rel(perf.total_impulse_Ns, tt["total_impulse_Ns"]) < 1e-4  # measured 2e-5
