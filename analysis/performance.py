@@ -38,7 +38,7 @@ import numpy as np
 from hotfire.core import health as _health
 from hotfire.core.theory import G0
 from hotfire.analysis.thrust import (ThrustResult, ThrustSettings, Unavailable, analyze_thrust, integrate,  # noqa: F401
-                                     drift_ramp, pressure_burn, total_thrust)
+                                     drift_ramp, pressure_burn, total_thrust, zero_shift_health)
 from hotfire.analysis.series import time_series
 from hotfire.analysis.steady import find_plateaus
 from hotfire.analysis.channels import Channels, Picker
@@ -268,6 +268,7 @@ def analyze(channels: Channels | Run, settings: Settings | None = None, health: 
         perf.thrust = tr
         notes.extend(tr.notes)
         perf.status.update(tr.status)
+        zero_shift_health(ch.thrust, tr, health)  # a corrected zero shift is a health span of the cells
         for k in ("burn_start_s", "burn_end_s", "burn_time_s", "action_time_s", "total_impulse_Ns",
                   "average_thrust_N", "peak_thrust_N"):
             setattr(perf, k, getattr(tr, k))

@@ -65,7 +65,7 @@ def _marks(ax, perf, run):
 #: how each kind of sensor-health span is drawn (core.health: ChannelHealth.spans): color, hatch
 HEALTH_STYLE = {"open circuit": ("#b00020", "//"), "dropout": ("#b00020", "xx"), "saturated": ("#7b1fa2", "//"),
                 "rail": ("#e09f3e", ".."), "out of range": ("#7b1fa2", "\\\\"), "flatline": ("#555555", "--"),
-                "nan": ("#9e9e9e", "||")}
+                "nan": ("#9e9e9e", "||"), "zero shift": ("#5e35b1", "\\\\")}
 C_SPIKE, C_SHIFT = "#d81b60", "#5e35b1"
 
 
@@ -89,19 +89,25 @@ def _health_marks(ax, perf, names) -> None:
                 continue
             color, hatch = HEALTH_STYLE[sp["kind"]]
             a, b = sp["start_s"], max(sp["end_s"], sp["start_s"] + 1e-3)
-            lab = None if sp["kind"] in seen else f"{n}: {sp['kind']} ({a:+.2f} to {b:+.2f} s)"
+            what = sp["detail"] if sp["kind"] == "zero shift" else sp["kind"]  # the shift's value is the point
+            lab = None if sp["kind"] in seen else f"{n}: {what} ({a:+.2f} to {b:+.2f} s)"
             seen.add(sp["kind"])
             ax.axvspan(a, b, facecolor=color, alpha=0.18, edgecolor=color, hatch=hatch, lw=0.8, label=lab)
 
 
 def _zero_shift_marks(ax, tr, sc) -> None:
-    """The tare window and the post-fire span whose zero the thrust analysis compared with it."""
+    """The tare window and the post-fire span whose zero the thrust analysis compared with it. A corrected
+    shift is a health span of its load cells (drawn by :func:`_health_marks`); here only its value."""
     if tr.zero_shift_N is None or not getattr(tr, "post_fire_span_s", None):
         return
     a, b = tr.post_fire_span_s
-    verb = "corrected as a drift over the burn" if tr.zero_shift_corrected else "within the noise: not corrected"
-    ax.axvspan(a, b, facecolor="none", edgecolor=C_SHIFT, hatch="\\\\", lw=0.8,
-               label=f"post-fire zero {tr.zero_shift_N * sc:+,.1f} against the tare ({verb})")
+    if tr.zero_shift_corrected:
+        ax.plot([], [], ls="none", label=f"total: post-fire zero {tr.zero_shift_N * sc:+,.1f} against the tare, "
+                                         "corrected as a drift over the burn")
+    else:
+        ax.axvspan(a, b, facecolor="none", edgecolor=C_SHIFT, hatch="\\\\", lw=0.8,
+                   label=f"post-fire zero {tr.zero_shift_N * sc:+,.1f} against the tare (within the noise: "
+                         "not corrected)")
     t0, t1 = tr.thresholds["tare_window_s"]
     ax.axvspan(t0, t1, facecolor="none", edgecolor=C_SHIFT + "55", hatch="..", lw=0.8, label="tare window")
 

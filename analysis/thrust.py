@@ -33,6 +33,7 @@ import numpy as np
 from scipy.ndimage import median_filter
 
 from hotfire.core import calculated as _calculated
+from hotfire.core import health as _health
 from hotfire.core.timeseries import burn_window, crossing_up, crossing_window, smooth  # noqa: F401 (also imported from here)
 
 
@@ -96,6 +97,7 @@ class ThrustResult:
     zero_shift_burn_s: tuple | None = None  # the span the corrected shift ramps over
     estimated_spans: list = field(default_factory=list)  # (from, to): a load cell estimated from the others
     missing_spans: list = field(default_factory=list)  # (from, to): no valid load cell
+    gap_spans: list = field(default_factory=list)  # (from, to): gaps in the record inside the impulse window
     status: dict = field(default_factory=dict)  # metric -> {"status": "degraded" | "n/a", "reason"}
 
     def to_dict(self) -> dict:
@@ -122,19 +124,54 @@ def _refined(t, Fs, Fp, level, half):
     return (ra[0] if ra else a), (rb[1] if rb else b)
 
 
+#: an interval between samples longer than this many nominal intervals is a gap in the record
+GAP_FACTOR = 1.5
+
+
+def _nominal_dt(t) -> float:
+    """The sample interval: the smaller median interval of the record's first and last 1000 samples
+    (a gap near one end does not change it)."""
+    return float(min(np.median(np.diff(t[:1001])), np.median(np.diff(t[-1001:]))))
+
+
+def gaps(t, a: float, b: float) -> list[tuple[float, float]]:
+    """Gaps of the record over [a, b]: (last sample before, first sample after) of each interval between
+    samples longer than ``GAP_FACTOR`` nominal intervals (samples the stream lost, a dropout)."""
+    if len(t) < 3:
+        return []
+    d = np.diff(t)
+    k = np.flatnonzero(d > GAP_FACTOR * _nominal_dt(t))
+    return [(float(t[i]), float(t[i + 1])) for i in k if t[i] < b and t[i + 1] > a]
+
+
 def integrate(t, v, a, b) -> float:
-    """Trapezoidal integral of the samples over [a, b], with the ends interpolated."""
+    """Trapezoidal integral of the samples over [a, b], with the ends interpolated; gaps left out.
+
+    A gap (:func:`gaps`) is not bridged: the integral is the sum over the
+    recorded pieces. Outside the record the first (last) sample is held.
+    """
     i, j = np.searchsorted(t, a, "right"), np.searchsorted(t, b, "left")
     if j - i >= 2:
         dt = t[i + 1] - t[i]
-        if abs(t[j - 1] - t[i] - (j - 1 - i) * dt) < 0.5 * dt:
+        ends_ok = ((i == 0 or t[i] - t[i - 1] <= GAP_FACTOR * dt)
+                   and (j == len(t) or t[j] - t[j - 1] <= GAP_FACTOR * dt))
+        if ends_ok and abs(t[j - 1] - t[i] - (j - 1 - i) * dt) < 0.5 * dt:
             # evenly sampled (a gap would lengthen the span by a sample or more): one pass
             va, vb = np.interp(a, t, v), np.interp(b, t, v)
             inner = dt * (float(np.sum(v[i:j])) - 0.5 * (v[i] + v[j - 1]))
             return float(inner + 0.5 * (t[i] - a) * (va + v[i]) + 0.5 * (b - t[j - 1]) * (v[j - 1] + vb))
     tt = np.concatenate(([a], t[i:j], [b]))
     vv = np.concatenate(([np.interp(a, t, v)], v[i:j], [np.interp(b, t, v)]))
-    return float(np.trapezoid(vv, tt))
+    if len(t) < 3:
+        return float(np.trapezoid(vv, tt))
+    # each piece lies in the record's interval [t[k-1], t[k]], k = i .. j: left out when that interval is a gap
+    d = np.diff(t)
+    k = np.arange(i, j + 1)
+    inside = (k > 0) & (k < len(t))
+    span = np.zeros(len(k))
+    span[inside] = d[k[inside] - 1]
+    keep = span <= GAP_FACTOR * _nominal_dt(t)
+    return float(np.sum(0.5 * (vv[1:] + vv[:-1]) * np.diff(tt) * keep))
 
 
 def load_cells(thrust) -> list:
@@ -447,8 +484,31 @@ def analyze_thrust(thrust, settings: ThrustSettings | None = None, health=None, 
                          "over the burn")
     r.estimated_spans = [(a, b) for a, b, _ in calc.estimated]
     r.missing_spans = list(calc.missing)
+    r.gap_spans = gaps(t, *imp_win)
     r.status = _thrust_status(r, calc, imp_win, bridge[1] if bridge is not None else None, s)
     return r
+
+
+def zero_shift_health(thrust, r: ThrustResult, health: dict) -> list[str]:
+    """A corrected post-fire zero shift as a ``zero shift`` health span of each load cell that shifted
+    (:func:`hotfire.core.health.zero_shift`): the names of those cells.
+
+    A cell counts when its own shift exceeds ``ZERO_SHIFT_FRACTION`` of the
+    steady thrust shared among the cells (and its noise).
+    """
+    if not r.zero_shift_corrected or r.tare_span_s is None or r.post_fire_span_s is None:
+        return []
+    cells = load_cells(thrust)
+    least = ZERO_SHIFT_FRACTION * abs(r.steady_thrust_N) / max(1, len(cells))
+    out = []
+    for v in cells:
+        h = health.get(v.name)
+        if h is None:
+            continue
+        sig = v.read()
+        if _health.zero_shift(h, sig.t, sig.si(), r.tare_span_s, r.post_fire_span_s, least, "N"):
+            out.append(v.name)
+    return out
 
 
 def _rasp_start(t, F, valid_F, rate):
@@ -483,6 +543,10 @@ def _enough_thrust(t, F, pc, s: ThrustSettings):
                           f"({burn[0]:+.3f} to {burn[1]:+.3f} s)")
 
 
+#: the fit of thrust on Pc needs Pc to vary by this fraction of its largest over the fitted points
+PC_SPREAD = 0.05
+
+
 def _bridge_with_pc(t, F, pc):
     """Thrust over the spans where no load cell is valid, from the chamber pressure: (F filled, (a, b, rms)).
 
@@ -500,7 +564,11 @@ def _bridge_with_pc(t, F, pc):
     if sel.sum() < 20:
         return None
     idx = np.flatnonzero(sel)[:: max(1, int(sel.sum()) // 200_000)]
-    b, a = np.polyfit(p[idx], F[idx], 1)
+    x, y = p[idx], F[idx]
+    if float(np.ptp(x)) > PC_SPREAD * float(np.max(np.abs(x))):
+        b, a = np.polyfit(x, y, 1)
+    else:  # a flat Pc does not fix a line (polyfit: rank-deficient): F proportional to Pc, the CF At Pc term
+        a, b = 0.0, float(np.dot(x, y) / np.dot(x, x)) if np.dot(x, x) > 0 else 0.0
     rms = float(np.sqrt(np.mean((F[idx] - (a + b * p[idx])) ** 2)))
     out = np.where(ok, F, np.maximum(a + b * p, 0.0))
     return out, (float(a), float(b), rms)
@@ -524,6 +592,21 @@ def _thrust_status(r: ThrustResult, calc, imp_win, pc_fit, s: ThrustSettings) ->
         return ", ".join(f"{a:+.3f} to {b:+.3f} s" for a, b in sp)
 
     edge = 2 * s.smooth_s
+    if r.gap_spans:
+        # the thrust at each gap's ends times its length: what the pieces' integral lacks, roughly
+        t, F = calc.t, np.nan_to_num(calc.values - r.tare_N)
+        lost = sum((b - a) * 0.5 * float(np.interp(a, t, F) + np.interp(b, t, F)) for a, b in r.gap_spans)
+        reason = (f"{len(r.gap_spans)} gap(s) in the record ({where(r.gap_spans[:3])}"
+                  f"{', ...' if len(r.gap_spans) > 3 else ''}; {sum(b - a for a, b in r.gap_spans):.3g} s "
+                  "without samples): not integrated across, the impulse is the recorded pieces', a lower bound "
+                  f"(~{lost:.4g} N s, {lost / max(abs(r.total_impulse_Ns), 1e-12) * 100:.2g} % of it, missing "
+                  "by the thrust at the gaps' ends)")
+        mark(("total_impulse_Ns",), reason)
+        spans_of = {"burn_impulse_Ns": (r.burn_start_s, r.burn_end_s), "average_thrust_N": (r.burn_start_s, r.burn_end_s),
+                    "shutdown_impulse_Ns": (r.cutoff_s, imp_win[1]) if r.cutoff_s is not None else None}
+        for m, span in spans_of.items():
+            if span is not None and hit(r.gap_spans, *span):
+                mark((m,), reason)
     for spans_, why in (
             ([(a, b) for a, b in calc.missing],
              "no valid load cell ({}): " + ("thrust there estimated from Pc (F = a + b Pc, residual "

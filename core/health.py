@@ -31,15 +31,19 @@ Two more signatures are only warnings (the analyses mask or despike them):
 Every finding is also a span in ``ChannelHealth.spans`` (kind, start and end
 in seconds from T0, detail), which the report draws: ``open circuit``,
 ``dropout`` (an open circuit that recovers), ``saturated``, ``rail``
-(warning), ``out of range``, ``flatline``, ``spike``, ``nan``. The
-post-fire zero shift of the thrust is found by the thrust analysis
-(``ThrustResult.zero_shift_N`` over ``post_fire_span_s``).
+(warning), ``out of range``, ``flatline``, ``spike``, ``nan``, and
+``zero shift`` (warning): a load cell whose zero after the firing differs
+from its pre-fire tare. The thrust analysis finds the shift on the total
+thrust (``ThrustResult.zero_shift_N`` over ``post_fire_span_s``) and, when
+it corrects it, adds the span to each load cell that shifted
+(:func:`zero_shift`).
 """
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
+from scipy.ndimage import median_filter
 
 from hotfire.core.runfile.reader import indices
 from hotfire.core.scaling import Calibration
@@ -351,3 +355,47 @@ def check_run(run, streams=None) -> dict[str, ChannelHealth]:
         for h in check_block(run, s, segs, raw):
             out[h.name] = h
     return out
+
+
+def zero_shift(h: ChannelHealth, t, v, tare_span, post_span, min_shift: float, units: str = "") -> dict | None:
+    """Add a ``zero shift`` span (a warning) to ``h`` when the channel's mean over ``post_span`` differs from
+    its mean over ``tare_span`` by more than ``min_shift`` and 4 standard errors of that difference.
+
+    Parameters
+    ----------
+    h : ChannelHealth
+    t, v : ndarray
+        The channel's times (seconds from T0) and values (NaN skipped).
+    tare_span, post_span : (float, float)
+        The pre-fire tare and the settled post-fire span.
+    min_shift : float
+        The least shift that counts, in ``v``'s units.
+
+    Returns
+    -------
+    dict or None
+        The span added.
+    """
+    def stats(span):  # mean and its variance, despiked (a 3-sample running median: spikes are no zero)
+        sel = (t >= span[0]) & (t <= span[1]) & np.isfinite(v)
+        n = int(sel.sum())
+        if n < 3:
+            return None, None
+        x = median_filter(v[sel], 3, mode="nearest")
+        return float(np.mean(x)), float(np.var(x)) / n
+
+    if any(sp["kind"] == "zero shift" for sp in h.spans):  # found already (the same health, analysed again)
+        return None
+    (m0, s0), (m1, s1) = stats(tare_span), stats(post_span)
+    if m0 is None or m1 is None:
+        return None
+    shift = m1 - m0
+    if abs(shift) <= max(min_shift, 4.0 * float(np.sqrt(s0 + s1))):
+        return None
+    unit = f" {units}" if units else ""
+    detail = (f"post-fire zero {shift:+.4g}{unit} against the pre-fire tare "
+              f"({tare_span[0]:+.2f} to {tare_span[1]:+.2f} s)")
+    sp = {"kind": "zero shift", "start_s": float(post_span[0]), "end_s": float(post_span[1]), "detail": detail}
+    h.spans.append(sp)
+    h.warnings.append(f"{detail}, from {post_span[0]:+.3f} s to {post_span[1]:+.3f} s")
+    return sp
