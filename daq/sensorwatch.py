@@ -90,16 +90,21 @@ class SensorWatch(Subscriber):
             for sample0, off, count in self.acq.clocks[s].split(res.first_index, len(res.data)):
                 block = res.data[off:off + count]
                 if res.gap is not None or sample0 != first + len(rows):  # lost samples: start a new window
+                    if len(rows) and self.next_check[s] - self.step[s] < first + len(rows):
+                        self._check(s, first, rows[-self.win[s]:])  # the samples before the gap not yet seen
                     first, rows = sample0, block
+                    self.next_check[s] = first + min(self.win[s], self.step[s])
                 else:
                     rows = np.concatenate((rows, block))
+                # Every window, not only the last one read: a subscriber that fell behind
+                # (a loaded machine, a fast simulation) reads many seconds at once.
+                while first + len(rows) >= self.next_check[s]:
+                    stop = self.next_check[s] - first
+                    self._check(s, first + max(0, stop - self.win[s]), rows[max(0, stop - self.win[s]):stop])
+                    self.next_check[s] += self.step[s]
                 if len(rows) > self.win[s]:
                     first, rows = first + len(rows) - self.win[s], rows[-self.win[s]:]
             self.buf[s] = (first, rows)
-            end = first + len(rows)
-            if end >= self.next_check[s]:
-                self._check(s, first, rows)
-                self.next_check[s] = end + self.step[s]
         return moved
 
     def _check(self, stream, first, rows):
