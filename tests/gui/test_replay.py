@@ -173,3 +173,31 @@ def test_replay_reads_through_the_checksums_and_reports_a_damaged_span(run_file,
     finally:
         clean.close()
         feed.close()
+
+
+def test_the_viewer_starts_on_a_real_x_server(run_file, tmp_path):
+    # Offscreen rendering needs none of the xcb libraries Qt's X11 plugin loads: a viewer
+    # that only ever ran offscreen aborted (exit 134) on the first real display.
+    import shutil
+
+    if not shutil.which("Xvfb"):
+        pytest.skip("Xvfb is not installed (.ci/system-packages installs it)")
+    rfd, wfd = os.pipe()
+    xvfb = subprocess.Popen(["Xvfb", "-displayfd", str(wfd), "-screen", "0", "1600x1000x24", "-nolisten", "tcp"],
+                            pass_fds=(wfd,), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    os.close(wfd)
+    try:
+        with os.fdopen(rfd) as f:
+            display = f.readline().strip()  # the server picks a free display: no fixed number
+        assert display, "Xvfb did not start"
+        png = tmp_path / "xcb.png"
+        env = dict(os.environ, QT_QPA_PLATFORM="xcb", DISPLAY=f":{display}")
+        r = subprocess.run([sys.executable, "-m", "hotfire", "view", str(run_file), "--quit-after", "1.5",
+                            "--screenshot", str(png)], env=env, capture_output=True, text=True, timeout=60)
+        assert r.returncode == 0, r.stderr[-2000:]
+        assert png.stat().st_size > 20_000
+        if os.environ.get("HOTFIRE_SCREENS"):
+            shutil.copy(png, os.path.join(os.environ["HOTFIRE_SCREENS"], "replay-xcb.png"))
+    finally:
+        xvfb.terminate()
+        xvfb.wait(10)
