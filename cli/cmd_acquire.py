@@ -5,6 +5,7 @@ import argparse
 import sys
 import threading
 
+from hotfire.acqconsole import AcquireConsole
 from hotfire.core.errors import HotfireError
 from hotfire.daq.preflight import TEST_ID_RULE
 from hotfire.daq.publisher import DEFAULT_ADDRESS
@@ -72,24 +73,9 @@ def add_arguments(p):
                      help="do not publish a live stream")
 
 
-def progress_printer(stream=None):
-    def show(acq):
-        out = stream if stream is not None else sys.stderr  # looked up now: sys.stderr may be replaced
-        ref = max(acq.source.streams.values(), key=lambda s: s.n_channels)
-        t = acq.rings[ref.name].written / ref.rate_hz
-        t0 = next((e for e in acq.events if e.kind == "T0"), None)
-        clock = ""
-        if t0 is not None:
-            dt = t - t0.sample / acq.source.streams[t0.stream].rate_hz
-            clock = f"T{'+' if dt >= 0 else '-'}{abs(dt):6.2f} s  "
-        counts = "  ".join(f"{s}: {ring.written:,}" for s, ring in acq.rings.items())
-        print(f"\r  {clock}{t:7.2f} s recorded  |  {counts}", end="", file=out, flush=True)
-    return show
-
-
-def _operator_trigger_on_enter(trigger):
+def _operator_trigger_on_enter(trigger, console):
     def wait():
-        print("hotfire: armed; press Enter to trigger", file=sys.stderr)
+        console.say("hotfire: armed; press Enter to trigger")
         if sys.stdin.readline():
             trigger.fire()
     threading.Thread(target=wait, daemon=True, name="operator-trigger").start()
@@ -124,13 +110,15 @@ def acquire(args, realtime: bool):
         speed=args.speed, trigger=args.trigger, pretrigger_s=args.pretrigger, posttrigger_s=args.posttrigger,
         publish=args.publish, sync_interval=args.sync_interval, status_file=args.status_file,
         source_options=options)
+    console = AcquireConsole(quiet=args.quiet)
     if firing.trigger and firing.trigger.spec.kind == "operator":
-        _operator_trigger_on_enter(firing.trigger)
-    return firing.rig, record(firing, quiet=args.quiet)
+        _operator_trigger_on_enter(firing.trigger, console)
+    return firing.rig, record(firing, console)
 
 
-def record(firing, quiet: bool = False):
-    """Say what is recorded where, record with a progress line, and return the RunSummary."""
+def record(firing, console: AcquireConsole | None = None):
+    """Say what is recorded where, record (events and progress on stderr), and return the RunSummary."""
+    console = console or AcquireConsole()
     tid = firing.acquisition.test_id
     print(f"hotfire: acquiring {firing.rig.name} ({firing.source.kind}) -> {firing.run_file} "
           f"(journal {tid}.journal/)", file=sys.stderr)
@@ -138,16 +126,26 @@ def record(firing, quiet: bool = False):
         print(f"hotfire: live stream on {firing.publisher.address} (watch with: hotfire view --connect "
               f"{firing.publisher.address})", file=sys.stderr)
     try:
-        return firing.run(progress=None if quiet else progress_printer())
+        return firing.run(progress=console)
     finally:
-        if not quiet:
-            print(file=sys.stderr)
+        console.close()
+
+
+def recorded_line(summary) -> str:
+    """What the sealed run file holds, per stream (with a trigger it holds less than was acquired)."""
+    from hotfire.core.runfile.reader import open_run
+
+    with open_run(summary.path) as r:
+        counts = ", ".join(f"{s.name} {s.rows:,} ({s.rows / s.rate_hz:.2f} s)" for s in r.streams.values())
+    lost = sum(summary.gaps.values())
+    kinds = [e.kind for e in summary.events]
+    flagged = [f"{kinds.count(k)} {k}{'s' if kinds.count(k) > 1 else ''}"
+               for k in ("redline", "warning", "sensor", "alarm", "driver_error") if k in kinds]
+    return (f"recorded {counts}; {lost:,} samples lost; {len(kinds)} events"
+            f"{' (' + ', '.join(flagged) + ')' if flagged else ''} -> {summary.path}")
 
 
 def run(args) -> int:
     rig, summary = acquire(args, realtime=not args.fast)
-    total = sum(summary.samples.values())
-    lost = sum(summary.gaps.values())
-    print(f"recorded {total:,} samples in {len(summary.samples)} streams, {lost} lost, "
-          f"{len(summary.events)} events -> {summary.path}")
+    print(recorded_line(summary))
     return 0

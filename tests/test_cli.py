@@ -67,3 +67,26 @@ def test_demo_no_publish_binds_nothing(tmp_path, monkeypatch):
     monkeypatch.setattr(cmd_demo, "record", record)
     assert main(["demo", "--out", str(tmp_path), "--no-publish"]) == 130
     assert seen == {"publisher": None}
+
+
+def test_acquire_prints_each_redline_as_it_happens_and_what_the_file_holds(tmp_path, capsys):
+    import re
+
+    import h5py
+
+    code = main(["acquire", "lox-ethanol-5kN", "--source", "sim", "--fast", "--scenario", "overpressure",
+                 "--no-publish", "--out", str(tmp_path), "--test-id", "op", "--trigger", "PC>10", "--pretrigger", "0.5"])
+    out = capsys.readouterr()
+    assert code == 0, out.err
+    # the simulator's overpressure crosses the 27 bar redline 0.78 s after T0 (hotfire info: +0.7758 s)
+    red = [ln for ln in out.err.splitlines() if "REDLINE" in ln and "PC " in ln]
+    assert len(red) == 1 and float(re.search(r"T\+\s*([\d.]+) s", red[0]).group(1)) == pytest.approx(0.776, abs=2e-3)
+    assert "\r" not in out.err  # not a terminal: plain lines, no carriage returns piling up in a log
+    # with a trigger the file holds less than was acquired: the line says what the file holds (read by plain h5py)
+    with h5py.File(tmp_path / "op.h5", "r") as f:
+        rows = {s: f[f"streams/{s}/raw"].shape[0] for s in f["streams"]}
+    assert rows["main"] < 5000 * 8
+    line = next(ln for ln in out.out.splitlines() if ln.startswith("recorded "))
+    for s, n in rows.items():
+        assert f"{s} {n:,} (" in line
+    assert "2 redlines" in line

@@ -100,7 +100,7 @@ def test_cli_acquires_through_the_simulated_driver(tmp_path, capsys):
     code = main(["acquire", "lox-ethanol-5kN", "--source", "nidaq-sim", "--fast", "--duration", "1", "--quiet",
                  "--out", str(tmp_path), "--test-id", "cli", "--no-publish"])
     assert code == 0
-    assert "recorded 56,300 samples in 3 streams, 0 lost" in capsys.readouterr().out
+    assert "recorded dynamic 51,200 (1.00 s), main 5,000 (1.00 s), slow 100 (1.00 s); 0 samples lost" in capsys.readouterr().out
     with open_run(tmp_path / "cli.h5") as run:
         assert run.metadata["source"] == "nidaqmx (simulated NI-DAQmx driver)"
         assert run.streams["main"].rows == 5000

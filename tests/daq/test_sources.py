@@ -156,7 +156,7 @@ def test_the_command_line_replays_a_run_with_the_rig_stored_in_it(recorded, tmp_
                  "--out", str(tmp_path), "--test-id", "cli-replay"])
     out = capsys.readouterr()
     assert code == 0, out.err
-    assert "recorded 112,600 samples in 3 streams, 0 lost" in out.out  # 2 s at 100 + 5000 + 51200 Hz
+    assert "recorded dynamic 102,400 (2.00 s), main 10,000 (2.00 s), slow 200 (2.00 s); 0 samples lost" in out.out
     with open_run(tmp_path / "cli-replay.h5") as run:
         assert run.metadata["rig"] == "lox-ethanol-5kN"
 
