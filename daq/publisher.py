@@ -46,7 +46,6 @@ from __future__ import annotations
 import ipaddress
 import json
 import time
-from collections import deque
 
 import numpy as np
 import zmq
@@ -58,8 +57,6 @@ from hotfire.daq.acquisition import Subscriber
 from hotfire.daq.calclive import LiveCalculated
 
 DEFAULT_ADDRESS = "tcp://127.0.0.1:5555"
-#: seconds over which the health message measures each stream's rate
-RATE_WINDOW_S = 4.0
 #: kept in the meta for late joiners (T0 and cutoff are always kept)
 MAX_META_EVENTS = 500
 
@@ -194,9 +191,10 @@ class Publisher(Subscriber):
             self._meta_static["channels"] += [c.as_channel(name, k).to_json() for k, c in enumerate(ev.calcs)]
             self.sent[name] = 0
         self._last_meta = self._last_health = 0.0
-        # (time, rows written) samples for the measured rate: blocks arrive ~10 per
-        # second, so the rate is taken over a few seconds to read within a few %.
-        self._rate_hist = deque([(time.monotonic(), {name: 0 for name in acq.rings})], maxlen=64)
+        # stream -> (time, rows written) when its first block was seen: how far a stream is
+        # behind the wall clock is measured from there (a rate measured over a few seconds of
+        # block arrivals reads a few % low while all is well, and looked like a fault)
+        self._first: dict[str, tuple[float, int]] = {}
         self._send_meta()
 
     def poll(self) -> int:
@@ -276,21 +274,25 @@ class Publisher(Subscriber):
         self._last_meta = time.monotonic()
 
     def health(self, now: float | None = None, ended: bool = False) -> dict:
-        """The health message: rates, ring fill, gaps, recording state."""
+        """The health message: rates, how far each stream is behind the wall clock, ring fill, gaps, recording state."""
         acq = self.acq
         now = time.monotonic() if now is None else now
         written = {name: ring.written for name, ring in acq.rings.items()}
-        hist = self._rate_hist
-        hist.append((now, written))
-        while len(hist) > 2 and now - hist[1][0] >= RATE_WINDOW_S:
-            hist.popleft()
-        t_ref, w_ref = hist[0]
-        rates = {n: (written[n] - w_ref[n]) / (now - t_ref) if now > t_ref else 0.0 for n in written}
+        rates, behind = {}, {}
+        for n, w in written.items():
+            if w and n not in self._first:
+                self._first[n] = (now, w)
+            t1, w1 = self._first.get(n, (now, w))
+            nominal = acq.source.streams[n].rate_hz
+            rates[n] = (w - w1) / (now - t1) if now > t1 else nominal
+            # a real-time source delivers the wall clock's worth of samples; a fast one more
+            behind[n] = max(0.0, (now - t1) - (w - w1) / nominal)
         recording = acq.recording()
         streams = {}
         for name, ring in acq.rings.items():
             streams[name] = {
                 "rate_hz": rates[name], "nominal_hz": acq.source.streams[name].rate_hz,
+                "behind_s": behind[name],
                 "samples": acq.clocks[name].sample(written[name]) if written[name] else 0,
                 # worst backlog among the ring's readers (the recorder's matters most)
                 "fill": acq.backlog(name) / ring.capacity,

@@ -151,6 +151,7 @@ class LiveFeed:
                 continue  # not acquired: evaluated from the streams shown
             s = h.get("streams", {}).get(name, {})
             streams.append({"name": name, "nominal_hz": st.rate_hz, "rate_hz": s.get("rate_hz"),
+                            "behind_s": s.get("behind_s"),
                             "gaps": s.get("gaps", 0), "lost": s.get("lost", 0), "fill": s.get("fill"),
                             "missed": self.stores[name].missed})
         rec = h.get("recording", {})

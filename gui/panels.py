@@ -8,6 +8,8 @@ from PySide6 import QtCore, QtWidgets
 from scipy.signal import welch
 
 LEVEL_NAMES = {0: "ok", 1: "warning", 2: "redline"}
+#: a stream this far behind the wall clock is shown amber (a block or two late is normal)
+BEHIND_WARN_S = 0.5
 
 
 def fmt_value(v: float) -> str:
@@ -119,7 +121,7 @@ class AlarmBanner(QtWidgets.QFrame):
 
 
 class HealthPanel(QtWidgets.QLabel):
-    """Stream health: measured rate, gaps, ring fill, recording state, viewer fps."""
+    """Stream health: rate (amber with the lag when behind the wall clock), gaps, ring fill, recording state, viewer fps."""
 
     def __init__(self, theme, parent=None):
         super().__init__(parent)
@@ -133,9 +135,12 @@ class HealthPanel(QtWidgets.QLabel):
         good, warn, bad = t.fg, t.warning, t.redline
         rows = []
         for s in h.get("streams", []):
-            rate, nominal = s.get("rate_hz"), s["nominal_hz"]
-            rate_col = good if rate is None or not h.get("producing") or rate >= 0.95 * nominal else warn
-            rate_txt = f"{nominal:,.0f} Hz" if rate is None else f"{rate:,.0f} Hz"
+            # The sample clock sets the rate; what can go wrong live is a stream falling behind
+            # the wall clock (a stalled driver, an overloaded machine), so that is what is flagged.
+            behind = s.get("behind_s") or 0.0
+            late = h.get("producing", True) and behind > BEHIND_WARN_S
+            rate_col = warn if late else good
+            rate_txt = f"{s['nominal_hz']:,.0f} Hz" + (f" · {behind:.1f} s behind" if late else "")
             gaps = s.get("gaps", 0)
             lost = s.get("lost", 0)
             fill = s.get("fill")

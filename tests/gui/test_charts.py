@@ -50,3 +50,17 @@ def test_markers_go_where_they_belong(app):
     assert charts.marker_count("redline") == 1 and charts.marker_count("clear") == 0
     assert charts.by_channel["PC"].item in {item for _, ev, item in charts._markers if ev.kind == "redline"}
     charts.close()
+
+
+def test_health_panel_paints_a_stream_amber_only_when_it_is_behind(app):
+    from hotfire.gui.panels import HealthPanel
+    from hotfire.gui.theme import DARK
+
+    p = HealthPanel(DARK)
+    rows = [{"name": "slow", "nominal_hz": 100.0, "rate_hz": 79.0, "behind_s": 0.2},
+            {"name": "main", "nominal_hz": 10_000.0, "rate_hz": 9_903.0, "behind_s": 1.23}]
+    p.set_health({"mode": "live", "producing": True, "streams": rows})
+    html = p.text()
+    slow, main = html.split("<td>slow</td>")[1].split("</tr>")[0], html.split("<td>main</td>")[1].split("</tr>")[0]
+    assert "100 Hz" in slow and DARK.warning not in slow and "behind" not in slow  # a block late: normal
+    assert "10,000 Hz · 1.2 s behind" in main and DARK.warning in main
