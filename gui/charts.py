@@ -239,13 +239,15 @@ class Charts(pg.GraphicsLayoutWidget):
             traces[s] = (tr, tr.times(self.meta.streams[s]) - t0 if tr is not None else None)
         for p in self.plots:
             lo, hi = np.inf, -np.inf
+            # one pixel in y (the range of the last frame: it moves rarely)
+            px_y = 0.0 if p.yrange is None else (p.yrange[1] - p.yrange[0]) / max(1.0, p.item.vb.height())
             for ch, curve in p.curves:
                 tr, t = traces[ch.stream]
                 if tr is None:
                     curve.setData([], [])
                     continue
                 ylo, yhi = tr.lo[ch.column], tr.hi[ch.column]
-                x, y = polyline(t, ylo, yhi if tr.k > 1 else None)
+                x, y = polyline(t, ylo, yhi if tr.k > 1 else None, min_height=px_y)
                 curve.setData(x, np.array(y, np.float32, copy=tr.k == 1))
                 lo = np.fmin(lo, np.fmin.reduce(ylo)) if len(ylo) else lo
                 hi = np.fmax(hi, np.fmax.reduce(yhi)) if len(yhi) else hi

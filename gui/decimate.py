@@ -92,7 +92,7 @@ def minmax(lo: np.ndarray, hi: np.ndarray, first: int, k: int):
     return first // k, np.concatenate(los, axis=-1), np.concatenate(his, axis=-1)
 
 
-def polyline(t: np.ndarray, lo: np.ndarray, hi: np.ndarray | None):
+def polyline(t: np.ndarray, lo: np.ndarray, hi: np.ndarray | None, min_height: float = 0.0):
     """Points to draw a min/max envelope as one line.
 
     Each bucket becomes a vertical stroke from its min to its max at the
@@ -105,6 +105,11 @@ def polyline(t: np.ndarray, lo: np.ndarray, hi: np.ndarray | None):
         Bucket times.
     lo, hi : ndarray, shape (m,)
         Bucket min and max; ``hi`` None (or ``lo`` itself) means undecimated samples.
+    min_height : float
+        Strokes shorter than this (a pixel, in data units) are drawn this tall about
+        their middle: Qt's 1-pixel pen lights only the pixels whose centres a line
+        crosses, so a quiet trace made of sub-pixel strokes came out as scattered
+        dots, or not at all, depending on where the y range put it.
 
     Returns
     -------
@@ -114,6 +119,9 @@ def polyline(t: np.ndarray, lo: np.ndarray, hi: np.ndarray | None):
         return t, lo
     x = np.repeat(t, 2)
     y = np.empty(2 * len(lo), dtype=lo.dtype)
+    if min_height > 0:
+        mid, half = 0.5 * (lo + hi), np.maximum(0.5 * (hi - lo), 0.5 * min_height)
+        lo, hi = mid - half, mid + half
     y[0::2] = lo
     y[1::2] = hi
     return x, y

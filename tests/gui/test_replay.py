@@ -201,3 +201,46 @@ def test_the_viewer_starts_on_a_real_x_server(run_file, tmp_path):
     finally:
         xvfb.terminate()
         xvfb.wait(10)
+
+
+def test_a_quiet_trace_is_drawn_whole_wherever_the_y_range_puts_it(app, qtbot, run_file):
+    # The tank pressures are flat to well under a pixel in a 30 s window. Qt's 1-pixel pen
+    # lights only pixels whose centres a line crosses: drawn as sub-pixel min/max strokes,
+    # such a trace came out as scattered dots or vanished, depending on the y range (seen
+    # live on lox-rp1-100kN). Shift the range through one pixel: every column stays drawn.
+    from PySide6 import QtCore
+
+    from hotfire.gui.replay import ReplayFeed
+    from hotfire.gui.theme import DARK
+    from hotfire.gui.window import MainWindow
+
+    feed = ReplayFeed(run_file)
+    win = MainWindow(feed, DARK, window_s=30)
+    qtbot.addWidget(win)
+    win.resize(1600, 1000)
+    win.show()
+    win.timer.stop()
+    win.tick()
+    plot = win.charts.by_channel["P-OX-TANK"]
+    names = [c.name for c, _ in plot.curves]
+    colours = {tuple(int(win.charts.colours[n][i:i + 2], 16) for i in (1, 3, 5)) for n in names}
+    x, _ = dict((c.name, cu) for c, cu in plot.curves)["P-OX-TANK"].getData()
+    vb = plot.item.vb
+    lo, hi = plot.yrange
+    px = (hi - lo) / vb.height()
+    worst = 1.0
+    for off in np.linspace(0.0, px, 6, endpoint=False):
+        plot.yrange = (lo + off, hi + off)
+        plot.item.setYRange(*plot.yrange, padding=0)
+        win._drawn = None
+        win.tick()
+        img = win.charts.grab().toImage()
+        top = win.charts.mapFromScene(vb.mapViewToScene(QtCore.QPointF(0, plot.yrange[1]))).y()
+        bottom = win.charts.mapFromScene(vb.mapViewToScene(QtCore.QPointF(0, plot.yrange[0]))).y()
+        c0, c1 = (win.charts.mapFromScene(vb.mapViewToScene(QtCore.QPointF(v, lo))).x() for v in (x[2], x[-3]))
+        drawn = sum(any(img.pixelColor(c, r).getRgb()[:3] in colours for r in range(top, bottom))
+                    for c in range(c0, c1))
+        worst = min(worst, drawn / (c1 - c0))
+    print(f"worst column coverage {worst:.3f}")
+    assert worst > 0.98, worst  # worst of the shifts: 0.90 before strokes were made a pixel tall
+    feed.close()
