@@ -190,7 +190,7 @@ def test_sigkill_the_builder_of_a_real_acquire_costs_nothing(tmp_path):
     err = stderr.decode(errors="replace")
     assert p.returncode == 0, err
     assert "ALARM: run-file builder died: killed by signal SIGKILL" in err
-    assert "recorded" in stdout.decode() and "0 lost" in stdout.decode()
+    assert "recorded" in stdout.decode() and "; 0 samples lost;" in stdout.decode()
     with h5py.File(out / "B.h5", "r") as f:
         assert f.attrs["sealed"] == 1
         for s, g in f["streams"].items():
