@@ -42,7 +42,7 @@ from dataclasses import asdict, dataclass, field
 import numpy as np
 from scipy.ndimage import median_filter
 
-from hotfire.analysis.thrust import integrate, smooth
+from hotfire.core.timeseries import integrate, smooth
 from hotfire.core.grain import bates, port_diameter_after, port_fuel_mass, web_m
 
 FIT_BINS = 40

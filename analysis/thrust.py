@@ -34,7 +34,8 @@ from scipy.ndimage import median_filter
 
 from hotfire.core import calculated as _calculated
 from hotfire.core import health as _health
-from hotfire.core.timeseries import burn_window, crossing_up, crossing_window, smooth  # noqa: F401 (also imported from here)
+from hotfire.core.timeseries import (burn_window, crossing_up, crossing_window, gaps,  # noqa: F401 (also imported from here)
+                                     integrate, robust_level, smooth)
 
 
 class Unavailable(Exception):
@@ -104,13 +105,6 @@ class ThrustResult:
         return asdict(self)
 
 
-def robust_level(v: np.ndarray) -> float:
-    """The median of ``v``, of at most ~100 000 evenly spread samples (a level, not a statistic of the
-    noise: on a long steady record, every 10th sample gives the same median in a tenth of the time)."""
-    step = max(1, len(v) // 100_000)
-    return float(np.median(v[::step]))
-
-
 def _refined(t, Fs, Fp, level, half):
     """Crossings of ``level`` found on the smoothed thrust ``Fs`` (robust to noise), then
     placed on the lightly smoothed ``Fp`` within ``half`` seconds (a fast edge is not smeared).
@@ -122,56 +116,6 @@ def _refined(t, Fs, Fp, level, half):
     j0, j1 = np.searchsorted(t, [b - half, b + half])
     rb = crossing_window(t[j0:j1], Fp[j0:j1], level) if j1 - j0 > 2 else None
     return (ra[0] if ra else a), (rb[1] if rb else b)
-
-
-#: an interval between samples longer than this many nominal intervals is a gap in the record
-GAP_FACTOR = 1.5
-
-
-def _nominal_dt(t) -> float:
-    """The sample interval: the smaller median interval of the record's first and last 1000 samples
-    (a gap near one end does not change it)."""
-    return float(min(np.median(np.diff(t[:1001])), np.median(np.diff(t[-1001:]))))
-
-
-def gaps(t, a: float, b: float) -> list[tuple[float, float]]:
-    """Gaps of the record over [a, b]: (last sample before, first sample after) of each interval between
-    samples longer than ``GAP_FACTOR`` nominal intervals (samples the stream lost, a dropout)."""
-    if len(t) < 3:
-        return []
-    d = np.diff(t)
-    k = np.flatnonzero(d > GAP_FACTOR * _nominal_dt(t))
-    return [(float(t[i]), float(t[i + 1])) for i in k if t[i] < b and t[i + 1] > a]
-
-
-def integrate(t, v, a, b) -> float:
-    """Trapezoidal integral of the samples over [a, b], with the ends interpolated; gaps left out.
-
-    A gap (:func:`gaps`) is not bridged: the integral is the sum over the
-    recorded pieces. Outside the record the first (last) sample is held.
-    """
-    i, j = np.searchsorted(t, a, "right"), np.searchsorted(t, b, "left")
-    if j - i >= 2:
-        dt = t[i + 1] - t[i]
-        ends_ok = ((i == 0 or t[i] - t[i - 1] <= GAP_FACTOR * dt)
-                   and (j == len(t) or t[j] - t[j - 1] <= GAP_FACTOR * dt))
-        if ends_ok and abs(t[j - 1] - t[i] - (j - 1 - i) * dt) < 0.5 * dt:
-            # evenly sampled (a gap would lengthen the span by a sample or more): one pass
-            va, vb = np.interp(a, t, v), np.interp(b, t, v)
-            inner = dt * (float(np.sum(v[i:j])) - 0.5 * (v[i] + v[j - 1]))
-            return float(inner + 0.5 * (t[i] - a) * (va + v[i]) + 0.5 * (b - t[j - 1]) * (v[j - 1] + vb))
-    tt = np.concatenate(([a], t[i:j], [b]))
-    vv = np.concatenate(([np.interp(a, t, v)], v[i:j], [np.interp(b, t, v)]))
-    if len(t) < 3:
-        return float(np.trapezoid(vv, tt))
-    # each piece lies in the record's interval [t[k-1], t[k]], k = i .. j: left out when that interval is a gap
-    d = np.diff(t)
-    k = np.arange(i, j + 1)
-    inside = (k > 0) & (k < len(t))
-    span = np.zeros(len(k))
-    span[inside] = d[k[inside] - 1]
-    keep = span <= GAP_FACTOR * _nominal_dt(t)
-    return float(np.sum(0.5 * (vv[1:] + vv[:-1]) * np.diff(tt) * keep))
 
 
 def load_cells(thrust) -> list:

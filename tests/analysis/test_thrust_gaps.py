@@ -7,7 +7,8 @@ import pytest
 
 from hotfire.analysis.importers import ChannelSpec, Mapping, import_csv
 from hotfire.analysis.results import analyze_run
-from hotfire.analysis.thrust import _bridge_with_pc, gaps, integrate
+from hotfire.analysis.thrust import _bridge_with_pc
+from hotfire.core.timeseries import gaps, integrate
 from hotfire.core.runfile.reader import open_run
 
 # samples every 1 s, none between 3 and 10 s: a gap
