@@ -8,8 +8,16 @@
   share). Such spans are flagged *estimated*, and the fit's residual (RMS)
   is the extra standard uncertainty there. Where no cell is valid the total
   is NaN: it covers only the valid span, and that span is flagged *missing*.
+  Block by block (live, and :func:`evaluate_run` afterwards), a cell is not
+  valid where it is NaN or reads beyond its capacity (a saturated bridge),
+  and the line is fitted on every earlier sample where all cells were valid
+  (:class:`RunningLoadSum`), so a value never depends on later samples and
+  live and recorded totals agree; the analysis fits on the whole run and also
+  masks the cells' failed spans (:func:`load_cell_total`).
 - **injector pressure drop**: feed (manifold) pressure minus chamber pressure.
-- **O/F**: oxidiser over fuel mass flow.
+- **O/F**: oxidiser over fuel mass flow; NaN where either flow is below
+  ``MIN_FLOW_FRACTION`` of its meter's full scale (before ignition and after
+  shutdown the ratio of two near-zero flows is noise).
 
 The array functions (:func:`sum_load_cells`, :func:`injector_dp`,
 :func:`mixture_ratio`) work on blocks as acquisition sees them; the
@@ -52,108 +60,15 @@ import numpy as np
 
 from hotfire.core import units as U
 from hotfire.core.channel import Channel, Limits
+from hotfire.core.loadsum import Fit, LoadSum, RunningLoadSum, fit_cell, sum_load_cells  # noqa: F401 (re-exported)
 
 #: samples either side of a failed span also taken as invalid (the edge of a saturation is not clean)
 EDGE_SAMPLES = 3
-
-
-@dataclass
-class Fit:
-    """One cell as a straight line of the sum of the others: ``cell = a + b * others``."""
-
-    a: float
-    b: float
-    rms: float  # residual, the cell's units
-    n: int  # samples the fit used
-
-
-@dataclass
-class LoadSum:
-    """A total of load cells and where it is estimated or missing."""
-
-    total: np.ndarray  # NaN where no cell is valid
-    estimated: np.ndarray  # bool: some cell estimated from the others
-    missing: np.ndarray  # bool: no cell valid
-    u_extra: np.ndarray  # extra standard uncertainty of the total (the fits' residuals), same units
-    fits: dict = field(default_factory=dict)  # cell index -> Fit
-
-
-def fit_cell(cell: np.ndarray, others: np.ndarray, ok: np.ndarray, max_points: int = 200_000) -> Fit | None:
-    """Least-squares line ``cell = a + b * others`` over the rows ``ok``, or None (too few, or no spread)."""
-    idx = np.flatnonzero(ok)
-    if len(idx) < 10:
-        return None
-    idx = idx[:: max(1, len(idx) // max_points)]
-    x, y = others[idx], cell[idx]
-    if float(np.ptp(x)) <= 0:
-        return None
-    b, a = np.polyfit(x, y, 1)
-    rms = float(np.sqrt(np.mean((y - (a + b * x)) ** 2)))
-    return Fit(float(a), float(b), rms, len(idx))
-
-
-def sum_load_cells(cells, valid=None, fits=None, estimate: bool = True) -> LoadSum:
-    """Sum load-cell readings, estimating each invalid one from the others.
-
-    Parameters
-    ----------
-    cells : list of ndarray
-        One array per load cell, on one time base, in the same units.
-    valid : list of bool ndarray, optional
-        Where each cell can be used (default: where it is finite).
-    fits : dict, optional
-        Cell index -> :class:`Fit` known from earlier data (live: from the
-        pre-fire and earlier blocks); fitted here when not given.
-    estimate : bool
-        False: an invalid cell makes the total missing there (no fit; a block
-        then gives the same sums whatever rows come with it).
-
-    Returns
-    -------
-    LoadSum
-    """
-    cells = [np.asarray(c, dtype=float) for c in cells]
-    n = len(cells[0])
-    valid = [np.isfinite(c) for c in cells] if valid is None else \
-        [np.asarray(v, bool) & np.isfinite(c) for v, c in zip(valid, cells)]
-    all_ok = np.logical_and.reduce(valid)
-    total = np.zeros(n)
-    for c, v in zip(cells, valid):
-        total += np.where(v, c, 0.0)
-    estimated = np.zeros(n, bool)
-    u2 = np.zeros(n)
-    fits = dict(fits or {})
-    any_ok = np.logical_or.reduce(valid)
-    if estimate and not all_ok.all() and len(cells) > 1:
-        for i, (c, v) in enumerate(zip(cells, valid)):
-            bad = ~v & any_ok
-            if not bad.any():
-                continue
-            others = [j for j in range(len(cells)) if j != i]
-            s_other = sum(np.where(valid[j], cells[j], 0.0) for j in others)
-            if i not in fits:
-                fit = fit_cell(c, sum(cells[j] for j in others), all_ok)
-                if fit is None:
-                    continue
-                fits[i] = fit
-            f = fits[i]
-            # the fit holds for the sum of *all* other cells; when some of them are missing too, scale the
-            # valid ones up by their count (a coarse estimate: its residual is not known, so flag it)
-            n_valid = sum(valid[j].astype(int) for j in others)
-            scale = np.where(n_valid > 0, len(others) / np.maximum(n_valid, 1), 0.0)
-            est = f.a + f.b * s_other * scale
-            total = np.where(bad, total + est, total)
-            estimated |= bad
-            u2 += np.where(bad, f.rms ** 2, 0.0)
-    missing = ~any_ok
-    if len(cells) > 1:
-        # spans where a cell could not be estimated (no fit) are missing too
-        for i, v in enumerate(valid):
-            if i not in fits:
-                missing |= ~v
-    total = np.where(missing, np.nan, total)
-    estimated &= ~missing
-    return LoadSum(total, estimated, missing, np.sqrt(u2), fits)
+#: an O/F is computed only where both flows are above this fraction of their meters' full scale
+MIN_FLOW_FRACTION = 0.02
+#: a running fit estimates a cell only once the others' sum has spread over this fraction of the
+#: total's full scale (before the firing every cell reads ~0: no load share to fit)
+MIN_FIT_SPREAD = 0.02
 
 
 def injector_dp(feed, chamber):
@@ -161,11 +76,12 @@ def injector_dp(feed, chamber):
     return np.asarray(feed, dtype=float) - np.asarray(chamber, dtype=float)
 
 
-def mixture_ratio(ox, fuel):
-    """O/F from the two mass flows; NaN where the fuel flow is not positive."""
+def mixture_ratio(ox, fuel, min_ox: float = 0.0, min_fuel: float = 0.0):
+    """O/F from the two mass flows; NaN where the fuel flow is not positive or either flow is not
+    above its minimum (``min_ox``, ``min_fuel``: same units as the flows)."""
     ox, fuel = np.asarray(ox, dtype=float), np.asarray(fuel, dtype=float)
     with np.errstate(divide="ignore", invalid="ignore"):
-        return np.where(fuel > 0, ox / fuel, np.nan)
+        return np.where((fuel > max(min_fuel, 0.0)) & (ox > min_ox), ox / fuel, np.nan)
 
 
 # ---------------------------------------------------------------------------
@@ -302,6 +218,11 @@ class CalcChannel:
         Its limits apply only while this input is above this value (its own
         units): a low limit on an injector pressure drop means something
         only in mainstage, not before ignition or during shutdown.
+    input_full_scale : tuple of float
+        Each input's full scale in :attr:`units` (SI for an O/F): a load
+        cell's capacity (beyond it, a total estimates the cell from the
+        others), a flowmeter's range (an O/F needs both flows above
+        :data:`MIN_FLOW_FRACTION` of theirs). Empty: none known.
     """
 
     name: str
@@ -314,20 +235,28 @@ class CalcChannel:
     warning: Limits | None = None
     tare_s: float = 0.0
     check_while: tuple[str, float] | None = None
+    input_full_scale: tuple[float, ...] = ()
 
     def to_json(self) -> dict:
         return {"name": self.name, "kind": self.kind, "inputs": list(self.inputs), "units": self.units,
                 "stream": self.stream, "range": [float(x) for x in self.range],
                 "redline": self.redline.to_dict() if self.redline else {},
                 "warning": self.warning.to_dict() if self.warning else {}, "tare_s": self.tare_s,
-                "check_while": list(self.check_while) if self.check_while else None}
+                "check_while": list(self.check_while) if self.check_while else None,
+                "input_full_scale": [float(x) for x in self.input_full_scale]}
 
     @classmethod
     def from_json(cls, d: dict) -> "CalcChannel":
         return cls(d["name"], d["kind"], tuple(d["inputs"]), d.get("units", ""), d["stream"],
                    tuple(float(x) for x in d["range"]), Limits.from_dict(d.get("redline")),
                    Limits.from_dict(d.get("warning")), float(d.get("tare_s", 0.0)),
-                   (d["check_while"][0], float(d["check_while"][1])) if d.get("check_while") else None)
+                   (d["check_while"][0], float(d["check_while"][1])) if d.get("check_while") else None,
+                   tuple(float(x) for x in d.get("input_full_scale") or ()))
+
+    def running_total(self) -> RunningLoadSum:
+        """The block-by-block evaluator of a ``total_thrust`` (its inputs' capacities, its fit rule)."""
+        fs = self.input_full_scale or (math.inf,) * len(self.inputs)
+        return RunningLoadSum(fs, MIN_FIT_SPREAD * max(abs(self.range[0]), abs(self.range[1])))
 
     def as_channel(self, stream: str, column: int) -> Channel:
         """This channel as a :class:`Channel` of a stream of calculated values (the live view's):
@@ -337,14 +266,18 @@ class CalcChannel:
                        calibration={"type": "none"}, adc={"coefficients": [0.0, 1.0]},
                        redline=self.redline, warning=self.warning)
 
-    def compute(self, cols: list[np.ndarray]) -> np.ndarray:
-        """The untared value from its inputs (already in :attr:`units`), sample by sample."""
+    def compute(self, cols: list[np.ndarray], loads: RunningLoadSum | None = None) -> np.ndarray:
+        """The untared value from its inputs (already in :attr:`units`), sample by sample.
+
+        ``loads``: a ``total_thrust``'s :meth:`running_total`, carried from block to block
+        (without it, a cell that is not valid makes the total NaN there)."""
         if self.kind == "total_thrust":
-            return sum_load_cells(cols, estimate=False).total
+            return (loads or self.running_total()).total(cols) if loads or len(cols) > 1 else \
+                sum_load_cells(cols, estimate=False).total
         if self.kind == "injector_dp":
             return injector_dp(*cols)
-        # before ignition and in shutdown the flows are near zero and their ratio is noise: NaN off scale
-        of = mixture_ratio(*cols)
+        mins = [MIN_FLOW_FRACTION * f for f in self.input_full_scale] or [0.0, 0.0]
+        of = mixture_ratio(*cols, *mins)
         return np.where((of >= self.range[0]) & (of <= self.range[1]), of, np.nan)
 
 
@@ -418,6 +351,7 @@ class Evaluator:
         self._tare_buf = {c.name: [] for c in self.calcs}
         self._tare_n = {c.name: max(1, int(round(c.tare_s * self.rate))) for c in self.calcs}
         self.tares: dict[str, tuple[int, int, float]] = {}  # name -> (first sample, count, tare) once known
+        self.loads = {c.name: c.running_total() for c in self.calcs if c.kind == "total_thrust"}
 
     def _end(self, s) -> int | None:
         f = self._first[s]
@@ -485,7 +419,7 @@ class Evaluator:
         checked = np.ones((b - a, len(self.calcs)), bool)
         for k, c in enumerate(self.calcs):
             cols = [_convert(got[n], self.units[n], c.units) for n in c.inputs]
-            out[:, k] = self._tared(c, a, c.compute(cols))
+            out[:, k] = self._tared(c, a, c.compute(cols, self.loads.get(c.name)))
             if c.check_while:
                 checked[:, k] = got[c.check_while[0]] > c.check_while[1]
         self._next = b

@@ -373,7 +373,23 @@ def _calculated(t: "_Table | None", channels, streams, folded) -> tuple[CalcChan
         c.check_unknown(("kind", "inputs", "units", "range", "redline", "warning", "tare_s", "check_while"))
         base = calc_time_base([(n, by_name[n].stream) for n in given], {s: st.rate_hz for s, st in streams.items()})
         out.append(CalcChannel(cname, kind, tuple(given), units, base, (float(rng[0]), float(rng[1])),
-                               redline, warning, tare_s, check_while))
+                               redline, warning, tare_s, check_while,
+                               _input_full_scale(kind, [by_name[n] for n in given], units)))
+    return tuple(out)
+
+
+def _input_full_scale(kind, inputs, units) -> tuple[float, ...]:
+    """Each input's full scale in ``units`` (SI for an O/F): a load cell's capacity, else the largest
+    magnitude its range reaches in engineering units; () for kinds that do not use it."""
+    if kind not in ("total_thrust", "mixture_ratio"):
+        return ()
+    out = []
+    for ch in inputs:
+        cap = ch.calibration.get("capacity") if ch.calibration.get("type") == "bridge" else None
+        fs = float(cap) if cap is not None else \
+            float(np.max(np.abs(Calibration(ch.calibration).to_eu(np.array(ch.range, dtype=float)))))
+        to = units or si_unit(ch.units)
+        out.append(fs if ch.units == to else float(abs(from_si(to_si(np.array(fs), ch.units), to))))
     return tuple(out)
 
 
