@@ -158,8 +158,13 @@ def test_replay_reads_through_the_checksums_and_reports_a_damaged_span(run_file,
     try:
         assert not clean.damage
         assert [(d.stream, d.first_sample, d.end_sample) for d in feed.damage] == [("main", a, b)]
-        alarms = [e for e in feed.events.events if e.kind == "alarm" and "damaged" in e.message]
+        alarms = [e for e in feed.events.events if e.kind == "alarm" and e.message.startswith("damaged, not drawn")]
         assert len(alarms) == 1 and "stream 'main'" in alarms[0].message and f"samples {a}..{b - 1}" in alarms[0].message
+        # the calculated channels read the damaged stream: not drawn, and said so
+        assert not [c for c in feed.meta.channels if c.stream.endswith(":calculated")]
+        assert [c for c in clean.meta.channels if c.stream.endswith(":calculated")]
+        assert any(e.kind == "alarm" and e.message.startswith("calculated channels not drawn (DP-OX-INJ")
+                   for e in feed.events.events)
         assert any("main" in d for s in feed.health_view()["streams"] for d in s["damaged"])
         lo, hi = feed.stores["main"].span()
         got, want = feed.stores["main"].full(lo, hi), clean.stores["main"].full(lo, hi)
