@@ -161,9 +161,12 @@ class Charts(pg.GraphicsLayoutWidget):
     theme : Theme
     columns : int, optional
         Chart columns (default: 2 when there are more than 5 charts).
+    colours : dict, optional
+        Channel name -> curve colour (default: :func:`channel_colours` of ``meta``); replay's
+        channel chooser keeps each channel's colour when others are hidden.
     """
 
-    def __init__(self, meta, theme, columns: int | None = None, parent=None):
+    def __init__(self, meta, theme, columns: int | None = None, parent=None, colours: dict | None = None):
         super().__init__(parent=parent)
         self.meta, self.theme = meta, theme
         self.frames = 0
@@ -177,7 +180,7 @@ class Charts(pg.GraphicsLayoutWidget):
         self.setInteractive(False)
         self.scene().setItemIndexMethod(QtWidgets.QGraphicsScene.ItemIndexMethod.NoIndex)
         groups = group_channels(meta)
-        self.colours = channel_colours(meta, theme)
+        self.colours = colours or channel_colours(meta, theme)
         ncol = columns or (2 if len(groups) > 5 else 1)
         nrow = -(-len(groups) // ncol)
         self.plots: list[_Plot] = []

@@ -16,6 +16,7 @@ from PySide6 import QtCore, QtGui, QtWidgets
 from hotfire.gui.charts import Charts, channel_colours, group_channels
 from hotfire.gui.panels import AlarmBanner, HealthPanel, Readouts, SpectrumPanel, fmt_tclock
 from hotfire.gui.replay import SPEEDS
+from hotfire.gui.replaytools import ReplayTools
 from hotfire.gui.theme import DARK, set_font_scale
 
 #: label -> seconds
@@ -48,7 +49,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self._painted = deque(maxlen=90)  # (time, frames painted so far)
         self._drawn = None
         self._levels = {}
-        self.charts = self.readouts = self.spectrum = None
+        self.charts = self.readouts = self.spectrum = self.tools = None
         self.setWindowTitle("hotfire view")
         self.resize(1600, 1000)
 
@@ -92,7 +93,9 @@ class MainWindow(QtWidgets.QMainWindow):
         idx = min(range(len(WINDOWS)), key=lambda i: abs(WINDOWS[i][1] - self.window_s))
         self.window_box.setCurrentIndex(idx)
         self.window_s = float(WINDOWS[idx][1])
-        self.window_box.currentIndexChanged.connect(lambda i: setattr(self, "window_s", float(WINDOWS[i][1])))
+        self.window_box.currentIndexChanged.connect(
+            lambda i: setattr(self, "window_s", float(WINDOWS[i][1])) if i >= 0 else None)
+        self.window_box.setPlaceholderText("zoomed")  # a span set by zooming, not one of WINDOWS
         self.large = QtWidgets.QCheckBox("Large font")
         self.large.toggled.connect(self._apply_large)
         for w, stretch in ((self.mode, 0), (self.title, 1), (self.clock, 0), (QtWidgets.QLabel(""), 1),
@@ -116,8 +119,9 @@ class MainWindow(QtWidgets.QMainWindow):
         self.speed_box.currentIndexChanged.connect(lambda i: setattr(f, "speed", SPEEDS[i]))
         self.position = QtWidgets.QLabel("")
         self.position.setStyleSheet("font-family:monospace;")
+        self.tools = ReplayTools(self)
         for w, stretch in ((self.play_button, 0), (self.slider, 1), (self.position, 0),
-                           (QtWidgets.QLabel("Speed"), 0), (self.speed_box, 0)):
+                           (QtWidgets.QLabel("Speed"), 0), (self.speed_box, 0), *((t, 0) for t in self.tools.bar_widgets())):
             bar.addWidget(w, stretch)
         QtGui.QShortcut(QtGui.QKeySequence("Space"), self, self.toggle_play)
         return bar
@@ -141,6 +145,8 @@ class MainWindow(QtWidgets.QMainWindow):
         self.body = QtWidgets.QSplitter(QtCore.Qt.Horizontal)
         self.charts = Charts(meta, self.theme)
         self.body.addWidget(self.charts)
+        if self.tools is not None:
+            self.tools.attach(self.charts)
         side = QtWidgets.QWidget()
         sv = QtWidgets.QVBoxLayout(side)
         sv.setContentsMargins(0, 0, 0, 0)
@@ -152,7 +158,7 @@ class MainWindow(QtWidgets.QMainWindow):
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QtWidgets.QFrame.NoFrame)
         scroll.setMinimumHeight(min(self.readouts.sizeHint().height() + 4, 560))
-        sv.addWidget(scroll, 1)
+        sv.addWidget(scroll if self.tools is None else self.tools.side(scroll), 1)
         dyn = meta.by_role("chamber_pressure_dynamic")
         self.spectrum = None
         if dyn:
@@ -195,6 +201,8 @@ class MainWindow(QtWidgets.QMainWindow):
         if t_right is not None and key != self._drawn:
             self._drawn = key
             self.charts.update_data(feed.stores, t_right - self.window_s, t_right, t0)
+        if self.tools is not None:
+            self.tools.frame(t0)
         new = [e for e in feed.events.events if e.key not in self._marked]
         if new:
             self._marked.update(e.key for e in new)
@@ -235,6 +243,31 @@ class MainWindow(QtWidgets.QMainWindow):
             self.play_button.setText("Pause" if feed.playing else "Play")
             self.position.setText(fmt_tclock(feed.playhead - t0))
         self._painted.append((now, self.charts.frames))
+
+    def t0(self) -> float:
+        """Acquisition time of T0 (the planned one until the T0 event is known)."""
+        t0 = self.feed.events.t0() if self.feed.events is not None else None
+        return t0 if t0 is not None else self.feed.meta.planned_t0_s
+
+    def set_window_span(self, seconds: float) -> None:
+        """Any time window (a zoom): the window box then reads "zoomed" until a preset is picked."""
+        self.window_s = float(seconds)
+        match = [i for i, (_, s) in enumerate(WINDOWS) if s == self.window_s]
+        self.window_box.blockSignals(True)
+        self.window_box.setCurrentIndex(match[0] if match else -1)
+        self.window_box.blockSignals(False)
+
+    def set_charts(self, meta) -> None:
+        """Replace the charts by charts of ``meta``'s channels (the channel chooser), colours kept."""
+        old = self.charts
+        self.charts = Charts(meta, self.theme, colours=channel_colours(self.feed.meta, self.theme))
+        self.body.replaceWidget(0, self.charts)
+        old.deleteLater()
+        self._marked.clear()  # markers go on the new charts at the next frame
+        self._drawn = None
+        self._apply_large(self.large.isChecked())
+        if self.tools is not None:
+            self.tools.attach(self.charts)
 
     def fps(self) -> float:
         """Chart frames painted per second over the last ~3 s (0 when nothing changes)."""
