@@ -12,7 +12,7 @@ import math
 
 import numpy as np
 import pyqtgraph as pg
-from PySide6 import QtCore, QtWidgets
+from PySide6 import QtCore, QtGui, QtWidgets
 
 from hotfire.gui.charts import label_fill
 
@@ -43,6 +43,17 @@ def fmt_precise(v: float, ref: float | None = None) -> str:
     return f"{v:.{digits}f}"
 
 
+def monospace() -> QtGui.QFont:
+    """A fixed-pitch family and nothing else: the size still follows the application's (large font).
+
+    A style sheet's ``font-family`` would pin the size the widget had when it was polished.
+    """
+    f = QtGui.QFont()
+    f.setFamily("monospace")
+    f.setStyleHint(QtGui.QFont.Monospace)
+    return f
+
+
 class CursorTable(QtWidgets.QWidget):
     """The cursors' times and, per channel, the values at A and B and B − A."""
 
@@ -53,14 +64,14 @@ class CursorTable(QtWidgets.QWidget):
         lay = QtWidgets.QVBoxLayout(self)
         lay.setContentsMargins(0, 0, 0, 0)
         self.times = QtWidgets.QLabel("Cursors off: tick Cursors (C) below the charts.")
-        self.times.setStyleSheet("font-family:monospace;")
+        self.times.setFont(monospace())
         self.times.setWordWrap(True)
         self.table = QtWidgets.QTableWidget(0, len(self.HEAD))
         self.table.setHorizontalHeaderLabels(self.HEAD)
         self.table.verticalHeader().hide()
         self.table.setEditTriggers(QtWidgets.QAbstractItemView.NoEditTriggers)
         self.table.setSelectionMode(QtWidgets.QAbstractItemView.NoSelection)
-        self.table.setStyleSheet("QTableWidget { font-family:monospace; }")
+        self.table.setFont(monospace())
         self.table.verticalHeader().setSectionResizeMode(QtWidgets.QHeaderView.ResizeToContents)  # follows the font
         hh = self.table.horizontalHeader()
         hh.setSectionResizeMode(QtWidgets.QHeaderView.ResizeToContents)

@@ -14,6 +14,7 @@ from collections import deque
 from PySide6 import QtCore, QtGui, QtWidgets
 
 from hotfire.gui.charts import Charts, channel_colours, group_channels
+from hotfire.gui.cursors import monospace
 from hotfire.gui.panels import AlarmBanner, HealthPanel, Readouts, SpectrumPanel, fmt_tclock
 from hotfire.gui.replay import SPEEDS
 from hotfire.gui.replaytools import ReplayTools
@@ -118,7 +119,7 @@ class MainWindow(QtWidgets.QMainWindow):
         self.speed_box.setCurrentIndex(SPEEDS.index(f.speed) if f.speed in SPEEDS else SPEEDS.index(1.0))
         self.speed_box.currentIndexChanged.connect(lambda i: setattr(f, "speed", SPEEDS[i]))
         self.position = QtWidgets.QLabel("")
-        self.position.setStyleSheet("font-family:monospace;")
+        self.position.setFont(monospace())  # not a style sheet: that would pin the size (large font)
         self.tools = ReplayTools(self)
         for w, stretch in ((self.play_button, 0), (self.slider, 1), (self.position, 0),
                            (QtWidgets.QLabel("Speed"), 0), (self.speed_box, 0), *((t, 0) for t in self.tools.bar_widgets())):

@@ -91,6 +91,14 @@ def _window(app, qtbot, path, window_s=10.0):
     return feed, win
 
 
+def _shot(screens, qtbot, win, name):
+    """A screenshot once the layout has caught up (a banner shown this frame has no geometry yet)."""
+    qtbot.wait(50)
+    win.tick()
+    qtbot.wait(20)
+    return screens(win, name)
+
+
 def _curve(win, name):
     plot = win.charts.by_channel[name]
     return dict((c.name, cu) for c, cu in plot.curves)[name].getData()
@@ -102,7 +110,7 @@ def test_calculated_channels_are_drawn_from_the_recorded_inputs(app, qtbot, run_
     titles = {p.title: [c.name for c in p.chans] for p in win.charts.plots}
     assert "F_TOTAL" in titles["Thrust"] and titles["Injector pressure drops"] == ["DP_OX_INJ", "DP_F_INJ"]
     assert titles["O/F"] == ["OF"]
-    screens(win, "replay-calculated")
+    _shot(screens, qtbot, win, "replay-calculated")
 
     # A 20 ms window in mainstage: every sample drawn (no decimation); each one is the
     # calculated value of the recorded inputs at that sample.
@@ -201,7 +209,7 @@ def test_zoom_and_pan_on_one_chart_move_every_chart_and_reset_shows_the_whole_ru
     p0, p1 = _one_range(_x_ranges(win))
     assert p1 - p0 == pytest.approx(x1 - x0, rel=1e-6)
     assert p0 == pytest.approx(x0 - (x1 - x0) / 4, abs=0.05 * (x1 - x0))
-    screens(win, "replay-zoomed")
+    _shot(screens, qtbot, win, "replay-zoomed")
 
     win.tools.reset_button.click()
     win.tick()
@@ -256,13 +264,22 @@ def test_cursor_values_are_the_recorded_samples_at_the_cursors(app, qtbot, run_f
     win.tools.cursors.move(0, h5.offset["daq"] + i / h5.rate["daq"])
     assert table.values["PC_MAIN"][0] == pytest.approx(float(h5.eu("PC_MAIN", i)), rel=1.2e-7)
     assert float(h5.eu("PC_MAIN", i)) != pytest.approx(float(h5.eu("PC_MAIN", i - 1)), rel=1e-6)
-    screens(win, "replay-cursors")
+    _shot(screens, qtbot, win, "replay-cursors")
+    # Large font: the table's text grows and its rows with it (no clipped digits).
+    small, pos_pt = table.table.rowHeight(0), win.position.fontInfo().pointSizeF()
+    win.large.setChecked(True)
+    _shot(screens, qtbot, win, "replay-cursors-large")
+    fm = table.table.fontMetrics()
+    assert table.table.rowHeight(0) > small and table.table.rowHeight(0) >= fm.height()
+    assert table.table.columnWidth(1) >= fm.horizontalAdvance(table.text("PC_MAIN", "B"))
+    assert win.position.fontInfo().pointSizeF() > 1.3 * pos_pt  # the replay bar's T-clock too (x1.45)
+    win.large.setChecked(False)
     win.tools.cursor_box.setChecked(False)
     assert not win.tools.cursors.line_positions() and table.table.rowCount() == 0
     feed.close()
 
 
-def test_clicking_an_event_centres_every_chart_on_it(app, qtbot, run_file, h5):
+def test_clicking_an_event_centres_every_chart_on_it(app, qtbot, run_file, h5, screens):
     from PySide6 import QtCore
 
     feed, win = _window(app, qtbot, run_file, window_s=5)
@@ -283,6 +300,7 @@ def test_clicking_an_event_centres_every_chart_on_it(app, qtbot, run_file, h5):
     win.tick()
     x0, x1 = _one_range(_x_ranges(win))
     assert (x0 + x1) / 2 == pytest.approx(t_red - t0, abs=1e-9) and x1 - x0 == pytest.approx(0.5)
+    _shot(screens, qtbot, win, "replay-events")
     feed.close()
 
 
@@ -305,7 +323,8 @@ def test_the_channel_chooser_hides_channels_and_charts(app, qtbot, run_file, scr
     assert all(win.charts.colours[n] == colours[n] for n in win.charts.curve_points())  # colours kept
     assert tops["Thrust"].checkState(0) == QtCore.Qt.PartiallyChecked
     assert win.charts.marker_count("T0") >= len(win.charts.plots)  # markers redrawn on the new charts
-    screens(win, "replay-channels")
+    win.tools.tabs.setCurrentWidget(tree)
+    _shot(screens, qtbot, win, "replay-channels")
     tops["Tank pressures"].setCheckState(0, QtCore.Qt.Checked)
     qtbot.waitUntil(lambda: "Tank pressures" in [p.title for p in win.charts.plots], timeout=2000)
     feed.close()
