@@ -29,20 +29,27 @@ def rows(values, truth, ctx):
 
 
 class Footnotes:
-    """Reasons of degraded and n/a values, numbered as they are first shown."""
+    """Reasons of degraded and n/a values, numbered as they are first shown; metrics that share a
+    reason share its note (one failed load cell makes nine thrust metrics n/a for one reason)."""
 
     def __init__(self):
-        self.items: list[str] = []
+        self._notes: dict[str, list[str]] = {}  # reason text -> labels of the metrics it marks
 
     def mark(self, label: str, v) -> str:
         if v.state == M.OK:
             return ""
-        text = f"{label}: {v.state}" + (f", {v.reason}" if v.reason else "")
+        text = v.state + (f", {v.reason}" if v.reason else "")
         prov = v.provenance.text()
         if prov:
             text += f" [from {prov}]"
-        self.items.append(text)
-        return f"{v.flag()} [{len(self.items)}]"
+        labels = self._notes.setdefault(text, [])
+        labels.append(label)
+        return f"{v.flag()} [{list(self._notes).index(text) + 1}]"
+
+    @property
+    def items(self) -> list[str]:
+        """One line per reason: the metrics it marks, then the reason."""
+        return [f"{', '.join(labels)}: {text}" for text, labels in self._notes.items()]
 
 
 def _table(rows_, with_truth, notes: Footnotes):

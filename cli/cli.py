@@ -9,6 +9,7 @@ modules are imported to build the parser, so they import heavy libraries
 from __future__ import annotations
 
 import argparse
+import difflib
 import importlib
 import sys
 
@@ -31,22 +32,44 @@ COMMANDS = {
 }
 
 
+DESCRIPTION = ("Acquisition, durable recording, live view and analysis for rocket-engine test stands. "
+               "Start with `hotfire demo`; the README and docs/ say more.")
+
+
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="hotfire", description=__doc__.splitlines()[0])
+    parser = argparse.ArgumentParser(prog="hotfire", description=DESCRIPTION,
+                                     epilog="`hotfire COMMAND --help` gives a command's options.")
     parser.add_argument("--version", action="version", version=f"hotfire {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
+    parser.commands = {}
     for name, (modname, help_) in COMMANDS.items():
         # a missing module is a packaging error: let it raise, never hide the command
         module = importlib.import_module(modname)
         p = sub.add_parser(name, help=help_, description=help_)
         module.add_arguments(p)
         p.set_defaults(_run=module.run)
+        parser.commands[name] = p
     return parser
+
+
+def unknown_arguments(parser: argparse.ArgumentParser, extras: list[str]) -> str:
+    """The message for arguments no option takes: each one named, with the closest option of the
+    command where one is close (``--jsn``: did you mean ``--json``?)."""
+    options = [o for a in parser._actions for o in a.option_strings if a.help != argparse.SUPPRESS]
+    parts = []
+    for x in extras:
+        flag = x.split("=", 1)[0]
+        close = difflib.get_close_matches(flag, options, 1, 0.6) if flag.startswith("-") else []
+        parts.append(f"{x} (did you mean {close[0]}?)" if close else x)
+    return f"unrecognized arguments: {' '.join(parts)}"
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
-    args = parser.parse_args(argv)
+    args, extras = parser.parse_known_args(argv)
+    if extras:
+        (parser.commands.get(getattr(args, "command", None)) or parser).error(
+            unknown_arguments(parser.commands.get(getattr(args, "command", None)) or parser, extras))
     if not getattr(args, "_run", None):
         parser.print_help()
         return 2

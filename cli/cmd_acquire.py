@@ -56,7 +56,7 @@ def add_arguments(p):
     p.add_argument("--trigger", metavar="SPEC",
                    help="arm, and start recording on a trigger: T0 (sequencer start / digital start "
                         "trigger), CHANNEL>VALUE or CHANNEL<VALUE (engineering units), or operator (press Enter)")
-    p.add_argument("--pretrigger", type=float, default=2.0, metavar="S",
+    p.add_argument("--pretrigger", type=float, metavar="S",
                    help="with --trigger: seconds of history before the trigger to record (default 2)")
     p.add_argument("--posttrigger", type=float, metavar="S",
                    help="with --trigger: stop this many seconds after the trigger")
@@ -98,6 +98,10 @@ def source_of(args):
 
 
 def acquire(args, realtime: bool):
+    given = [f"--{o}" for o in ("pretrigger", "posttrigger") if getattr(args, o) is not None]
+    if given and not args.trigger:
+        raise HotfireError(f"{' and '.join(given)} set{'s' if len(given) == 1 else ''} the recording around a "
+                           f"trigger: give --trigger too (T0, CHANNEL>VALUE, CHANNEL<VALUE or operator)")
     choice = source_of(args)
     options = {}
     if choice.kind in ("nidaq", "nidaq-sim"):
@@ -107,7 +111,7 @@ def acquire(args, realtime: bool):
     firing = prepare_firing(
         args.rig, source=choice, out=args.out, test_id=args.test_id, notes=args.notes,
         scenario=scenario(args.scenario, burn_s=args.burn, **NOISE[args.noise]), realtime=realtime, duration_s=args.duration,
-        speed=args.speed, trigger=args.trigger, pretrigger_s=args.pretrigger, posttrigger_s=args.posttrigger,
+        speed=args.speed, trigger=args.trigger, pretrigger_s=2.0 if args.pretrigger is None else args.pretrigger, posttrigger_s=args.posttrigger,
         publish=args.publish, sync_interval=args.sync_interval, status_file=args.status_file,
         source_options=options)
     console = AcquireConsole(quiet=args.quiet)

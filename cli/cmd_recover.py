@@ -1,11 +1,18 @@
-"""``hotfire recover DIR``: rebuild a run file from the journal a crash left."""
+"""``hotfire recover DIR``: rebuild a run file from the journal a crash left (or, given a folder of
+runs, from each journal whose run file is missing or was never sealed)."""
 from __future__ import annotations
 
 import json
+import sys
+from pathlib import Path
+
+from hotfire.core.errors import HotfireError
 
 
 def add_arguments(p):
-    p.add_argument("journal", metavar="DIR", help="the run's journal directory (<out>/<test id>.journal)")
+    p.add_argument("journal", metavar="DIR", help="the run's journal directory (<out>/<test id>.journal), or a "
+                                                 "folder of runs: every journal there whose run file is missing "
+                                                 "or unsealed is recovered")
     p.add_argument("-o", "--output", metavar="FILE",
                    help="run file to write (default: <test id>.h5 next to the journal directory)")
     p.add_argument("--force", action="store_true",
@@ -43,8 +50,21 @@ def describe(rep) -> str:
 
 
 def run(args) -> int:
-    from hotfire.daq.recover import recover
+    from hotfire.daq.recover import recover, unfinished_journals
 
+    d = Path(args.journal)
+    if d.is_dir() and not any(d.glob("journal-*.hfj")) and any(d.glob("*.journal")):
+        todo, done = unfinished_journals(d)
+        if args.output and len(todo) != 1:
+            raise HotfireError(f"{d}: --output names one run file, and {len(todo)} journals need recovery")
+        print(f"hotfire recover: {d}: {len(todo)} journal(s) without a sealed run file"
+              f"{', ' + str(len(done)) + ' with one (left alone)' if done else ''}", file=sys.stderr)
+        reports = [recover(j, args.output, force=args.force) for j in todo]
+        if args.json:
+            print(json.dumps([r.to_dict() for r in reports], indent=2))
+        else:
+            print("\n\n".join(describe(r) for r in reports) or f"nothing to recover in {d}")
+        return 0
     rep = recover(args.journal, args.output, force=args.force)
     print(json.dumps(rep.to_dict(), indent=2) if args.json else describe(rep))
     return 0

@@ -83,6 +83,27 @@ def _gaps(segs, first_sample: int, declared, acquired_end: int = 0) -> list[tupl
     return out
 
 
+def unfinished_journals(directory) -> tuple[list[Path], list[Path]]:
+    """The journals in ``directory`` (``<test id>.journal`` folders) whose run file is missing or was never
+    sealed (a crash, a kill, a power cut), and those whose sealed run file is there: ``(unfinished, done)``."""
+    import h5py
+
+    unfinished, done = [], []
+    for jdir in sorted(Path(directory).glob("*.journal")):
+        if not jdir.is_dir():
+            continue
+        h5 = jdir.with_suffix(".h5")
+        sealed = False
+        if h5.exists():
+            try:
+                with h5py.File(h5, "r") as f:
+                    sealed = int(f.attrs.get("sealed", 1)) == 1
+            except OSError:
+                sealed = False  # unreadable: the journal can rebuild it
+        (done if sealed else unfinished).append(jdir)
+    return unfinished, done
+
+
 def recover(journal_dir, output=None, force: bool = False) -> RecoveryReport:
     """Rebuild the run file from a run's journal directory.
 

@@ -90,3 +90,69 @@ def test_acquire_prints_each_redline_as_it_happens_and_what_the_file_holds(tmp_p
     for s, n in rows.items():
         assert f"{s} {n:,} (" in line
     assert "2 redlines" in line
+
+
+def test_a_mistyped_option_is_named_with_the_closest_one_of_its_command(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["analyze", "--jsn", "run.h5"])
+    err = capsys.readouterr().err
+    assert e.value.code == 2
+    assert "hotfire analyze: error: unrecognized arguments: --jsn (did you mean --json?)" in err
+    assert err.startswith("usage: hotfire analyze")  # the command's usage, not the top level's
+    with pytest.raises(SystemExit):
+        main(["acquire", "lox-rp1-100kN", "--pretriger=3"])
+    assert "--pretriger=3 (did you mean --pretrigger?)" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["analyze", "run.h5", "--zzzzzz"])
+    err = capsys.readouterr().err
+    assert "unrecognized arguments: --zzzzzz" in err and "did you mean" not in err  # nothing close: no guess
+
+
+def test_the_top_level_help_speaks_to_users(capsys):
+    with pytest.raises(SystemExit):
+        main(["--help"])
+    out = " ".join(capsys.readouterr().out.split())  # as wrapped for any terminal width
+    assert "analysis for rocket-engine test stands" in out and "hotfire COMMAND --help" in out
+    assert "``" not in out and "subcommand" not in out  # the module's developer docstring stays out
+
+
+def test_pretrigger_without_a_trigger_is_refused_before_anything_is_recorded(tmp_path, capsys):
+    assert main(["acquire", "lox-ethanol-5kN", "--source", "pattern", "--fast", "--no-publish",
+                 "--out", str(tmp_path), "--pretrigger", "1"]) == 2
+    assert "--pretrigger sets the recording around a trigger: give --trigger too" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
+
+
+def _pattern_run(out, test_id):
+    assert main(["acquire", "lox-ethanol-5kN", "--source", "pattern", "--fast", "--no-publish", "--quiet",
+                 "--duration", "0.5", "--out", str(out), "--test-id", test_id]) == 0
+
+
+def test_a_journal_given_to_analyze_points_at_recover(tmp_path, capsys):
+    _pattern_run(tmp_path, "J1")
+    capsys.readouterr()
+    assert main(["analyze", str(tmp_path / "J1.journal")]) == 2
+    err = capsys.readouterr().err
+    assert "this is a run's journal" in err and f"hotfire recover {tmp_path / 'J1.journal'}" in err
+
+
+def test_recover_a_folder_rebuilds_each_run_without_a_sealed_file_and_leaves_the_others(tmp_path, capsys):
+    import h5py
+
+    _pattern_run(tmp_path, "KEEP")
+    _pattern_run(tmp_path, "LOST")
+    with h5py.File(tmp_path / "LOST.h5", "r") as f:
+        want = {s: f[f"streams/{s}/raw"].shape for s in f["streams"]}
+    (tmp_path / "LOST.h5").unlink()  # as a crash before the seal leaves it (no sealed run file)
+    kept = (tmp_path / "KEEP.h5").stat().st_mtime_ns
+    capsys.readouterr()
+    assert main(["recover", str(tmp_path)]) == 0
+    cap = capsys.readouterr()
+    assert "1 journal(s) without a sealed run file, 1 with one (left alone)" in cap.err
+    assert "LOST.journal" in cap.out and "KEEP.journal" not in cap.out
+    assert (tmp_path / "KEEP.h5").stat().st_mtime_ns == kept
+    with h5py.File(tmp_path / "LOST.h5", "r") as f:  # read back by plain h5py, not our reader
+        assert {s: f[f"streams/{s}/raw"].shape for s in f["streams"]} == want
+        assert int(f.attrs["sealed"]) == 1
+    assert main(["recover", str(tmp_path)]) == 0
+    assert "nothing to recover" in capsys.readouterr().out

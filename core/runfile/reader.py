@@ -58,6 +58,11 @@ class Run:
         except FileNotFoundError:
             raise RunFileError(f"{self.path}: no such file") from None
         except OSError as exc:
+            p = Path(self.path)
+            if p.is_dir() and (p.suffix == ".journal" or any(p.glob("journal-*.hfj"))):
+                raise RunFileError(f"{self.path}: this is a run's journal (what acquisition writes as it goes), "
+                                   f"not a run file: `hotfire recover {self.path}` builds the run file from it, "
+                                   f"or give {p.with_suffix('.h5')}") from None
             raise RunFileError(f"{self.path}: not an HDF5 file or unreadable ({exc})") from None
         try:
             self._open(self.f.attrs)

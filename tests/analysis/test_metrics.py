@@ -86,6 +86,27 @@ def test_degraded_and_na_are_marked_with_their_reason_in_terminal_json_and_html(
     assert re.search(r"<tr class='na'><td>Isp \(sea level, from flow\)</td><td>n/a</td>.*?no valid fuel flow", page)
 
 
+def test_metrics_made_n_a_by_one_reason_share_one_footnote(nominal):
+    res = _marked(nominal.results)
+    why = M.Status(M.NA, "no valid fuel flow in the window")
+    res.performance.steady.status = {"isp_s": why, "isp_efficiency": why, "c_star_m_s": why}
+    with open_run(nominal.path) as run:
+        lines = format_results(run, res.performance, stability=res.stability, results=res).splitlines()
+
+    def mark(label):
+        row = next(s for s in lines if s.strip().startswith(label + "  "))
+        return re.search(r"\[(\d+)\]$", row).group(1)
+
+    isp, eff, cstar, imp = mark("Isp (sea level, from flow)"), mark("Isp efficiency"), mark("c*"), \
+        mark("Total impulse")
+    # the same reason from the same channels: one note; c* has the reason but its own channels (Pc, flows)
+    assert isp == eff and len({isp, cstar, imp}) == 3
+    notes = [s for s in lines[lines.index("DEGRADED OR NOT AVAILABLE") + 1:] if re.match(r"  \[\d+\] ", s)]
+    assert len(notes) == 3  # one per reason and provenance, not one per metric
+    shared = next(s for s in notes if s.startswith(f"  [{isp}] "))
+    assert shared.startswith(f"  [{isp}] Isp (sea level, from flow), Isp efficiency: n/a, no valid fuel flow")
+
+
 def test_every_metric_carries_its_provenance(nominal):
     perf = nominal.perf
     vals = M.collect(perf)
