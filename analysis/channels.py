@@ -91,6 +91,36 @@ class Channels:
         return ""
 
 
+#: a channel whose failed spans cover at most this fraction of a window is used there without them
+MAX_EXCLUDED = 0.25
+#: a failed span is left out this much wider at each end (the samples next to a jump)
+GUARD_S = 0.005
+
+
+def _record_span(view) -> float:
+    a, b = view.span()
+    return float(b - a)
+
+
+def _failed_within(h, view, window) -> list:
+    """``h``'s failed spans inside ``window`` (None: all), widened by ``GUARD_S`` and clipped, with why."""
+    lo, hi = window if window else (-float("inf"), float("inf"))
+    out = []
+    for a0, b0 in h.failed_intervals:
+        a, b = max(a0 - GUARD_S, lo), min(b0 + GUARD_S, hi)
+        if b > a:
+            out.append((a, b, _why(h, a0)))
+    return out
+
+
+def _why(h, start) -> str:
+    """The problem of ``h`` that starts at ``start`` (its text up to " from "), else all of them."""
+    for p in h.problems:
+        if f"from {start:+.3f} s" in p:
+            return p.split(" from ")[0]
+    return "; ".join(h.problems)
+
+
 class Picker:
     """Chooses, per span, the first candidate of a quantity that health finds usable; notes the others once."""
 
@@ -108,6 +138,32 @@ class Picker:
                 return v
             self._say(f"{v.name} ({v.role}) not used: {'; '.join(h.problems)}")
         return None
+
+    def pick_valid(self, quantity: str, window=None):
+        """The channel of ``quantity`` to use over ``window``, and the failed spans to leave out of it.
+
+        The first candidate healthy over the whole window is used whole. A
+        candidate whose failed spans cover at most ``MAX_EXCLUDED`` of the
+        window (a dropout that recovers) is preferred to a later one (a
+        high-rate stand-in): a failed span masks only itself. ``window``
+        None: the record.
+
+        Returns
+        -------
+        (ChannelView, list of (float, float, str)) or (None, [])
+            The view, and its failed spans inside the window (seconds from T0,
+            widened by ``GUARD_S``) with why.
+        """
+        for v in getattr(self.channels, quantity):
+            h = self.health.get(v.name)
+            if h is None or h.usable(*(window or (None, None))):
+                return self.pick(quantity, window), []
+            spans = _failed_within(h, v, window)
+            span = (window[1] - window[0]) if window else _record_span(v)
+            lost = sum(y - x for x, y, _ in spans)
+            if span > 0 and lost <= MAX_EXCLUDED * span:
+                return v, spans
+        return self.pick(quantity, window), []
 
     def _say(self, msg):
         if msg not in self._said:

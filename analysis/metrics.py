@@ -88,8 +88,9 @@ class Metric:
     key : str
         Unique name: JSON key, catalog column, ``compare`` row.
     label : str
-        Long label of the results tables; may hold ``{burn}`` and ``{basis}``
-        (filled from the thrust analysis's thresholds).
+        Long label of the results tables; may hold ``{burn}``, ``{impulse}`` and
+        ``{basis}`` (filled from the thrust analysis's thresholds: the rule the
+        value was found by, also the JSON's ``rule``).
     symbol, unit, description : str
         ``unit`` is the unit of the stored value.
     fmt : str
@@ -164,9 +165,19 @@ class Metric:
 
     def title(self, ctx: dict | None = None) -> str:
         try:
-            return self.label.format(**(ctx or {}))
+            return self.label.format(**(ctx or {})).replace(" ()", "")
         except (KeyError, IndexError):
             return self.short
+
+    def rule(self, ctx: dict | None = None) -> str:
+        """The rule the value was found by, from a placeholder of the label ("1 % of steady thrust"), or ""."""
+        if "{" not in self.label or not ctx:
+            return ""
+        try:
+            return ", ".join(f"{{{k}}}".format(**ctx) for k in ("burn", "impulse", "basis")
+                             if f"{{{k}}}" in self.label)
+        except KeyError:
+            return ""
 
 
 def _m(key, label, symbol, unit, fmt, scope, produced_by, description, **kw) -> Metric:
@@ -182,9 +193,9 @@ REGISTRY: list[Metric] = [
        "time the thrust stays above the burn threshold", headline=True, truth="burn_time_s"),
     _m("action_time_s", "Action time (NFPA 1125, 5 % of peak)", "t_a", "s", "{:.3f}", "burn", _T,
        "5 % of peak thrust to 5 % of peak thrust"),
-    _m("total_impulse_Ns", "Total impulse", "I_t", "N s", "{:,.0f}", "burn", _T,
-       "tared thrust integrated between the crossings of 1 % of steady thrust", uncertainty="gum",
-       headline=True, truth="total_impulse_Ns"),
+    _m("total_impulse_Ns", "Total impulse ({impulse})", "I_t", "N s", "{:,.0f}", "burn", _T,
+       "tared thrust integrated between the crossings of 1 % of steady thrust (of peak thrust by NFPA 1125)",
+       uncertainty="gum", headline=True, truth="total_impulse_Ns", short="Total impulse"),
     _m("average_thrust_N", "Average thrust over the burn", "F_avg", "N", "{:,.1f}", "burn", _T,
        "impulse inside the burn over the burn time", short="Average thrust"),
     _m("peak_thrust_N", "Peak thrust", "F_max", "N", "{:,.1f}", "burn", _T, "largest lightly smoothed thrust"),
@@ -209,6 +220,8 @@ REGISTRY: list[Metric] = [
        short="Mean Pc (firing)"),
     _m("c_star_integral_m_s", "c* from the pressure integral", "c*_int", "m/s", "{:.1f}", "burn", "propellant mass",
        "throat area x integral of Pc over the impulse window / propellant mass", short="c* (Pc integral)"),
+    _m("cf_integral", "CF from the impulse and the pressure integral", "CF_int", "", "{:.4f}", "burn", _T,
+       "total impulse / (throat area x integral of Pc over the impulse window)", short="CF (Pc integral)", level=2),
     # solid and hybrid motors (hotfire.analysis.motors: when the rig gives [article.grain])
     _m("pc_mean_burn_time_bar", "Mean chamber pressure over the burn time", "Pc_tb", "bar", "{:.3f}", "burn", _MO,
        "absolute Pc averaged over the burn time", short="Mean Pc (burn time)", level=2),
@@ -379,6 +392,7 @@ class Value:
     state: str = OK
     reason: str = ""
     provenance: Provenance = field(default_factory=Provenance)
+    rule: str = ""  # the threshold rule it was found by (Metric.rule), when its label names one
 
     @property
     def key(self) -> str:
@@ -400,8 +414,11 @@ class Value:
         return {OK: "", DEGRADED: "DEGRADED", NA: "n/a"}[self.state]
 
     def to_dict(self) -> dict:
-        return {"value": _finite(self.value), "U": _finite(self.U), "unit": self.metric.unit,
-                "status": self.state, "reason": self.reason, "provenance": self.provenance.to_dict()}
+        d = {"value": _finite(self.value), "U": _finite(self.U), "unit": self.metric.unit,
+             "status": self.state, "reason": self.reason, "provenance": self.provenance.to_dict()}
+        if self.rule:
+            d["rule"] = self.rule
+        return d
 
     @classmethod
     def from_dict(cls, metric: Metric, d: dict | None) -> "Value":
@@ -412,7 +429,8 @@ class Value:
         prov = Provenance(p.get("channels") or [], tuple(p["span_s"]) if p.get("span_s") else None,
                           [Exclusion(e["channel"], tuple(e["span_s"]) if e.get("span_s") else None, e.get("reason", ""))
                            for e in p.get("excluded") or []])
-        return cls(metric, d.get("value"), d.get("U"), d.get("status", OK), d.get("reason", ""), prov)
+        return cls(metric, d.get("value"), d.get("U"), d.get("status", OK), d.get("reason", ""), prov,
+                   d.get("rule", ""))
 
 
 def _finite(v):
@@ -480,7 +498,8 @@ def value(metric: Metric, obj, perf=None) -> Value:
     if state == NA:  # the analysis says the number is not to be used: no view shows it
         v = None
     U = K * float(u) if isinstance(u, (int, float)) and math.isfinite(u) and v is not None else None
-    return Value(metric, v, U, state, st.reason, prov)
+    rule = metric.rule(label_context(obj)) if metric.scope == "burn" and v is not None else ""
+    return Value(metric, v, U, state, st.reason, prov, rule)
 
 
 def _default_provenance(metric: Metric, obj, perf) -> Provenance:
@@ -495,7 +514,8 @@ def _default_provenance(metric: Metric, obj, perf) -> Provenance:
         tr = getattr(obj, "thrust", None)
         if tr is None:
             return Provenance()
-        return Provenance(list(tr.channels), (tr.burn_start_s, tr.burn_end_s))
+        span = tr.impulse_window_s if metric.key == "total_impulse_Ns" and tr.impulse_window_s else None
+        return Provenance(list(tr.channels), tuple(span) if span else (tr.burn_start_s, tr.burn_end_s))
     return Provenance([obj.channel], tuple(obj.interval_s)) if hasattr(obj, "channel") else Provenance()
 
 
@@ -537,5 +557,6 @@ def label_context(perf) -> dict:
     th = tr.thresholds
     burn = (f"{th['burn_fraction'] * 100:g} % of steady thrust" if th.get("method") == "steady"
             else f"NFPA 1125, {th['burn_fraction'] * 100:g} % of peak")
-    return {"burn": burn, "basis": "Pc" if tr.ignition_basis == "chamber pressure" else "thrust"}
+    impulse = f"{th['impulse_fraction'] * 100:g} % of {th['impulse_reference']}" if "impulse_fraction" in th else ""
+    return {"burn": burn, "impulse": impulse, "basis": "Pc" if tr.ignition_basis == "chamber pressure" else "thrust"}
 

@@ -8,8 +8,10 @@ Conventions (stored with the result so a number can be traced):
   :mod:`hotfire.analysis.steady`: where local line fits over
   ``steady_fit_s`` have a slope below ``steady_slope`` (fraction of Pc per
   second) widened by three standard errors of the slope (the noise), for at
-  least ``min_plateau_s``, inside the burn, trimmed by ``steady_trim_s`` at
-  both ends. A throttled run has several; each is reported. The main
+  least ``min_plateau_s``, inside the burn, its ends where the smoothed Pc
+  holds the plateau's level (within 1 %, or 3 standard deviations of its
+  noise), less ``steady_trim_s`` (default 0.02 s); a masked span of a failed
+  Pc sensor up to 1 s long is bridged. A throttled run has several; each is reported. The main
   steady window is the longest (or is given);
 - **mass flows** come from the flow meters (roles ``ox_mass_flow`` and
   ``fuel_mass_flow``) or, when the rig has none, from the tank weigh scales
@@ -30,15 +32,16 @@ time-resolved results :mod:`hotfire.analysis.series`'.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from typing import TYPE_CHECKING
 
 import numpy as np
 
 from hotfire.core import health as _health
 from hotfire.core.theory import G0
-from hotfire.analysis.thrust import (ThrustResult, ThrustSettings, Unavailable, analyze_thrust, integrate,  # noqa: F401
-                                     drift_ramp, pressure_burn, total_thrust, zero_shift_health)
+from hotfire.analysis.thrust import (STEADY_STATE_FRACTION, ThrustResult, ThrustSettings, Unavailable,  # noqa: F401
+                                     analyze_thrust, drift_ramp, integrate, pressure_burn, steady_state,
+                                     total_thrust, zero_shift_health)
 from hotfire.analysis.series import time_series
 from hotfire.analysis.steady import find_plateaus
 from hotfire.analysis.channels import Channels, Picker
@@ -58,7 +61,7 @@ class Settings:
     steady_slope: float = 0.15  # fraction of Pc per second (widened by the noise: hotfire.analysis.steady)
     steady_fit_s: float = 0.2  # local line fits of the steady test
     min_plateau_s: float = 0.3
-    steady_trim_s: float = 0.1
+    steady_trim_s: float = 0.02  # taken off each end of a steady window, after its edges (hotfire.analysis.steady)
     steady_window_s: tuple[float, float] | None = None  # given instead of found
     series_rate_hz: float = 100.0  # time-resolved results
     check_health: bool = True
@@ -105,6 +108,7 @@ class Performance:
     isp_from_mass_s: float | None = None
     pc_mean_burn_bar: float | None = None  # mean Pc over the impulse window (the whole firing; no plateau needed)
     c_star_integral_m_s: float | None = None  # At x integral of Pc over the burn / propellant mass
+    cf_integral: float | None = None  # total impulse / (At x integral of Pc over the same window)
     flow_source: str = ""
     burn_basis: str = ""  # "thrust" or "chamber pressure": what the burn was found on
     thrust: ThrustResult | None = None
@@ -191,17 +195,42 @@ def _propellant_mass(burn, picker: Picker, notes):
     return None
 
 
-def _pressure_integral(perf, pc_arr, burn, article, mass):
-    """Mean Pc over ``burn`` and c* = At x integral of Pc dt over it / propellant mass (Pc absolute)."""
+def _pressure_integral(perf, pc_arr, burn, article, mass, impulse=None):
+    """Mean Pc over ``burn``, c* = At x integral of Pc dt over it / propellant mass and CF = impulse /
+    (At x integral of Pc dt) (Pc absolute): a motor's figures, no plateau needed."""
     t, pc = pc_arr
     ok = np.isfinite(pc)
-    t, pc = t[ok], pc[ok]
-    if len(t) < 3 or burn[1] <= burn[0]:
+    if ok.sum() < 3 or burn[1] <= burn[0]:
         return
+    if not ok.all():  # masked spans (a failed sensor's): bridged linearly from the valid samples each side
+        pc = np.interp(t, t[ok], pc[ok])
     integral = integrate(t, pc, *burn)
     perf.pc_mean_burn_bar = integral / (burn[1] - burn[0]) / 1e5
     if mass and article.throat_area_m2:
         perf.c_star_integral_m_s = article.throat_area_m2 * integral / mass
+    if impulse and article.throat_area_m2 and integral > 0:
+        perf.cf_integral = impulse / (article.throat_area_m2 * integral)
+
+
+def _masked(t, v, excluded):
+    """``v`` with NaN over the ``excluded`` spans ((a, b, why), seconds from T0)."""
+    if not excluded:
+        return v
+    v = np.array(v, dtype=float)
+    for a, b, _ in excluded:
+        v[(t >= a) & (t <= b)] = np.nan
+    return v
+
+
+def _thrust_sig(total, tr):
+    """(t, tared F) of the total thrust (NaN where no load cell is valid), a corrected zero shift taken off;
+    None without thrust."""
+    if total is None:
+        return None
+    t, F = total[:2]
+    if tr is not None and tr.zero_shift_corrected:
+        F = F - drift_ramp(t, tr.zero_shift_N, tr.zero_shift_burn_s)
+    return t, F
 
 
 def analyze(channels: Channels | Run, settings: Settings | None = None, health: dict | None = None) -> Performance:
@@ -249,11 +278,11 @@ def analyze(channels: Channels | Run, settings: Settings | None = None, health: 
     if run.metadata.get("import_note"):
         notes.append(f"import: {run.metadata['import_note']}")
 
-    pc_view = picker.pick("chamber_pressure")
+    pc_view, pc_excluded = picker.pick_valid("chamber_pressure")  # a dropout masks only its own span
     pc_arr = None
     if pc_view:
         sig = pc_view.read()
-        pc_arr = (sig.t, sig.si())
+        pc_arr = (sig.t, _masked(sig.t, sig.si(), pc_excluded))
     tr, total = None, None
     try:
         total = total_thrust(ch.thrust, s.thrust_settings(), health)
@@ -264,6 +293,21 @@ def analyze(channels: Channels | Run, settings: Settings | None = None, health: 
         notes.append(f"thrust results not computed ({why}); pressure and flow results do not need it")
         for k in THRUST_METRICS:
             perf.status[k] = {"status": "n/a", "reason": why}
+    wins, no_steady_state = None, False
+    if tr is not None and s.burn_method == "steady" and not s.steady_window_s:
+        # a motor's curve with no steady state: no steady thrust, the burn by NFPA 1125
+        burn = (tr.burn_start_s, tr.burn_end_s)
+        wins = (find_plateaus(pc_arr[0], pc_arr[1], burn, s) if pc_arr is not None
+                else find_plateaus(*_thrust_sig(total, tr), burn, s))
+        steady, covered = steady_state(article, wins, burn)
+        if not steady:
+            tr = analyze_thrust(ch.thrust, replace(s.thrust_settings(), method="nfpa1125"), health, pc_view,
+                                total=total)
+            tr.notes.insert(0, f"no steady state: the steady windows cover {covered * 100:.0f} % of the burn "
+                               f"(a motor's, or a curve's of unknown origin, must cover {STEADY_STATE_FRACTION * 100:g} %): "
+                               "no steady thrust; burn and action time by NFPA 1125 (5 % of peak thrust), "
+                               f"impulse between the crossings of {s.impulse_threshold * 100:g} % of peak thrust")
+            wins, no_steady_state = [], True
     if tr is not None:
         perf.thrust = tr
         notes.extend(tr.notes)
@@ -286,10 +330,7 @@ def analyze(channels: Channels | Run, settings: Settings | None = None, health: 
                      "of its steady rise above the pre-fire level")
     else:
         raise Unavailable("neither a usable thrust nor a chamber pressure channel: no burn to analyse")
-    thrust_sig = total[:2] if total is not None else None  # t, tared F (NaN where no load cell is valid)
-    if tr is not None and tr.zero_shift_corrected:
-        t_, F_ = thrust_sig
-        thrust_sig = (t_, F_ - drift_ramp(t_, tr.zero_shift_N, tr.zero_shift_burn_s))
+    thrust_sig = _thrust_sig(total, tr)
     thrust_calc = total[5] if total is not None else None
 
     perf.flow_source = ch.flow_source
@@ -299,14 +340,13 @@ def analyze(channels: Channels | Run, settings: Settings | None = None, health: 
     # steady windows
     if s.steady_window_s:
         wins = [tuple(s.steady_window_s)]
-    elif pc_arr is not None:
-        wins = find_plateaus(pc_arr[0], pc_arr[1], burn, s)
-    else:
-        wins = find_plateaus(*thrust_sig, burn, s)
+    elif wins is None:
+        wins = find_plateaus(pc_arr[0], pc_arr[1], burn, s) if pc_arr is not None else find_plateaus(*thrust_sig, burn, s)
+    if wins and pc_arr is None and not s.steady_window_s:
         notes.append("no chamber pressure: steady windows found on thrust")
-    if not wins:
-        notes.append("no steady window found (the chamber pressure never settles for "
-                     f"{s.min_plateau_s} s): steady-state results not computed")
+    if not wins and not no_steady_state:  # (no steady state is said with the thrust notes)
+        notes.append(f"no steady window found (the {'chamber pressure' if pc_arr is not None else 'thrust'} "
+                     f"never settles for {s.min_plateau_s} s): steady-state results not computed")
     perf.plateaus = [window_means(w, picker, thrust_sig, thrust_calc) for w in wins]
     if perf.plateaus:
         main = max(perf.plateaus, key=lambda w: w.end_s - w.start_s)
@@ -340,7 +380,18 @@ def analyze(channels: Channels | Run, settings: Settings | None = None, health: 
     if pc_arr is not None:
         # over the whole firing: the impulse window (1 % of steady thrust) when there is thrust
         win = tr.impulse_window_s if tr is not None and tr.impulse_window_s else burn
-        _pressure_integral(perf, pc_arr, win, article, mass)
+        _pressure_integral(perf, pc_arr, win, article, mass, tr.total_impulse_Ns if tr is not None else None)
+        inside = [(a, b, why) for a, b, why in pc_excluded if a < win[1] and b > win[0]]
+        if inside:
+            why = (f"{pc_view.name} failed " + ", ".join(f"{a:+.3f} to {b:+.3f} s" for a, b, _ in inside)
+                   + ": left out, the integral bridged linearly across")
+            for k in ("pc_mean_burn_bar", "c_star_integral_m_s", "cf_integral"):
+                if getattr(perf, k) is not None:
+                    perf.status.setdefault(k, {"status": "degraded", "reason": why, "provenance": {
+                        "channels": [pc_view.name], "span_s": list(win),
+                        "excluded": [{"channel": pc_view.name, "span_s": [a, b], "reason": w} for a, b, w in inside]}})
+        if perf.cf_integral is not None and "total_impulse_Ns" in perf.status:
+            perf.status["cf_integral"] = perf.status["total_impulse_Ns"]
     if article.grain is not None:  # a solid or hybrid motor
         from hotfire.analysis.motors import analyze_motor
 

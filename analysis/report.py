@@ -13,7 +13,7 @@ import numpy as np
 
 from hotfire.core.version import __version__
 from hotfire.analysis import metrics as M
-from hotfire.analysis.textreport import rows as _rows
+from hotfire.analysis.textreport import _spans, rows as _rows
 
 C_BURN, C_STEADY, C_OX, C_FUEL, C_TOT = "#f4a259", "#8cb369", "#3c6e9f", "#bc4b51", "#333333"
 
@@ -497,7 +497,7 @@ def _sensors(perf) -> list[str]:
         rows.append(f"<tr><td>{html.escape(h.name)}</td><td>{html.escape(h.role)}</td>"
                     f"<td class='{cls}'>{h.status.upper() if h.status != 'ok' else 'warning'}</td>"
                     f"<td style='text-align:left;white-space:normal'>{html.escape('; '.join(h.problems + h.warnings))}"
-                    f"{' (not used from %+.3f s)' % h.failed_from_s if h.failed_from_s is not None else ''}</td></tr>")
+                    f"{' (left out over %s)' % _spans(h) if h.failed_intervals else ''}</td></tr>")
     n_ok = sum(1 for h in perf.health.values() if h.status == "ok" and not h.warnings)
     rows.append(f"<tr><td colspan='4' style='text-align:left'>{n_ok} other channels healthy</td></tr></table>")
     return ["".join(rows)]
@@ -514,13 +514,13 @@ def _notes(perf, res) -> list[str]:
 def _conventions(run, perf, ctx) -> list[str]:
     """How the numbers were made (folded), and where they came from."""
     tr = perf.thrust
-    th = tr.thresholds if tr is not None else {"impulse_fraction_of_steady": 0.01,
-                                               "tare_window_s": perf.settings.get("tare_window_s", (-1.5, -0.1))}
+    th = tr.thresholds if tr is not None else {"tare_window_s": perf.settings.get("tare_window_s", (-1.5, -0.1))}
+    impulse = ctx.get("impulse") or "1 % of steady thrust"
     burn = ctx.get("burn", "on the chamber pressure (no usable thrust)")
     return ["<details><summary>Conventions and settings</summary><ul>"
             "<li>Times are seconds from T0 (main valves commanded open).</li>"
             f"<li>Burn: {html.escape(burn)}; action time: NFPA 1125, 5 % of peak; total impulse integrates the "
-            f"tared thrust between the crossings of {th['impulse_fraction_of_steady'] * 100:g} % of steady thrust.</li>"
+            f"tared thrust between the crossings of {html.escape(impulse)}.</li>"
             f"<li>Tare window {th['tare_window_s'][0]:+g} to {th['tare_window_s'][1]:+g} s.</li>"
             f"<li>{html.escape(M.CONVENTION)}, from the rig file's sensor uncertainties, taken as standard "
             "uncertainties, propagated to first order (GUM); the throat area and CEA are taken as exact.</li>"

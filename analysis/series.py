@@ -37,10 +37,13 @@ def time_series(rate_hz: float, thrust_sig, burn, picker, center=None) -> dict:
     out = {"t_s": centers}
     if thrust_sig is not None:
         out["thrust_N"] = binned(*thrust_sig)
-    pcv = picker.pick("chamber_pressure", burn)
+    pcv, pc_excluded = picker.pick_valid("chamber_pressure", burn)
     if pcv:
         sig = pcv.read(span)
-        out["pc_bar"] = binned(sig.t, sig.si()) / 1e5
+        pc = sig.si()
+        for a, b, _ in pc_excluded:  # a failed span: no value there (NaN bins), the rest kept
+            pc = np.where((sig.t >= a) & (sig.t <= b), np.nan, pc)
+        out["pc_bar"] = binned(sig.t, pc) / 1e5
     if flow_source == "flow meters":
         for side in ("ox", "fuel"):
             v = picker.pick(f"{side}_mass_flow", burn)

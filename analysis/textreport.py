@@ -136,7 +136,7 @@ def format_results(r, perf, truths=(None, None), stability=None, results=None) -
     lines.append("SENSORS  " + (f"{len(bad)} failed" if bad else "all healthy")
                  + (f", {len(warn)} with warnings" if warn else ""))
     for h in bad:
-        lines.append(f"  FAILED  {h.name} ({h.role}): {'; '.join(h.problems)}; not used from {h.failed_from_s:+.3f} s")
+        lines.append(f"  FAILED  {h.name} ({h.role}): {'; '.join(h.problems)}; left out over {_spans(h)}")
     for h in warn:
         lines.append(f"  warning {h.name} ({h.role}): {'; '.join(h.warnings)}")
     notes = [n for n in perf.notes if not n.startswith("sensor ")]
@@ -150,3 +150,8 @@ def format_results(r, perf, truths=(None, None), stability=None, results=None) -
         lines.append("")
         lines.append(f"{M.CONVENTION}, from the rig file's sensor uncertainties (GUM, first order)")
     return "\n".join(lines)
+
+
+def _spans(h) -> str:
+    """A failed channel's failed spans, "+1.120 to +1.420 s, ...": what the analyses leave out of it."""
+    return ", ".join(f"{a:+.3f} to {b:+.3f} s" for a, b in h.failed_intervals)

@@ -10,15 +10,19 @@ number can be traced to how it was obtained:
   3-sample running median (a single-sample spike is not thrust);
 - **burn**: where the thrust, smoothed over ``smooth_s``, is above a
   threshold (each crossing then placed on the thrust smoothed over
-  ``peak_smooth_s`` within ``smooth_s`` of it, so a fast edge is not smeared). Default ``method="steady"``: 10 % of the steady thrust (the
+  ``peak_smooth_s`` within ``smooth_s`` of it, so a fast edge is not
+  smeared). Default ``method="steady"``: 10 % of the steady thrust (the
   median thrust where it is above half its maximum). ``method="nfpa1125"``:
-  5 % of peak thrust, the NFPA 1125 convention for motors.
+  5 % of peak thrust, the NFPA 1125 convention for motors; then there is
+  no steady thrust, and every threshold below is a fraction of peak thrust.
+  A motor's curve (or an unknown one) without a steady state
+  (:func:`steady_state`) is analysed by NFPA 1125 (``hotfire.analysis.performance``);
 - **action time**: always the NFPA 1125 one, 5 % of peak thrust to 5 % of
   peak thrust.
 - **total impulse**: the trapezoidal integral of the tared thrust between
-  the first and last crossing of 1 % of steady thrust, so that start and
-  tail-off are included; **average thrust** is the impulse inside the burn
-  divided by the burn time.
+  the first and last crossing of 1 % of steady thrust (of peak thrust by
+  NFPA 1125), so that start and tail-off are included; **average thrust**
+  is the impulse inside the burn divided by the burn time.
 - **ignition delay**: T0 (valves commanded open) to the first time the
   chamber pressure (thrust if the rig has no Pc) rises above its pre-fire
   level by 10 % of its steady rise; **rise time**: 10 % to 90 % of steady
@@ -116,6 +120,35 @@ def _refined(t, Fs, Fp, level, half):
     j0, j1 = np.searchsorted(t, [b - half, b + half])
     rb = crossing_window(t[j0:j1], Fp[j0:j1], level) if j1 - j0 > 2 else None
     return (ra[0] if ra else a), (rb[1] if rb else b)
+
+
+#: a motor's (or an unknown curve's) steady windows must cover at least this fraction of its burn for it to
+#: have a steady state (the certified curves' plateau-like stretches cover 17-33 % of theirs)
+STEADY_STATE_FRACTION = 0.5
+
+
+def steady_state(article, plateaus, burn) -> tuple[bool, float]:
+    """Whether a firing has a steady state, and the fraction of the burn its steady windows cover.
+
+    A liquid engine (the article names both propellants and has no grain)
+    has one whenever a steady window is found: a throttle profile's short
+    plateaus are its operating points. A solid or hybrid motor, or a curve
+    of unknown origin, has one only when its windows cover at least
+    ``STEADY_STATE_FRACTION`` of the burn: a progressive or regressive curve
+    passes through a flat stretch without holding it, and a "steady thrust"
+    taken there misstates the motor.
+
+    Parameters
+    ----------
+    article : hotfire.core.rig.Article
+    plateaus : list of (float, float)
+        Steady windows, seconds from T0.
+    burn : (float, float)
+    """
+    span = max(burn[1] - burn[0], 1e-12)
+    covered = sum(min(b, burn[1]) - max(a, burn[0]) for a, b in plateaus if b > a) / span
+    liquid = article.grain is None and not article.missing("fuel", "oxidizer")
+    return (bool(plateaus) if liquid else covered >= STEADY_STATE_FRACTION), float(covered)
 
 
 def load_cells(thrust) -> list:
@@ -303,7 +336,13 @@ def analyze_thrust(thrust, settings: ThrustSettings | None = None, health=None, 
     t, F, tare, tared, names, calc = total if total is not None else total_thrust(cells, s, health)
     if pc is not None:
         sig = pc.read()
-        pc = (sig.t, sig.si())
+        pv = sig.si()
+        h = (health or {}).get(pc.name)
+        if h is not None and h.failed_intervals:  # a Pc dropout masks only its own span
+            pv = np.array(pv, dtype=float)
+            for a, b in h.failed_intervals:
+                pv[(sig.t >= a - 0.005) & (sig.t <= b + 0.005)] = np.nan
+        pc = (sig.t, pv)
     notes = calc.notes()
     if calc.missing:
         _enough_thrust(t, F, pc, s)
@@ -339,38 +378,41 @@ def analyze_thrust(thrust, settings: ThrustSettings | None = None, health=None, 
         ip = int(np.argmax(Fp))
         peak = float(Fp[ip])
         frac = s.threshold()
-        ref = steady_F if s.method == "steady" else peak
+        ref = steady_F if s.method == "steady" else peak  # every threshold's reference: no steady thrust by NFPA
         burn = _refined(t, Fs, Fp, frac * ref, s.smooth_s)
         if attempt or not tared:
             break
-        shift = post_fire_shift(t, F, burn, steady_F, tare_span)
-        if shift is None or abs(shift[0]) <= max(ZERO_SHIFT_FRACTION * abs(steady_F), 4 * shift[2]):
+        shift = post_fire_shift(t, F, burn, ref, tare_span)
+        if shift is None or abs(shift[0]) <= max(ZERO_SHIFT_FRACTION * abs(ref), 4 * shift[2]):
             break
         burn_first = burn
         ramp = drift_ramp(t, shift[0], burn)
         F, valid_F = F - ramp, valid_F - ramp
+    reference = "steady thrust" if s.method == "steady" else "peak thrust"
     action = _refined(t, Fs, Fp, s.action_threshold * peak, s.smooth_s)
-    imp_win = _refined(t, Fs, Fp, s.impulse_threshold * steady_F, s.smooth_s)
+    imp_win = _refined(t, Fs, Fp, s.impulse_threshold * ref, s.smooth_s)
     impulse = integrate(t, valid_F, *imp_win)
     burn_imp = integrate(t, valid_F, *burn)
     # A recording that ends (or starts) mid-burn gives a truncated burn time and impulse; say so rather than
-    # report them as the firing's: the first (last) 5 ms of the record are above the burn threshold.
-    edge = max(3, int(0.005 * rate))
-    if float(np.median(F[-edge:])) >= frac * ref:
+    # report them as the firing's: the first (last) 5 ms of the record are above the burn threshold (their
+    # lowest quarter: a curve that starts at 0.3 % of peak and rises steeply is not cut, O5500's 5 ms median was)
+    edge = max(4, int(0.005 * rate))
+    if float(np.percentile(F[-edge:], 25)) >= frac * ref:
         notes.append("the recording ends during the burn: burn time and impulse cover only what was recorded")
-    if float(np.median(F[:edge])) >= frac * ref:
+    if float(np.percentile(F[:edge], 25)) >= frac * ref:
         notes.append("the recording starts during the burn: burn time and impulse cover only what was recorded")
     r = ThrustResult(
         channels=names, tare_N=tare, tared=tared,
         thresholds={
             "method": s.method, "burn_fraction": frac,
-            "burn_reference": "steady thrust" if s.method == "steady" else "peak thrust",
+            "burn_reference": reference,
             "burn_level_N": frac * ref, "action_fraction_of_peak": s.action_threshold,
-            "impulse_fraction_of_steady": s.impulse_threshold, "smooth_s": s.smooth_s,
+            "impulse_fraction": s.impulse_threshold, "impulse_reference": reference,
+            "impulse_level_N": s.impulse_threshold * ref, "smooth_s": s.smooth_s,
             "peak_smooth_s": s.peak_smooth_s, "tare_window_s": list(s.tare_window_s),
             "ignition_fraction": s.ignition_fraction, "rise_fractions": list(s.rise_fractions),
         },
-        steady_thrust_N=steady_F,
+        steady_thrust_N=steady_F if s.method == "steady" else None,
         burn_start_s=burn[0], burn_end_s=burn[1], burn_time_s=burn[1] - burn[0],
         action_start_s=action[0], action_end_s=action[1], action_time_s=action[1] - action[0],
         total_impulse_Ns=impulse, burn_impulse_Ns=burn_imp,
@@ -380,18 +422,19 @@ def analyze_thrust(thrust, settings: ThrustSettings | None = None, health=None, 
     # start transient, on lightly smoothed thrust
     r10, r90 = s.rise_fractions
     i0 = int(np.searchsorted(t, imp_win[0])) - 1
-    a = crossing_up(t, Fp, r10 * steady_F, max(0, i0))
-    b = crossing_up(t, Fp, r90 * steady_F, max(0, i0))
+    a = crossing_up(t, Fp, r10 * ref, max(0, i0))
+    b = crossing_up(t, Fp, r90 * ref, max(0, i0))
     if a is not None and b is not None:
         r.thrust_rise_time_s = b - a
     # ignition delay: from T0 to the rise of Pc (thrust when no Pc)
     if pc is not None:
         pt, pv = pc
         prate = 1.0 / float(np.median(np.diff(pt[:1001])))
-        pvs = smooth(pv, prate, s.peak_smooth_s)
-        pre = (pt >= s.tare_window_s[0]) & (pt <= s.tare_window_s[1])
+        pvs = smooth(_filled(pt, pv), prate, s.peak_smooth_s)
+        pre = (pt >= s.tare_window_s[0]) & (pt <= s.tare_window_s[1]) & np.isfinite(pv)
         base = float(pv[pre].mean()) if pre.sum() >= 3 else float(np.min(pvs))
-        steady_pc = robust_level(pv[np.searchsorted(pt, rough[0]):np.searchsorted(pt, rough[1], "right")])
+        mid = pv[np.searchsorted(pt, rough[0]):np.searchsorted(pt, rough[1], "right")]
+        steady_pc = robust_level(mid[np.isfinite(mid)])
         rise = steady_pc - base
         j0 = max(0, int(np.searchsorted(pt, imp_win[0] - 0.5)))
         ign = crossing_up(pt, pvs, base + s.ignition_fraction * rise, j0)
@@ -406,7 +449,7 @@ def analyze_thrust(thrust, settings: ThrustSettings | None = None, health=None, 
             r.peak_pc_ratio = float(pvs[k].max() / steady_pc)
     else:
         r.ignition_basis = "thrust"
-        r.ignition_s = crossing_up(t, Fp, s.ignition_fraction * steady_F, max(0, i0))
+        r.ignition_s = crossing_up(t, Fp, s.ignition_fraction * ref, max(0, i0))
     if run.has_t0 and r.ignition_s is not None:
         r.ignition_delay_s = r.ignition_s  # times are from T0
     elif not run.has_t0:
@@ -421,10 +464,10 @@ def analyze_thrust(thrust, settings: ThrustSettings | None = None, health=None, 
     r.impulse_window_s = imp_win
     if shift is not None:
         r.zero_shift_N, r.post_fire_span_s, r.zero_shift_burn_s = shift[0], shift[1], burn_first
-        r.zero_shift_corrected = abs(shift[0]) > max(ZERO_SHIFT_FRACTION * abs(steady_F), 4 * shift[2])
+        r.zero_shift_corrected = abs(shift[0]) > max(ZERO_SHIFT_FRACTION * abs(ref), 4 * shift[2])
         if r.zero_shift_corrected:
-            notes.append(f"post-fire zero shift {shift[0]:+.4g} N ({shift[0] / steady_F * 100:+.2f} % of steady "
-                         f"thrust, {shift[1][0]:+.2f} to {shift[1][1]:+.2f} s): corrected as a zero drift linear "
+            notes.append(f"post-fire zero shift {shift[0]:+.4g} N ({shift[0] / ref * 100:+.2f} % of {reference}, "
+                         f"{shift[1][0]:+.2f} to {shift[1][1]:+.2f} s): corrected as a zero drift linear "
                          "over the burn")
     r.estimated_spans = [(a, b) for a, b, _ in calc.estimated]
     r.missing_spans = list(calc.missing)
@@ -438,12 +481,13 @@ def zero_shift_health(thrust, r: ThrustResult, health: dict) -> list[str]:
     (:func:`hotfire.core.health.zero_shift`): the names of those cells.
 
     A cell counts when its own shift exceeds ``ZERO_SHIFT_FRACTION`` of the
-    steady thrust shared among the cells (and its noise).
+    steady thrust (peak thrust when the burn was found by NFPA 1125) shared among the cells (and its noise).
     """
     if not r.zero_shift_corrected or r.tare_span_s is None or r.post_fire_span_s is None:
         return []
     cells = load_cells(thrust)
-    least = ZERO_SHIFT_FRACTION * abs(r.steady_thrust_N) / max(1, len(cells))
+    ref = r.steady_thrust_N if r.steady_thrust_N is not None else r.peak_thrust_N
+    least = ZERO_SHIFT_FRACTION * abs(ref) / max(1, len(cells))
     out = []
     for v in cells:
         h = health.get(v.name)
@@ -501,10 +545,10 @@ def _bridge_with_pc(t, F, pc):
     if pc is None:
         return None
     pt, pv = pc
-    p = np.interp(t, pt, pv)
+    p = np.interp(t, pt, pv)  # NaN where the Pc is masked: no thrust made up there
     ok = np.isfinite(F)
     top = np.nanmax(F)
-    sel = ok & (F > 0.2 * top)
+    sel = ok & (F > 0.2 * top) & np.isfinite(p)
     if sel.sum() < 20:
         return None
     idx = np.flatnonzero(sel)[:: max(1, int(sel.sum()) // 200_000)]

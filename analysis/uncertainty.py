@@ -38,6 +38,7 @@ import numpy as np
 from hotfire.core.theory import G0
 from hotfire.core import units as U
 from hotfire.core.scaling import Calibration
+from hotfire.core.runfile.signal import Signal
 
 K_EXPANDED = 2.0
 
@@ -202,7 +203,14 @@ def window_inputs(channels, window, perf, tares: dict | None = None) -> tuple[di
     tares = tares or {}
 
     def read(name):
-        return views[name].read((a - 0.01, b + 0.01)).slice(a, b)
+        sig = views[name].read((a - 0.01, b + 0.01)).slice(a, b)
+        spans = window.excluded(name)  # failed spans the window's means left out
+        if spans:
+            keep = np.ones(len(sig.t), bool)
+            for x, y in spans:
+                keep &= (sig.t < x) | (sig.t > y)
+            sig = Signal(sig.name, sig.role, sig.units, sig.t[keep], sig.values[keep], sig.rate_hz)
+        return sig
 
     def add(key, name, value_si=None, slope=False, reading_eu=None):
         info = views[name].info

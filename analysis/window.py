@@ -53,19 +53,41 @@ class Window:
     def to_dict(self) -> dict:
         return asdict(self)
 
+    def excluded(self, channel: str) -> list[tuple[float, float]]:
+        """Spans of ``channel`` left out of this window's means (a failed span: its results' provenance)."""
+        out = []
+        for st in self.status.values():
+            for e in ((st.get("provenance") or {}).get("excluded") or []) if isinstance(st, dict) else []:
+                if e.get("channel") == channel and e.get("span_s") and tuple(e["span_s"]) not in out:
+                    out.append(tuple(e["span_s"]))
+        return out
 
-def _mean(view, window):
+
+def _mean(view, window, excluded=()):
+    """Mean of ``view`` over ``window`` in SI, leaving out the ``excluded`` spans ((a, b, why), from T0)."""
     sig = view.read(window).slice(*window)
-    return float(U.to_si(sig.values.mean(), sig.units))  # SI is affine in EU: convert the mean only
+    v = sig.values
+    if excluded:
+        keep = np.ones(len(v), bool)
+        for a, b, _ in excluded:
+            keep &= (sig.t < a) | (sig.t > b)
+        v = v[keep]
+    return float(U.to_si(v.mean(), sig.units))  # SI is affine in EU: convert the mean only
 
 
-def _tank_flow(view, window):
-    """Outflow from a tank weigh scale over a window: minus the slope of a line fit, kg/s."""
+def _tank_flow(view, window, excluded=()):
+    """Outflow from a tank weigh scale over a window: minus the slope of a line fit, kg/s (the ``excluded``
+    spans left out)."""
     sig = view.read(window).slice(*window)
-    m = sig.si()
+    t, m = sig.t, sig.si()
+    if excluded:
+        keep = np.ones(len(t), bool)
+        for a, b, _ in excluded:
+            keep &= (t < a) | (t > b)
+        t, m = t[keep], m[keep]
     if len(m) < 3:
         raise ValueError(f"{view.name}: too few samples in {window}")
-    return float(-np.polyfit(sig.t - sig.t.mean(), m, 1)[0])
+    return float(-np.polyfit(t - t.mean(), m, 1)[0])
 
 
 def _theory(article, pc_bar, of):
@@ -93,22 +115,24 @@ def window_means(window, picker: Picker, thrust_sig, thrust_calc=None) -> Window
     flow_source = picker.channels.flow_source
     if thrust_sig is not None:
         _thrust_mean(w, window, thrust_sig, thrust_calc)
-    pc_view = picker.pick("chamber_pressure", window)
+    excluded = {}  # Window.channels key -> (channel, its failed spans left out of the window's mean)
+    pc_view, pc_excluded = picker.pick_valid("chamber_pressure", window)
     pc = None
     if pc_view:
-        pc = _mean(pc_view, window)
+        pc = _mean(pc_view, window, pc_excluded)
         w.pc_bar = pc / 1e5
         w.channels["pc"] = pc_view.name
-    if flow_source == "flow meters":
-        ox, fu = picker.pick("ox_mass_flow", window), picker.pick("fuel_mass_flow", window)
+        if pc_excluded:
+            excluded["pc"] = (pc_view.name, pc_excluded)
+    if flow_source in ("flow meters", "tank mass"):
+        meters = flow_source == "flow meters"
+        (ox, ox_x), (fu, fu_x) = (picker.pick_valid(f"{side}_{'mass_flow' if meters else 'tank_mass'}", window)
+                                  for side in ("ox", "fuel"))
         if ox and fu:
-            w.ox_mdot_kg_s, w.fuel_mdot_kg_s = _mean(ox, window), _mean(fu, window)
+            flow = _mean if meters else _tank_flow
+            w.ox_mdot_kg_s, w.fuel_mdot_kg_s = flow(ox, window, ox_x), flow(fu, window, fu_x)
             w.channels.update(ox_mdot=ox.name, fuel_mdot=fu.name)
-    elif flow_source == "tank mass":
-        ox, fu = picker.pick("ox_tank_mass", window), picker.pick("fuel_tank_mass", window)
-        if ox and fu:
-            w.ox_mdot_kg_s, w.fuel_mdot_kg_s = _tank_flow(ox, window), _tank_flow(fu, window)
-            w.channels.update(ox_mdot=ox.name, fuel_mdot=fu.name)
+            excluded.update({k: v for k, v in (("ox_mdot", (ox.name, ox_x)), ("fuel_mdot", (fu.name, fu_x))) if v[1]})
     if w.ox_mdot_kg_s is not None:
         w.mdot_kg_s = w.ox_mdot_kg_s + w.fuel_mdot_kg_s
         of = float(mixture_ratio(w.ox_mdot_kg_s, w.fuel_mdot_kg_s))
@@ -131,10 +155,14 @@ def window_means(window, picker: Picker, thrust_sig, thrust_calc=None) -> Window
         if w.cf:
             w.cf_efficiency = w.cf / th.cf
     for side in ("ox", "fuel"):
-        inj = picker.pick(f"{side}_injector_pressure", window)
+        inj, inj_x = picker.pick_valid(f"{side}_injector_pressure", window)
         if inj and pc is not None:
-            setattr(w, f"{side}_injector_dp_bar", injector_dp(_mean(inj, window), pc) / 1e5)
+            setattr(w, f"{side}_injector_dp_bar", injector_dp(_mean(inj, window, inj_x), pc) / 1e5)
             w.channels[f"{side}_injector_pressure"] = inj.name
+            if inj_x:
+                excluded[f"{side}_injector_pressure"] = (inj.name, inj_x)
+    for used, (name, spans) in excluded.items():
+        _degraded(w, used, name, spans)
     if "thrust_N" in w.status:
         for k in THRUST_DERIVED:
             if getattr(w, k) is not None:
@@ -143,6 +171,30 @@ def window_means(window, picker: Picker, thrust_sig, thrust_calc=None) -> Window
         for k in ("thrust_N",) + THRUST_DERIVED:
             w.status[k] = {"status": "n/a", "reason": "no valid thrust in this window"}
     return w
+
+
+def _degraded(w: Window, used: str, name, excluded):
+    """The window's results computed from ``used`` (a ``Window.channels`` key, e.g. "pc"), whose channel
+    ``name`` failed over the ``excluded`` spans: from the valid samples only, degraded, the spans in their
+    provenance (a failed span masks only itself)."""
+    from hotfire.analysis import metrics as M
+
+    lost = sum(b - a for a, b, _ in excluded)
+    spans = ", ".join(f"{a:+.3f} to {b:+.3f} s" for a, b, _ in excluded)
+    reason = (f"{name} failed {spans}: left out, its mean is that of the valid "
+              f"{100 * (1 - lost / max(w.end_s - w.start_s, 1e-12)):.0f} % of the window")
+    for m in M.metrics("steady"):
+        k = m.attr
+        if used not in m.inputs or getattr(w, k, None) is None or k in w.status:
+            continue
+        chans = []
+        for q in m.inputs:
+            c = w.channels.get(q)
+            chans += c if isinstance(c, list) else ([c] if c else [])
+        w.status[k] = {"status": "degraded", "reason": reason,
+                       "provenance": {"channels": list(dict.fromkeys(chans)), "span_s": [w.start_s, w.end_s],
+                                      "excluded": [{"channel": name, "span_s": [a, b], "reason": why}
+                                                   for a, b, why in excluded]}}
 
 
 #: results of a window computed from its thrust (Pc, flows, O/F and c* are not)

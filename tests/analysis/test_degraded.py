@@ -101,3 +101,42 @@ def test_pressure_and_flow_results_never_need_thrust(firings, failure_at_s, thru
 
 def test_exit_status_3_when_nothing_could_be_computed():
     assert exit_status(Results("x", "rig", "p", None, None)) == 3
+
+
+def test_a_pc_dropout_masks_only_its_own_span(firings):
+    """100 kN rig, PC_MAIN open circuit for 0.3 s (+1.12 to +1.42 s) and back: the steady window is the
+    whole plateau, its Pc is PC_MAIN's mean over the rest (not the high-rate stand-in over all of it),
+    degraded, the span in its provenance; before, PC_MAIN was "not used from +1.120 s" on."""
+    from hotfire.analysis import metrics as M
+    from hotfire.analysis.results import analyze_run
+    from hotfire.analysis.textreport import format_results
+
+    path = firings.path("lox-rp1-100kN", "pc-dropout", pretrigger_s=1.6, posttrigger_s=1.0, burn_s=2.5)
+    with open_run(path) as run:
+        res = analyze_run(run, stability=False)
+        perf = res.performance
+        m, _ = simtruth.model_of(run)
+        wt = simtruth.window_truth(run, perf.steady_window_s)
+        text = format_results(run, perf, results=res)
+    w = perf.steady
+    # one window across the dropout, from the settled start (ignition +0.12 s + 0.16 s) to near cutoff
+    # (+2.5 s); measured +0.281 to +2.498 s
+    assert len(perf.plateaus) == 1 and w.start_s < 1.0 and w.end_s > 2.3
+    assert w.channels["pc"] == "PC_MAIN"
+    # measured -0.002 % (clean); the mean of PC_MAIN with its rail reading in would be 13.5 % low
+    assert w.pc_bar == pytest.approx(wt["pc_bar"], rel=1e-4)
+    v = M.collect(perf)["pc_bar"]
+    assert v.state == M.DEGRADED and "PC_MAIN failed +1.115 to +1.425 s" in v.reason
+    ex = v.provenance.excluded[0]
+    assert ex.channel == "PC_MAIN" and ex.span_s == pytest.approx((1.115, 1.425), abs=2e-3)
+    assert M.collect(perf)["c_star_m_s"].state == M.DEGRADED  # from Pc
+    assert M.collect(perf)["of"].state == M.OK and M.collect(perf)["thrust_N"].state == M.OK  # not from Pc
+    assert perf.c_star_m_s == pytest.approx(wt["c_star_m_s"], rel=1e-4)  # measured -0.002 %
+    # the firing's mean Pc, bridged linearly across the dropout: measured -0.004 % against the model (-0.73 % when
+    # it was the valid samples' mean over the firing)
+    win = perf.thrust.impulse_window_s
+    t = np.arange(win[0], win[1], 1e-5) + m.t0
+    assert perf.pc_mean_burn_bar == pytest.approx(m.chamber_pressure(t).mean() / 1e5, rel=1.5e-4)
+    assert perf.status["pc_mean_burn_bar"]["status"] == "degraded"
+    assert "left out over +1.120 to +1.420 s" in text and "not used from" not in text
+    assert not any("PC_MAIN (chamber_pressure) not used" in n for n in perf.notes)

@@ -81,7 +81,7 @@ def test_degraded_and_na_are_marked_with_their_reason_in_terminal_json_and_html(
     assert isp_j["status"] == "n/a" and isp_j["value"] is None and isp_j["reason"]
     summary = page[page.index("<h2>Degraded or not available</h2>"):page.index("<h2>Thrust</h2>")]
     assert "<b>Total impulse</b> degraded: LC-THRUST over range" in summary and "<b>Isp</b> n/a: no valid" in summary
-    row = re.search(r"<tr class='degraded'><td>Total impulse</td>.*?</tr>", page).group(0)
+    row = re.search(r"<tr class='degraded'><td>Total impulse \(1 % of steady thrust\)</td>.*?</tr>", page).group(0)
     assert "LC-THRUST over range for 0.4 s" in row
     assert re.search(r"<tr class='na'><td>Isp \(sea level, from flow\)</td><td>n/a</td>.*?no valid fuel flow", page)
 
@@ -98,13 +98,34 @@ def test_metrics_made_n_a_by_one_reason_share_one_footnote(nominal):
         return re.search(r"\[(\d+)\]$", row).group(1)
 
     isp, eff, cstar, imp = mark("Isp (sea level, from flow)"), mark("Isp efficiency"), mark("c*"), \
-        mark("Total impulse")
+        mark("Total impulse (1 % of steady thrust)")
     # the same reason from the same channels: one note; c* has the reason but its own channels (Pc, flows)
     assert isp == eff and len({isp, cstar, imp}) == 3
     notes = [s for s in lines[lines.index("DEGRADED OR NOT AVAILABLE") + 1:] if re.match(r"  \[\d+\] ", s)]
     assert len(notes) == 3  # one per reason and provenance, not one per metric
     shared = next(s for s in notes if s.startswith(f"  [{isp}] "))
     assert shared.startswith(f"  [{isp}] Isp (sea level, from flow), Isp efficiency: n/a, no valid fuel flow")
+
+
+def test_the_impulse_row_carries_the_threshold_rule_it_used(nominal):
+    """Terminal, JSON and HTML say between which crossings the impulse was integrated, as the burn time says
+    its threshold; the span in its provenance is that window, not the burn's."""
+    perf = nominal.perf
+    with open_run(nominal.path) as run:
+        text = format_results(run, perf, stability=nominal.stability, results=nominal.results)
+        page = render_html(run, nominal.results)
+    line = next(s for s in text.splitlines() if s.strip().startswith("Total impulse"))
+    assert line.strip().startswith("Total impulse (1 % of steady thrust)")
+    assert "<td>Total impulse (1 % of steady thrust)</td>" in page
+    imp = nominal.results.to_dict()["metrics"]["burn"]["total_impulse_Ns"]
+    assert imp["rule"] == "1 % of steady thrust"
+    assert nominal.results.to_dict()["metrics"]["burn"]["burn_time_s"]["rule"] == "10 % of steady thrust"
+    assert imp["provenance"]["span_s"] == pytest.approx(list(perf.thrust.impulse_window_s))
+    assert imp["provenance"]["span_s"][0] < perf.burn_start_s  # 1 % of steady thrust is crossed before 10 %
+    # the rule follows the thresholds: by NFPA 1125 every one is a fraction of peak thrust
+    th = dict(perf.thrust.thresholds, impulse_reference="peak thrust", impulse_fraction=0.02)
+    assert M.label_context(type("P", (), {"thrust": type("T", (), {"thresholds": th, "ignition_basis": ""})})())[
+        "impulse"] == "2 % of peak thrust"
 
 
 def test_every_metric_carries_its_provenance(nominal):
