@@ -27,7 +27,7 @@ COMMANDS = {
     "compare": ("hotfire.cmd_compare", "compare runs across rigs by role"),
     "catalog": ("hotfire.cmd_catalog", "index run files and query them"),
     "import": ("hotfire.cmd_import", "import a foreign recording (CSV, TDMS, RASP .eng) as a run file"),
-    "export": ("hotfire.cmd_export", "export channels of a run file to CSV"),
+    "export": ("hotfire.cmd_export", "export channels of a run file to CSV, TDMS, MATLAB .mat or RASP .eng"),
     "verify": ("hotfire.cmd_verify", "check a run file against its checksums and its journal (--repair)"),
 }
 

@@ -23,7 +23,6 @@ from hotfire.analysis.importers.base import (  # noqa: F401
 )
 from hotfire.analysis.importers.build import ImportReport, build
 from hotfire.analysis.importers.eng import parse_eng, read_eng_frame  # noqa: F401
-from hotfire.analysis.importers.export import export_csv  # noqa: F401
 from hotfire.analysis.importers.header import units_from_name  # noqa: F401
 from hotfire.analysis.importers.tdms import import_tdms
 from hotfire.analysis.importers.timebase import STEP_S  # noqa: F401
