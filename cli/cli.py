@@ -32,13 +32,24 @@ COMMANDS = {
 }
 
 
-DESCRIPTION = ("Acquisition, durable recording, live view and analysis for rocket-engine test stands. "
+DESCRIPTION = ("Acquisition, durable recording, live view and analysis for rocket-engine test stands.\n"
                "Start with `hotfire demo`; the README and docs/ say more.")
+
+
+EPILOG = """`hotfire COMMAND --help` gives a command's options.
+
+exit status:
+  0    done
+  1    an error in the input or the environment (a file, a rig, the driver, the disk): the message names it
+  2    the command line itself (an unknown option, a missing argument)
+  3    analyze: nothing could be computed
+  4    analyze --strict: some result is degraded
+  130  interrupted (Ctrl-C)"""
 
 
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="hotfire", description=DESCRIPTION,
-                                     epilog="`hotfire COMMAND --help` gives a command's options.")
+                                     epilog=EPILOG, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--version", action="version", version=f"hotfire {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
     parser.commands = {}
@@ -77,7 +88,7 @@ def main(argv: list[str] | None = None) -> int:
         return int(args._run(args) or 0)
     except HotfireError as exc:
         print(f"hotfire {args.command}: error: {exc}", file=sys.stderr)
-        return 2
+        return 1
     except KeyboardInterrupt:
         print(f"hotfire {args.command}: interrupted", file=sys.stderr)
         return 130

@@ -29,11 +29,12 @@ out = {}
 for name, argv in COMMANDS.items():
     if name not in sys.argv[3:] and sys.argv[3:]:
         continue
-    buf = io.StringIO()
+    buf, said = io.StringIO(), io.StringIO()
     try:
-        with contextlib.redirect_stderr(buf), contextlib.redirect_stdout(io.StringIO()):
+        with contextlib.redirect_stderr(buf), contextlib.redirect_stdout(said):
             rc = main(argv)
-        out[name] = [rc, buf.getvalue()[-2000:]]
+        # an error is on stderr; verify's finding of damage (also exit 1) is its report on stdout
+        out[name] = [rc, (buf.getvalue() or said.getvalue())[-2000:]]
     except BaseException:  # noqa: BLE001
         out[name] = ["traceback", traceback.format_exc()[-3000:]]
 print(json.dumps(out))

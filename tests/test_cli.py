@@ -41,13 +41,13 @@ def test_demo_then_info_and_analyze(tmp_path, capsys, monkeypatch):
 def test_bad_rig_is_a_clear_error_not_a_traceback(tmp_path, capsys):
     bad = tmp_path / "r.toml"
     bad.write_text("[rig]\nname = 'x'\nnmae = 'y'\n")
-    assert main(["acquire", str(bad), "--sim", "--out", str(tmp_path)]) == 2
+    assert main(["acquire", str(bad), "--sim", "--out", str(tmp_path)]) == 1
     err = capsys.readouterr().err
     assert f"{bad}:3: rig.nmae: unknown key" in err and "Traceback" not in err
 
 
 def test_missing_run_file_is_a_clear_error(tmp_path, capsys):
-    assert main(["info", str(tmp_path / "nope.h5")]) == 2
+    assert main(["info", str(tmp_path / "nope.h5")]) == 1
     assert "no such file" in capsys.readouterr().err
 
 
@@ -114,11 +114,14 @@ def test_the_top_level_help_speaks_to_users(capsys):
     out = " ".join(capsys.readouterr().out.split())  # as wrapped for any terminal width
     assert "analysis for rocket-engine test stands" in out and "hotfire COMMAND --help" in out
     assert "``" not in out and "subcommand" not in out  # the module's developer docstring stays out
+    # the exit codes a script can test, one line each (issue 19: 1 input, 2 usage, 3 and 4 analyze's)
+    assert "exit status: 0 done 1 an error in the input" in out and "2 the command line itself" in out
+    assert "3 analyze: nothing could be computed" in out and "4 analyze --strict" in out
 
 
 def test_pretrigger_without_a_trigger_is_refused_before_anything_is_recorded(tmp_path, capsys):
     assert main(["acquire", "lox-ethanol-5kN", "--source", "pattern", "--fast", "--no-publish",
-                 "--out", str(tmp_path), "--pretrigger", "1"]) == 2
+                 "--out", str(tmp_path), "--pretrigger", "1"]) == 1
     assert "--pretrigger sets the recording around a trigger: give --trigger too" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
 
@@ -131,7 +134,7 @@ def _pattern_run(out, test_id):
 def test_a_journal_given_to_analyze_points_at_recover(tmp_path, capsys):
     _pattern_run(tmp_path, "J1")
     capsys.readouterr()
-    assert main(["analyze", str(tmp_path / "J1.journal")]) == 2
+    assert main(["analyze", str(tmp_path / "J1.journal")]) == 1
     err = capsys.readouterr().err
     assert "this is a run's journal" in err and f"hotfire recover {tmp_path / 'J1.journal'}" in err
 

@@ -133,9 +133,9 @@ def test_cli_import_analyze_json_and_html(tmp_path, capsys):
 def test_csv_mapping_errors_name_the_problem(tmp_path, capsys):
     src = tmp_path / "a.csv"
     src.write_text("time_s,thrust_N\n0,0\n0.1,5\n0.2,0\n")
-    assert main(["import", str(src), "-o", str(tmp_path / "a.h5"), "--channel", "thrust=thrust"]) == 2
+    assert main(["import", str(src), "-o", str(tmp_path / "a.h5"), "--channel", "thrust=thrust"]) == 1
     assert "no column 'thrust'" in capsys.readouterr().err
-    assert main(["import", str(src), "-o", str(tmp_path / "a.h5"), "--channel", "thrust_N=thrusty"]) == 2
+    assert main(["import", str(src), "-o", str(tmp_path / "a.h5"), "--channel", "thrust_N=thrusty"]) == 1
     assert "unknown role 'thrusty'" in capsys.readouterr().err
 
 

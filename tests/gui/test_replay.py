@@ -126,7 +126,7 @@ def test_cli_replays_a_file_to_a_screenshot(run_file, tmp_path):
 def test_cli_reports_a_missing_file_before_any_window(tmp_path, capsys):
     from hotfire.cli import main
 
-    assert main(["view", str(tmp_path / "missing.h5")]) == 2
+    assert main(["view", str(tmp_path / "missing.h5")]) == 1
     assert "no such file" in capsys.readouterr().err
 
 
