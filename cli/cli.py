@@ -77,6 +77,12 @@ def unknown_arguments(parser: argparse.ArgumentParser, extras: list[str]) -> str
 
 def main(argv: list[str] | None = None) -> int:
     parser = build_parser()
+    argv = sys.argv[1:] if argv is None else list(argv)
+    first = argv[0] if argv and not argv[0].startswith("-") else None
+    if first is not None and first not in COMMANDS:
+        close = difflib.get_close_matches(first, list(COMMANDS), 1, 0.6)
+        parser.error(f"unknown command {first!r}" + (f" (did you mean {close[0]}?)" if close else "")
+                     + f"; the commands: {', '.join(COMMANDS)}")
     args, extras = parser.parse_known_args(argv)
     if extras:
         (parser.commands.get(getattr(args, "command", None)) or parser).error(

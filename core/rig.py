@@ -7,6 +7,8 @@ error names the file, the line and the key, e.g.::
 """
 from __future__ import annotations
 
+import difflib
+
 import hashlib
 import math
 import tomllib
@@ -220,8 +222,12 @@ def resolve_rig_path(name) -> Path:
     candidate = bundled_rigs_dir() / f"{name}.toml"
     if candidate.exists():
         return candidate
-    known = ", ".join(sorted(q.stem for q in bundled_rigs_dir().glob("*.toml")))
-    raise RigError(name, None, None, f"no such rig file, and no bundled rig of that name (bundled: {known})")
+    stems = sorted(q.stem for q in bundled_rigs_dir().glob("*.toml"))
+    lower = {k.lower(): k for k in stems}
+    close = difflib.get_close_matches(str(name).lower(), list(lower), 1, 0.6)
+    hint = f"did you mean {lower[close[0]]}? " if close else ""
+    raise RigError(name, None, None, f"no such rig file, and no bundled rig of that name ({hint}bundled: "
+                                     f"{', '.join(stems)})")
 
 
 def parse_rig(text: str, path="<rig>") -> Rig:

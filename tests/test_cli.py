@@ -159,3 +159,12 @@ def test_recover_a_folder_rebuilds_each_run_without_a_sealed_file_and_leaves_the
         assert int(f.attrs["sealed"]) == 1
     assert main(["recover", str(tmp_path)]) == 0
     assert "nothing to recover" in capsys.readouterr().out
+
+
+def test_a_mistyped_command_or_rig_is_named_with_the_closest(capsys):
+    with pytest.raises(SystemExit) as e:
+        main(["analyse", "x.h5"])
+    assert e.value.code == 2
+    assert "unknown command 'analyse' (did you mean analyze?)" in capsys.readouterr().err
+    assert main(["acquire", "lox-ethanol-5kn", "--source", "pattern", "--no-publish"]) == 1
+    assert "(did you mean lox-ethanol-5kN? bundled:" in capsys.readouterr().err
