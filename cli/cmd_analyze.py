@@ -24,6 +24,9 @@ def add_arguments(p):
     p.add_argument("--nfpa", action="store_true", help="NFPA 1125 burn: thrust above 5 %% of peak")
     p.add_argument("--steady", metavar="A:B", help="steady window, seconds from T0 (default: found)")
     p.add_argument("--no-truth", action="store_true", help="do not show the simulated truth")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", dest="given",
+                   help="a measurement made after the firing, for this analysis (the run file is unchanged): "
+                   "propellant_mass_kg, fuel_mass_burnt_kg, final_port_diameter_mm, total_mass_kg")
     p.add_argument("--strict", action="store_true",
                    help="exit with status 4 when any result is degraded (a sensor failed under it)")
 
@@ -55,7 +58,10 @@ def run(args) -> int:
     from hotfire.analysis.results import analyze_run
     from hotfire.core.runfile.guard import open_run_guarded
 
+    from hotfire.analysis.postfire import apply
+
     with open_run_guarded(args.run) as r, tuned_for_analysis():
+        given = apply(r, args.given)
         res = analyze_run(r, settings_from_args(args))
         if args.html:
             from hotfire.analysis.report import write_html
@@ -66,8 +72,13 @@ def run(args) -> int:
             if not args.no_truth and res.performance is not None:
                 tt, wt = truths(r, res.performance)
                 d["simulated_truth"] = {"thrust": tt, "plateaus": wt} if tt else None
+            if given:
+                d["given"] = given
             print(json.dumps(d, indent=2))
         else:
+            if given:
+                print("given for this analysis (the run file is unchanged): "
+                      + ", ".join(f"{k} = {v:g}" for k, v in given.items()) + "\n")
             print(format_results(r, res.performance, truths=(None, None) if args.no_truth else truths(r, res.performance),
                                  stability=res.stability, results=res))
             if args.html:

@@ -178,3 +178,36 @@ def test_knsb_real_firing_burn_rate_fit_burns_its_web():
     firing = pc > pc[0] + 0.05 * (pc.max() - pc[0])
     web = float(np.trapezoid(f["a"] * 1e-3 * (pc[firing] / 1e6) ** f["n"], t[firing]))
     assert web == pytest.approx(0.030, rel=0.05)  # measured -1.3 %
+
+
+def test_a_post_firing_measurement_given_on_the_command_line(firings, capsys, tmp_path):
+    """`analyze --set fuel_mass_burnt_kg=...`: the hybrid's regression results come out (n/a without it),
+    the port diameter from the given fuel mass matches the simulator's; the run file is not changed."""
+    import json
+    import shutil
+
+    from hotfire.cli import main
+
+    path = tmp_path / "hy.h5"
+    shutil.copy(firings.path("n2o-paraffin-1kN", "nominal"), path)
+    with h5py.File(path, "r+") as f:
+        for k in ("final_port_diameter_mm", "fuel_mass_burnt_kg"):
+            f.attrs.pop(k, None)
+    with open_run(path) as run:
+        x = run.truth["extras"]
+    assert main(["analyze", str(path), "--json"]) == 0
+    before = json.loads(capsys.readouterr().out)["metrics"]["burn"]
+    assert before["of_mean"]["status"] == "n/a"
+    fuel = round(x["fuel_mass_kg"], 4)
+    assert main(["analyze", str(path), "--json", "--set", f"fuel_mass_burnt_kg={fuel}"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["given"] == {"fuel_mass_burnt_kg": fuel}
+    # O/F from the ox scale and the fuel given, against the simulator's masses: measured +0.012 %
+    assert d["metrics"]["burn"]["of_mean"]["value"] == pytest.approx(x["ox_mass_kg"] / x["fuel_mass_kg"], rel=4e-4)
+    with h5py.File(path, "r") as f:
+        assert "fuel_mass_burnt_kg" not in f.attrs
+    assert main(["analyze", str(path), "--set", "fuel_mass_burnt=0.1"]) == 1
+    err = capsys.readouterr().err
+    assert "unknown key 'fuel_mass_burnt' (did you mean fuel_mass_burnt_kg?)" in err
+    assert main(["analyze", str(path), "--set", "fuel_mass_burnt_kg=-1"]) == 1
+    assert "must be a positive number" in capsys.readouterr().err
