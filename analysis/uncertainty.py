@@ -14,6 +14,21 @@ uncertainty combined from
 - **type A**, the standard error of the window mean (standard deviation
   over the square root of the sample count; samples taken as independent).
 
+The total impulse adds two terms of the thrust's zero, both integrated
+over the impulse window of length T: the **tare**'s standard error (the
+summed load cells over the tare span cut in ``TARE_BLOCKS`` blocks: the
+standard deviation of the block means over the square root of their number,
+so 1/f wander counts, which a per-sample standard error would hide), times
+T; and the **zero shift** between the tare and the post-fire zero, which
+the analysis takes as a linear ramp over the burn when it corrects it: the
+true drift lies between a step at the start and a step at the end, a
+rectangle of half-width ``|shift| T / 2`` (u = ``|shift| T / (2 sqrt 3)``);
+uncorrected (too small to correct), the error lies between 0 and
+``shift T``, taken as a rectangle of that half-width (u = ``|shift| T /
+sqrt 3``). Measured on the nominal firing of both simulated rigs at ten
+noise levels: without them, the impulse error exceeded U (k = 2) with 1/f
+noise (0.27 % against 0.22 %) and at stand noise; with them, never.
+
 For tank weigh scales, offsets cancel in the slope: only ``reading_percent``
 and the standard error of the fitted slope count. Inputs from different
 sensors are uncorrelated. The throat area and the CEA model are taken as
@@ -41,6 +56,7 @@ from hotfire.core.scaling import Calibration
 from hotfire.core.runfile.signal import Signal
 
 K_EXPANDED = 2.0
+TARE_BLOCKS = 10  # blocks of the tare span for the tare's standard error
 
 
 def full_scale(info) -> float:
@@ -348,7 +364,8 @@ def propagate(channels, perf) -> dict[str, Propagation]:
             fs = (info.uncertainty or {}).get("fs_percent", 0.0) / 100 * full_scale(info) * U.scale_of(info.units)
             ab = (info.uncertainty or {}).get("absolute", 0.0) * U.scale_of(info.units)
             var += (r * share) ** 2 + ((fs ** 2 + ab ** 2) ** 0.5 * tr.burn_time_s) ** 2
-        perf.uncertainty["total_impulse_Ns"] = math.sqrt(var)
+        u_tare, u_shift = zero_terms(channels.thrust, tr)
+        perf.uncertainty["total_impulse_Ns"] = math.sqrt(var + u_tare ** 2 + u_shift ** 2)
         if perf.isp_from_mass_s and perf.flow_source == "flow meters" and perf.steady is not None:
             # propellant mass: the flow meters' reading error integrates as a reading error
             ch = perf.steady.channels
@@ -360,6 +377,38 @@ def propagate(channels, perf) -> dict[str, Propagation]:
             rel = math.sqrt((perf.uncertainty["total_impulse_Ns"] / tr.total_impulse_Ns) ** 2 + m_rel ** 2)
             perf.uncertainty["isp_from_mass_s"] = rel * perf.isp_from_mass_s
     return out
+
+
+def zero_terms(thrust, tr) -> tuple[float, float]:
+    """Standard uncertainties (N s) of the total impulse from the tare and from the zero shift (module doc).
+
+    Parameters
+    ----------
+    thrust : list of ChannelView
+        The load cells the analysis summed.
+    tr : hotfire.analysis.thrust.ThrustResult
+    """
+    if not tr.impulse_window_s:
+        return 0.0, 0.0
+    T = tr.impulse_window_s[1] - tr.impulse_window_s[0]
+    u_tare = 0.0
+    if tr.tared and tr.tare_span_s:
+        a, b = tr.tare_span_s
+        total = None
+        for v in thrust:
+            sig = v.read()
+            sel = (sig.t >= a) & (sig.t <= b)
+            x = np.asarray(sig.si(), dtype=float)[sel]
+            total = x if total is None else total[: len(x)] + x[: len(total)]
+        if total is not None and len(total) >= 2 * TARE_BLOCKS:
+            n = len(total) // TARE_BLOCKS
+            means = np.nanmean(total[: n * TARE_BLOCKS].reshape(TARE_BLOCKS, n), axis=1)
+            u_tare = float(np.std(means, ddof=1) / math.sqrt(TARE_BLOCKS)) * T
+    u_shift = 0.0
+    if tr.zero_shift_N is not None and math.isfinite(tr.zero_shift_N):
+        half = abs(tr.zero_shift_N) * T / (2.0 if tr.zero_shift_corrected else 1.0)
+        u_shift = half / math.sqrt(3.0)
+    return u_tare, u_shift
 
 
 def _thrust_settings(perf):
