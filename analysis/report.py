@@ -13,6 +13,7 @@ import numpy as np
 
 from hotfire.core.version import __version__
 from hotfire.analysis import metrics as M
+from hotfire.analysis import reportparts as P
 from hotfire.analysis.textreport import _spans, rows as _rows
 
 C_BURN, C_STEADY, C_OX, C_FUEL, C_TOT = "#f4a259", "#8cb369", "#3c6e9f", "#bc4b51", "#333333"
@@ -154,6 +155,9 @@ def plot_thrust(run, perf):
                     textcoords="offset points", fontsize=8)
     _health_marks(ax, perf, tr.channels)
     _zero_shift_marks(ax, tr, sc)
+    # a single load cell's own limits are the total's; with several, only a calculated total's apply
+    P.draw_limits(ax, P.limit_lines(run, P.total_thrust_channels(run) + (tr.channels if len(tr.channels) == 1 else [])),
+                  sc, unit)
     ax.set_xlim(*_xlim(perf, tr))
     ax.set_xlabel(_tlabel(run))
     ax.set_ylabel(f"thrust ({unit})")
@@ -183,6 +187,7 @@ def plot_pressure(run, perf):
         ax.plot(te, 0.5 * (lo + hi), color=C_OX, lw=1.1, label=lab)
     _marks(ax, perf, run)
     _health_marks(ax, perf, pcs + names[:1])
+    P.draw_limits(ax, P.limit_lines(run, pcs), 1e-5, "bar")
     for w in perf.plateaus:
         if w.pc_bar:
             ax.annotate(f"mean {w.pc_bar:.2f} bar", ((w.start_s + w.end_s) / 2, 0.04), xycoords=("data", "axes fraction"),
@@ -344,20 +349,27 @@ td.err{color:#666} table.left td,table.left th{text-align:left} img{max-width:10
 .note{font-size:13px;color:#444}
 td.src,th.src{text-align:left;white-space:normal;font-size:11px;color:#666;max-width:330px}
 tr.degraded td{background:#fff4e0} tr.degraded td.src b{color:#a35200} tr.na td{color:#888} details{font-size:12px;color:#444;margin-top:8px}
-code{font-size:12px}
+code{font-size:12px} td.rig{color:#555} td.wrap{white-space:normal;text-align:left}
+table.events td:last-child{white-space:normal;text-align:left} table.signoff td{padding:10px 14px}
 """
 
 
-def _tbl(rows, with_truth):
-    """A results table; degraded and n/a rows are marked, with their reason and provenance."""
+def _tbl(rows, with_truth, run=None):
+    """A results table; degraded and n/a rows are marked, with their reason and provenance; a column
+    in the rig's own units where its channels are not metric (psi, lbf)."""
+    alt = [P.in_rig_units(run, r[-1]) if run is not None else "" for r in rows]
     h = [f"<table><tr><th>quantity</th><th>value</th><th>±U (k=2)</th><th>unit</th>"]
+    if any(alt):
+        h.append("<th>in the rig's units, ±U (k=2)</th>")
     if with_truth:
         h.append("<th>simulated truth</th><th>error</th>")
     h.append("<th class='src'>from</th></tr>")
-    for label, v, u, unit, t, err, flag, val in rows:
+    for (label, v, u, unit, t, err, flag, val), a in zip(rows, alt):
         cls = {M.DEGRADED: " class='degraded'", M.NA: " class='na'"}.get(val.state, "")
         h.append(f"<tr{cls}><td>{html.escape(label)}</td><td>{html.escape(v)}</td><td>{html.escape(u)}</td>"
                  f"<td>{html.escape(unit)}</td>")
+        if any(alt):
+            h.append(f"<td class='rig'>{html.escape(a)}</td>")
         if with_truth:
             h.append(f"<td>{html.escape(t)}</td><td class='err'>{err}</td>")
         why = f"<b>{flag}</b>: {html.escape(val.reason)}<br>" if flag else ""
@@ -389,7 +401,7 @@ def _head(run) -> list[str]:
             f" &middot; {html.escape(src)} &middot; {html.escape(M.CONVENTION)}</div>"]
 
 
-def _cards(perf, st) -> list[str]:
+def _cards(perf, st, run=None) -> list[str]:
     """The registry's headline metrics, the stability verdict and the sensors, as cards."""
     cards = []
     for v in M.collect(perf, st).values():
@@ -399,6 +411,8 @@ def _cards(perf, st) -> list[str]:
             if v.state != M.OK:  # the reason is in the list under the cards
                 sub = (sub + " · " if sub else "") + f"{v.state.upper()} (below)"
             shown = f"{v.text()} {mt.display_unit}".strip() if v.value is not None else "n/a"
+            if run is not None and P.in_rig_units(run, v):
+                sub = (sub + " · " if sub else "") + P.in_rig_units(run, v)
             cards.append(_card(mt.short, shown, html.escape(sub),
                                "" if v.state == M.OK else "bad"))
     if st is not None:
@@ -425,7 +439,7 @@ def _burn(run, perf, tt, ctx, with_truth) -> list[str]:
     out = ["<h2>Thrust</h2>" if perf.thrust is not None else "<h2>Burn</h2>"]
     if perf.thrust is not None:
         out.append(_img("thrust", plot_thrust(run, perf)))
-    out.append(_tbl(_rows(M.section("burn", perf), tt, ctx), with_truth))
+    out.append(_tbl(_rows(M.section("burn", perf), tt, ctx), with_truth, run))
     return out
 
 
@@ -442,7 +456,7 @@ def _steady(run, perf, wt, ctx, with_truth) -> list[str]:
         for i, w in enumerate(perf.plateaus):
             tag = "Steady window" if len(perf.plateaus) == 1 else f"Plateau {i + 1}"
             out.append(f"<h3 style='font-size:14px;margin:12px 0 2px'>{tag}: {w.start_s:+.3f} to {w.end_s:+.3f} s</h3>")
-            out.append(_tbl(_rows(M.section("steady", w, perf), wt[i] if wt else None, ctx), with_truth))
+            out.append(_tbl(_rows(M.section("steady", w, perf), wt[i] if wt else None, ctx), with_truth, run))
     for fn, title in ((plot_flows, "Mass flows and O/F"), (plot_efficiency, "Efficiencies over time")):
         png = fn(run, perf)
         if png:
@@ -503,6 +517,34 @@ def _sensors(perf) -> list[str]:
     return ["".join(rows)]
 
 
+def _table(headers, rows, cls="left") -> str:
+    """A plain table of text cells."""
+    e = html.escape
+    return (f"<table class='{cls}'><tr>" + "".join(f"<th>{e(h)}</th>" for h in headers) + "</tr>"
+            + "".join("<tr>" + "".join(f"<td>{e(c)}</td>" for c in r) + "</tr>" for r in rows) + "</table>")
+
+
+def _events(run) -> list[str]:
+    """Every event of the run (T0, cutoff, limit crossings, notes, errors), times from T0."""
+    rows = P.event_rows(run)
+    body = _table(P.EVENT_HEADERS, rows, "left events") if rows else "<p class='note'>The run has no events.</p>"
+    return [f"<h2>Events</h2>{body}"]
+
+
+def _instruments(run) -> list[str]:
+    """The instrument list from the run's channel table."""
+    rows = P.instrument_rows(run)
+    out = _table(P.INSTRUMENT_HEADERS, rows, "left instruments")
+    out = out.replace("<td>", "<td class='wrap'>")
+    return [f"<h2>Instruments</h2>{out}"]
+
+
+def _signoff(conductor=None, reviewer=None) -> list[str]:
+    """Blank lines to sign; names filled in when given."""
+    return ["<h2>Sign-off</h2>" + _table(("", "name", "signature", "date"), P.signoff_rows(conductor, reviewer),
+                                         "left signoff")]
+
+
 def _notes(perf, res) -> list[str]:
     notes = [n for n in perf.notes if not n.startswith("sensor ")] + res.notes
     if not notes:
@@ -530,25 +572,28 @@ def _conventions(run, perf, ctx) -> list[str]:
             f"rig sha256 {html.escape(str(run.metadata.get('rig_sha256', ''))[:16])}</p>"]
 
 
-def render_html(run, res, truths=None) -> str:
+def render_html(run, res, truths=None, conductor=None, reviewer=None) -> str:
     """The report as one HTML string: a section per part (head, cards, degraded metrics, burn, steady
-    state, stability, sensors, notes, conventions); the metric tables come from the registry."""
+    state, stability, sensors, events, instruments, notes, conventions, sign-off); the metric tables
+    come from the registry."""
     perf, st = res.performance, res.stability
     out = _head(run)
     if perf is None:
         out.append("<h2>No thrust results</h2>")
         out += [f"<p class='note'>{html.escape(n)}</p>" for n in res.notes]
+        out += _events(run) + _instruments(run) + _signoff(conductor, reviewer)
         return "".join(out + ["</body></html>"])
     tt, wt = truths if (truths and run.truth) else (None, None)
     ctx = M.label_context(perf)
-    out += _cards(perf, st) + _flagged(res)
+    out += _cards(perf, st, run) + _flagged(res)
     out += _burn(run, perf, tt, ctx, tt is not None) + _steady(run, perf, wt, ctx, tt is not None)
-    out += _stability(run, st, tt if tt is not None else None) + _sensors(perf) + _notes(perf, res)
-    out += _conventions(run, perf, ctx)
+    out += _stability(run, st, tt if tt is not None else None) + _sensors(perf) + _events(run) + _instruments(run)
+    out += _notes(perf, res) + _signoff(conductor, reviewer) + _conventions(run, perf, ctx)
     return "".join(out + ["</body></html>"])
 
 
-def write_html(run, res, path, truths=None) -> None:
-    """Write the report of ``res`` (from :func:`hotfire.analysis.results.analyze_run`) to ``path``."""
+def write_html(run, res, path, truths=None, conductor=None, reviewer=None) -> None:
+    """Write the report of ``res`` (from :func:`hotfire.analysis.results.analyze_run`) to ``path``;
+    ``conductor`` and ``reviewer`` fill the sign-off block's names (blank lines otherwise)."""
     with open(path, "w", encoding="utf-8") as f:
-        f.write(render_html(run, res, truths))
+        f.write(render_html(run, res, truths, conductor, reviewer))

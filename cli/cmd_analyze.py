@@ -18,6 +18,8 @@ def add_arguments(p):
     p.add_argument("--json", action="store_true", help="print results as JSON")
     p.add_argument("--series", action="store_true", help="with --json: include the time-resolved series")
     p.add_argument("--html", metavar="FILE", help="write a self-contained HTML report with plots")
+    p.add_argument("--conductor", metavar="NAME", help="the report's sign-off: the test conductor's name")
+    p.add_argument("--reviewer", metavar="NAME", help="the report's sign-off: the reviewer's name")
     p.add_argument("--burn-threshold", type=float, default=None,
                    help="burn = thrust above this fraction of steady thrust "
                         "(default 0.10; of peak thrust with --nfpa, default 0.05)")
@@ -66,7 +68,8 @@ def run(args) -> int:
         if args.html:
             from hotfire.analysis.report import write_html
 
-            write_html(r, res, args.html, truths=truths(r, res.performance) if not args.no_truth else None)
+            write_html(r, res, args.html, truths=truths(r, res.performance) if not args.no_truth else None,
+                       conductor=args.conductor, reviewer=args.reviewer)
         if args.json:
             d = res.to_dict(series=args.series)
             if not args.no_truth and res.performance is not None:

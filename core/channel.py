@@ -123,6 +123,7 @@ class Channel:
     redline: Limits | None = _field(_LIMITS, None)
     warning: Limits | None = _field(_LIMITS, None)
     uncertainty: dict = jsonable(dict)
+    cal_due: str = text("")  # the calibration's expiry date ("" unknown); a report flags a run after it
     # New fields go here, each with a default (older run files lack them).
 
     @property
@@ -200,7 +201,7 @@ ROW_DTYPE = np.dtype([(n, "<i8" if c == "int" else h5py.string_dtype()) for n, c
 #: the keys of a rig file's channel table that hold a field as it is (``column`` and ``adc`` are the
 #: parser's: the position in the stream, and the scaling the stream's dtype and range imply)
 _RIG_KEYS = ("stream", "physical", "kind", "range", "calibration", "units", "role", "terminal", "excitation_V",
-             "thermocouple_type", "cjc", "serial", "cal_date", "redline", "warning", "uncertainty")
+             "thermocouple_type", "cjc", "serial", "cal_date", "redline", "warning", "uncertainty", "cal_due")
 
 
 def toml_value(v) -> str:

@@ -81,9 +81,10 @@ def _channel(c: _Table, cname, streams, columns, physicals) -> Channel:
     redline = _limits(c, "redline")
     warning = _limits(c, "warning")
     _check_limit_order(c, redline, warning)
-    cal_date = c.raw("cal_date", default="")
-    if not isinstance(cal_date, (str, _dt.date)):
-        c.fail("cal_date", f"expected a date (2026-03-14), got {cal_date!r}")
+    cal_date, cal_due = (c.raw(k, default="") for k in ("cal_date", "cal_due"))
+    for k, v in (("cal_date", cal_date), ("cal_due", cal_due)):
+        if not isinstance(v, (str, _dt.date)):
+            c.fail(k, f"expected a date (2026-03-14), got {v!r}")
     unc_t = c.table("uncertainty", required=False)
     uncertainty = {}
     if unc_t is not None:
@@ -111,6 +112,7 @@ def _channel(c: _Table, cname, streams, columns, physicals) -> Channel:
         cjc=cjc,
         serial=c.str("serial", required=False),
         cal_date=str(cal_date),
+        cal_due=str(cal_due),
         redline=redline,
         warning=warning,
         uncertainty=uncertainty,
