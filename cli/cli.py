@@ -29,6 +29,7 @@ COMMANDS = {
     "import": ("hotfire.cmd_import", "import a foreign recording (CSV, TDMS, RASP .eng) as a run file"),
     "export": ("hotfire.cmd_export", "export channels of a run file to CSV, TDMS, MATLAB .mat or RASP .eng"),
     "verify": ("hotfire.cmd_verify", "check a run file against its checksums and its journal (--repair)"),
+    "keys": ("hotfire.cmd_keys", "CurveZMQ keys: let viewers on other machines watch the live stream"),
 }
 
 
