@@ -71,6 +71,9 @@ def add_arguments(p):
                      help=f"ZeroMQ address for live viewers (`hotfire view`) (default: {DEFAULT_ADDRESS})")
     pub.add_argument("--no-publish", dest="publish", action="store_const", const=None,
                      help="do not publish a live stream")
+    p.add_argument("--keys", metavar="DIR", default=None,
+                   help="CurveZMQ key folder (`hotfire keys`): encrypt the live stream and serve only the viewers "
+                        "whose keys are in DIR/clients/; needed to publish on a network address (tcp://0.0.0.0:PORT)")
 
 
 def _operator_trigger_on_enter(trigger, console):
@@ -113,7 +116,7 @@ def acquire(args, realtime: bool):
         scenario=scenario(args.scenario, burn_s=args.burn, **NOISE[args.noise]), realtime=realtime, duration_s=args.duration,
         speed=args.speed, trigger=args.trigger, pretrigger_s=2.0 if args.pretrigger is None else args.pretrigger, posttrigger_s=args.posttrigger,
         publish=args.publish, sync_interval=args.sync_interval, status_file=args.status_file,
-        source_options=options)
+        source_options=options, publish_keys=args.keys)
     console = AcquireConsole(quiet=args.quiet)
     if firing.trigger and firing.trigger.spec.kind == "operator":
         _operator_trigger_on_enter(firing.trigger, console)
@@ -127,8 +130,9 @@ def record(firing, console: AcquireConsole | None = None):
     print(f"hotfire: acquiring {firing.rig.name} ({firing.source.kind}) -> {firing.run_file} "
           f"(journal {tid}.journal/)", file=sys.stderr)
     if firing.publisher:
-        print(f"hotfire: live stream on {firing.publisher.address} (watch with: hotfire view --connect "
-              f"{firing.publisher.address})", file=sys.stderr)
+        keyed = " --keys DIR --key NAME" if firing.publisher.gate else ""
+        print(f"hotfire: live stream on {firing.publisher.address}{' (CurveZMQ)' if keyed else ''} (watch with: "
+              f"hotfire view --connect {firing.publisher.address}{keyed})", file=sys.stderr)
     try:
         return firing.run(progress=console)
     finally:

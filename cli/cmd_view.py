@@ -8,6 +8,10 @@ def add_arguments(p):
     p.add_argument("run", nargs="?", help="run file to replay (default: attach to a live acquisition)")
     p.add_argument("--connect", metavar="ADDRESS", default=None,
                    help=f"live stream of `hotfire acquire` (default: {DEFAULT_ADDRESS})")
+    p.add_argument("--keys", metavar="DIR", default=None,
+                   help="CurveZMQ key folder of this viewer (server/server.key, clients/NAME.key_secret): "
+                        "for a publisher on the network (`hotfire acquire --keys`)")
+    p.add_argument("--key", metavar="NAME", default=None, help="with --keys: this viewer's key name")
     p.add_argument("--window", type=float, default=10.0, metavar="S",
                    help="time window in seconds, 5 to 300 (default: 10)")
     p.add_argument("--large", action="store_true", help="large fonts (control-room screens)")
@@ -25,6 +29,11 @@ def run(args) -> int:
 
     if args.run and args.connect:
         raise HotfireError("give either a run file to replay or --connect ADDRESS, not both")
+    if args.run and "://" in args.run and not args.connect:
+        args.connect, args.run = args.run, None  # hotfire view tcp://HOST:PORT
+    if args.key and not args.keys:
+        from hotfire.core.keys import default_dir
+        args.keys = str(default_dir())
     if not 5 <= args.window <= 300:
         raise HotfireError(f"--window must be between 5 and 300 seconds, got {args.window:g}")
 
@@ -47,7 +56,7 @@ def run(args) -> int:
     else:
         from hotfire.gui.live import LiveFeed
 
-        feed = LiveFeed(args.connect or DEFAULT_ADDRESS)
+        feed = LiveFeed(args.connect or DEFAULT_ADDRESS, keys=args.keys, key=args.key)
     app = pg.mkQApp("hotfire view")
     theme = LIGHT if args.light else DARK
     setup(app, theme, large=args.large)

@@ -4,12 +4,15 @@ over ZeroMQ PUB/SUB.
 PUB never waits for a subscriber: each connected viewer has its own queue of
 at most ``hwm`` messages, and when a viewer is slow, frozen or gone, messages
 to it are dropped by ZeroMQ, not queued in acquisition. Viewers can connect
-and leave at any time, any number of them. The socket binds to loopback
-only (``tcp://127.0.0.1``, ``[::1]``, ``localhost``) or to ``ipc://`` /
-``inproc://``: the stream carries raw samples with no authentication yet, so
-a network address (``tcp://*``, an interface, a routable IP) is refused
-until CurveZMQ keys exist (issue 14). A remote viewer reaches a loopback
-publisher through an SSH tunnel.
+and leave at any time, any number of them. Without keys the socket binds to
+loopback only (``tcp://127.0.0.1``, ``[::1]``, ``localhost``) or to
+``ipc://`` / ``inproc://``. A network address (``tcp://*``, an interface, a
+routable IP) needs a key folder (``keys=``, ``hotfire acquire --keys DIR``,
+made by ``hotfire keys``): the socket is then a CurveZMQ server, the stream
+is encrypted and only viewers whose public key is in ``DIR/clients/`` get it
+(:mod:`hotfire.daq.pubauth`); refused handshakes are logged and counted in
+the health message (``rejected``). docs/live-view.md, "Watching from
+another machine".
 
 Wire format (multipart messages, the first frame is the topic):
 
@@ -46,6 +49,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import time
+from pathlib import Path
 
 import numpy as np
 import zmq
@@ -81,7 +85,7 @@ def _tcp_host(address: str) -> str:
 
 
 def check_local_address(address: str) -> None:
-    """Refuse a live-stream address reachable from the network (no authentication yet).
+    """Refuse a live-stream address reachable from the network (used when there are no keys).
 
     Allowed: ``ipc://``, ``inproc://`` and ``tcp://`` on a loopback address.
 
@@ -97,10 +101,11 @@ def check_local_address(address: str) -> None:
 
 
 def _refusal(address: str) -> str:
-    return (f"refusing to publish the live stream on {address}: only loopback (tcp://127.0.0.1:PORT, "
-            f"tcp://[::1]:PORT), ipc:// and inproc:// are allowed, because the stream of raw samples has no "
-            f"authentication yet (CurveZMQ keys, issue 14). Publish on loopback and reach it from another "
-            f"computer through an SSH tunnel (ssh -L PORT:127.0.0.1:PORT STAND), or use --no-publish")
+    return (f"refusing to publish the live stream on {address} without keys: with no authentication only "
+            f"loopback (tcp://127.0.0.1:PORT, tcp://[::1]:PORT), ipc:// and inproc:// are allowed. To publish on "
+            f"the network make CurveZMQ keys (hotfire keys generate; hotfire keys client NAME for each viewer) "
+            f"and add --keys DIR; or publish on loopback and reach it through an SSH tunnel "
+            f"(ssh -L PORT:127.0.0.1:PORT STAND), or use --no-publish")
 
 
 def channel_meta(rig, adc_overrides: dict | None = None) -> list[dict]:
@@ -125,35 +130,45 @@ class Publisher(Subscriber):
         Send high-water mark: messages queued per viewer before ZeroMQ drops.
     meta_interval, health_interval : float
         Seconds between re-sent metadata and health messages.
+    keys : path, optional
+        Key folder (:mod:`hotfire.core.keys`): CurveZMQ on, any ``tcp://`` address allowed.
 
     Raises
     ------
     HotfireError
-        If the address cannot be bound, or is not local (:func:`check_local_address`).
+        If the address cannot be bound, is not local and there are no keys
+        (:func:`check_local_address`), or a key file is missing or unsafe.
     """
 
     name = "publisher"
 
     def __init__(self, address: str = DEFAULT_ADDRESS, hwm: int = 256, meta_interval: float = 1.0,
-                 health_interval: float = 0.5):
+                 health_interval: float = 0.5, keys: str | Path | None = None):
         self.meta_interval, self.health_interval = meta_interval, health_interval
-        check_local_address(address)
+        if keys is None:
+            check_local_address(address)
+        elif not address.startswith(("tcp://", "ipc://", "inproc://")):
+            raise HotfireError(f"refusing to publish the live stream on {address}: CurveZMQ needs tcp://")
         self.ctx = zmq.Context()
         self.sock = self.ctx.socket(zmq.PUB)
         self.sock.setsockopt(zmq.SNDHWM, hwm)
         self.sock.setsockopt(zmq.LINGER, 0)
+        self.gate = None
         try:
+            if keys is not None:
+                from hotfire.daq.pubauth import CurveGate
+                self.gate = CurveGate(self.ctx, self.sock, Path(keys).expanduser())  # before bind: no plain peer
             self.sock.bind(address)
-        except zmq.ZMQError as exc:
-            self.sock.close()
-            self.ctx.term()
+        except (zmq.ZMQError, HotfireError) as exc:
+            self._release()
+            if isinstance(exc, HotfireError):
+                raise
             raise HotfireError(f"cannot publish the live stream on {address}: {exc} "
                                f"(choose another with --publish ADDRESS, or --no-publish)") from None
         self.address = self.sock.getsockopt_string(zmq.LAST_ENDPOINT)
-        if self.address.startswith("tcp://") and not _loopback_host(_tcp_host(self.address)):
+        if keys is None and self.address.startswith("tcp://") and not _loopback_host(_tcp_host(self.address)):
             # a name that resolved to a network interface: closed before anything is sent
-            self.sock.close()
-            self.ctx.term()
+            self._release()
             raise HotfireError(_refusal(f"{address} ({self.address})"))
         # Connection events only: how many viewers are attached (for health, and tests).
         self._monitor = self.sock.get_monitor_socket(zmq.EVENT_ACCEPTED | zmq.EVENT_DISCONNECTED)
@@ -243,8 +258,18 @@ class Publisher(Subscriber):
             self._count_viewers()
             self.sock.disable_monitor()
             self._monitor.close(linger=0)
-            self.sock.close()
-            self.ctx.term()
+            self._release()
+
+    def _release(self):
+        self.sock.close()
+        if self.gate is not None:
+            self.gate.stop()
+        self.ctx.term()
+
+    @property
+    def rejected(self) -> int:
+        """Viewer handshakes refused by CurveZMQ (0 without keys)."""
+        return self.gate.rejected if self.gate else 0
 
     def _count_viewers(self):
         while True:
@@ -306,7 +331,7 @@ class Publisher(Subscriber):
             "test_id": acq.test_id, "ended": ended, "producing": acq.producing, "streams": streams,
             "recording": {"active": recording is not None and not ended and not armed, "armed": armed and not ended,
                           "path": str(recording.path) if recording is not None and recording.path else ""},
-            "viewers": self.viewers,
+            "viewers": self.viewers, "rejected": getattr(self, "rejected", 0),
         }
 
     def _send_health(self, now, ended=False):

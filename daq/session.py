@@ -106,7 +106,7 @@ def prepare_firing(rig: "Rig | str | Path | None", *, source: "str | SourceChoic
                    realtime: bool = False, duration_s: float | None = None, speed: float | None = None,
                    trigger: "TriggerSpec | str | None" = None, pretrigger_s: float = 2.0,
                    posttrigger_s: float | None = None, publish: str | None = None, sync_interval: float = 0.1,
-                   status_file=None, source_options: dict | None = None) -> Firing:
+                   status_file=None, source_options: dict | None = None, publish_keys=None) -> Firing:
     """Put a firing together without starting it (see :func:`record_firing` for the parameters).
 
     The test id is checked first, then the live stream is bound, so a bad id
@@ -120,7 +120,7 @@ def prepare_firing(rig: "Rig | str | Path | None", *, source: "str | SourceChoic
     if isinstance(scenario, str):
         scenario = named_scenario(scenario)
     spec = TriggerSpec.parse(trigger, rig) if isinstance(trigger, str) else trigger
-    publisher = Publisher(publish) if publish else None
+    publisher = Publisher(publish, keys=publish_keys) if publish else None
     src = None
     try:
         src = open_source(rig, choice, scenario=scenario, realtime=realtime, duration_s=duration_s, speed=speed,

@@ -35,17 +35,36 @@ class LiveFeed:
     budget_s : float
         Most time :meth:`pump` spends receiving per call (the rest waits in
         the socket for the next frame).
+    keys, key : path and str, optional
+        A publisher with CurveZMQ: the key folder (``server/server.key`` and
+        ``clients/KEY.key_secret``, :mod:`hotfire.core.keys`) and this viewer's name.
+
+    Raises
+    ------
+    HotfireError
+        ``keys`` without ``key``, or a key file missing or unsafe (named).
     """
 
     live = True
 
-    def __init__(self, address: str, budget_s: float = 0.025):
+    def __init__(self, address: str, budget_s: float = 0.025, keys=None, key: str | None = None):
         self.address, self.budget_s = address, budget_s
+        self.key = key
+        curve = None
+        if keys is not None:
+            from hotfire.core import keys as keyfiles
+            from hotfire.core.errors import HotfireError
+            if not key:
+                raise HotfireError("--keys needs --key NAME: the name of this viewer's key (clients/NAME.key_secret)")
+            curve = (keyfiles.server_public(keys), *keyfiles.client_secret(keys, key))
         self.ctx = zmq.Context()
         self.sock = self.ctx.socket(zmq.SUB)
         self.sock.setsockopt(zmq.RCVHWM, 2000)
         self.sock.setsockopt(zmq.LINGER, 0)
+        if curve:
+            self.sock.curve_serverkey, self.sock.curve_publickey, self.sock.curve_secretkey = curve
         self.sock.setsockopt(zmq.SUBSCRIBE, b"")
+        self._opened = time.monotonic()
         self.sock.connect(address)
         self.meta: RunMeta | None = None
         self.generation = 0
@@ -168,12 +187,20 @@ class LiveFeed:
         viewer = f"{self.address}" + (f" · {viewers} viewer{'s' if viewers != 1 else ''}" if viewers else "")
         viewer += f" · {missed:,} samples missed by this viewer" if missed else ""
         if self.stale and not h.get("ended"):
-            viewer = f"no data from {self.address} for {STALE_S:g}+ s"
+            viewer = self.silence()
         # failed sensors: the acquisition's health checks (hotfire.core.health, as the analysis) say so by events
         sensors = [{"channel": e.channel, "message": e.message, "time_s": e.time_s}
                    for e in (self.events.events if self.events else ()) if e.kind == "sensor"]
         return {"mode": "live", "producing": h.get("producing", False), "streams": streams, "sensors": sensors,
                 "recording": recording, "viewer": viewer, "stale": self.stale and not h.get("ended")}
+
+    def silence(self) -> str:
+        """What the health panel says when nothing arrives: with a key and never any data, the likely cause."""
+        if self._last_msg is None and self.key:
+            waited = time.monotonic() - self._opened
+            return (f"no data from {self.address} in {waited:.0f} s: the server may not know this client's key "
+                    f"{self.key} (hotfire keys client {self.key} on the stand), or this server key is not the stand's")
+        return f"no data from {self.address} for {STALE_S:g}+ s"
 
     def close(self):
         if not self.sock.closed:
