@@ -56,7 +56,7 @@ MODULES = {
     "analysis/uncertainty.py": ["tests/analysis/test_uncertainty_unit.py"],
     "analysis/thrust.py": ["tests/analysis/test_thrust_truncated.py", "tests/analysis/test_accuracy.py"],
     "analysis/performance.py": ["tests/analysis/test_first_results.py", "tests/analysis/test_accuracy.py"],
-    "analysis/stability.py": ["tests/analysis/test_stability_unit.py",
+    "analysis/stability.py": ["tests/analysis/test_stability_unit.py", "tests/analysis/test_stability_more_unit.py",
                               "tests/analysis/test_health_stability.py::test_spectra_are_scipys_spectrogram_and_welch"],
     "core/health.py": ["tests/core/test_health_unit.py", "tests/analysis/test_health.py"],
     "daq/journal/scan.py": ["tests/daq/test_journal_scan_unit.py", "tests/daq/test_journal.py",
