@@ -20,11 +20,11 @@ from hotfire.daq.sources.engine import scenario
 RIG = "lox-ethanol-5kN"
 
 
-def start_acquisition(tmp_path, test_id, pre=0.6, burn=1.6, post=0.4, **pub_kw):
+def start_acquisition(tmp_path, test_id, pre=0.6, burn=1.6, post=0.4, address="tcp://127.0.0.1:0", **pub_kw):
     """A real-time simulated overpressure firing, recorded, limit-checked and published."""
     rig = load_rig(RIG)
     scen = scenario("overpressure", pretrigger_s=pre, burn_s=burn, posttrigger_s=post)
-    pub = Publisher("tcp://127.0.0.1:0", meta_interval=0.5, **pub_kw)
+    pub = Publisher(address, meta_interval=0.5, **pub_kw)
     rec = Recorder(tmp_path)
     acq = Acquisition(rig, open_source(rig, "simulator", scenario=scen, realtime=True),
                       [rec, LimitChecker(), pub], test_id=test_id)
