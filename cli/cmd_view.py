@@ -12,6 +12,8 @@ def add_arguments(p):
                    help="CurveZMQ key folder of this viewer (server/server.key, clients/NAME.key_secret): "
                         "for a publisher on the network (`hotfire acquire --keys`)")
     p.add_argument("--key", metavar="NAME", default=None, help="with --keys: this viewer's key name")
+    p.add_argument("--decimated", action="store_true",
+                   help="live: take the publisher's min/max stream (a slow link: at most 200 values/s per channel)")
     p.add_argument("--window", type=float, default=10.0, metavar="S",
                    help="time window in seconds, 5 to 300 (default: 10)")
     p.add_argument("--large", action="store_true", help="large fonts (control-room screens)")
@@ -56,7 +58,7 @@ def run(args) -> int:
     else:
         from hotfire.gui.live import LiveFeed
 
-        feed = LiveFeed(args.connect or DEFAULT_ADDRESS, keys=args.keys, key=args.key)
+        feed = LiveFeed(args.connect or DEFAULT_ADDRESS, keys=args.keys, key=args.key, decimated=args.decimated)
     app = pg.mkQApp("hotfire view")
     theme = LIGHT if args.light else DARK
     setup(app, theme, large=args.large)

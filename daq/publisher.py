@@ -32,6 +32,14 @@ Wire format (multipart messages, the first frame is the topic):
     each channel in its engineering units (identity scaling, its role its
     kind: ``total_thrust``, ``injector_dp``, ``mixture_ratio``), evaluated by
     :mod:`hotfire.daq.calclive` with the analysis's code.
+``[b"dec", json, bytes]``
+    The same streams decimated for slow links (:mod:`hotfire.daq.pubdecimate`):
+    header ``{"stream", "first", "n", "nch", "dtype", "step"}`` where ``first``
+    is the index of the first bucket of ``step`` samples, and the C-ordered
+    ``(n, 2, nch)`` raw minimum and maximum of each bucket; the meta's
+    ``"decimated"`` gives each stream's ``step``. A viewer subscribing only to
+    ``meta``, ``events``, ``health`` and ``dec`` (``hotfire view --decimated``)
+    is sent nothing else: PUB filters topics on the publisher's side.
 ``[b"events", json]``
     A list of events (``Event.to_dict()``), as they are posted.
 ``[b"health", json]``
@@ -41,8 +49,10 @@ Wire format (multipart messages, the first frame is the topic):
     viewers connected.
 
 Raw blocks are sent at full rate: 32 channels of int16 at 10 kHz are
-640 kB/s, nothing for loopback. Viewers decimate for drawing (min/max, so
-peaks survive).
+640 kB/s, nothing for loopback or a LAN. Viewers decimate for drawing
+(min/max, so peaks survive); over a slow link the ``dec`` topic carries at
+most ``decimate_points`` values/s per channel (docs/live-view.md gives the
+bytes/s measured).
 """
 from __future__ import annotations
 
@@ -59,6 +69,7 @@ from hotfire.core.calculated import calc_stream
 from hotfire.core.errors import HotfireError
 from hotfire.daq.acquisition import Subscriber
 from hotfire.daq.calclive import LiveCalculated
+from hotfire.daq.pubdecimate import DEFAULT_POINTS_S, Decimator, step_for
 
 DEFAULT_ADDRESS = "tcp://127.0.0.1:5555"
 #: kept in the meta for late joiners (T0 and cutoff are always kept)
@@ -130,6 +141,8 @@ class Publisher(Subscriber):
         Send high-water mark: messages queued per viewer before ZeroMQ drops.
     meta_interval, health_interval : float
         Seconds between re-sent metadata and health messages.
+    decimate_points : float
+        Bound of the ``dec`` topic: min/max values per second per channel.
     keys : path, optional
         Key folder (:mod:`hotfire.core.keys`): CurveZMQ on, any ``tcp://`` address allowed.
 
@@ -143,8 +156,10 @@ class Publisher(Subscriber):
     name = "publisher"
 
     def __init__(self, address: str = DEFAULT_ADDRESS, hwm: int = 256, meta_interval: float = 1.0,
-                 health_interval: float = 0.5, keys: str | Path | None = None):
+                 health_interval: float = 0.5, keys: str | Path | None = None,
+                 decimate_points: float = DEFAULT_POINTS_S):
         self.meta_interval, self.health_interval = meta_interval, health_interval
+        self.decimate_points = decimate_points
         if keys is None:
             check_local_address(address)
         elif not address.startswith(("tcp://", "ipc://", "inproc://")):
@@ -205,6 +220,9 @@ class Publisher(Subscriber):
                                                   "base": ev.stream}
             self._meta_static["channels"] += [c.as_channel(name, k).to_json() for k, c in enumerate(ev.calcs)]
             self.sent[name] = 0
+        rates = {name: st["rate_hz"] for name, st in self._meta_static["streams"].items()}
+        self.decim = {name: Decimator(step_for(r, self.decimate_points)) for name, r in rates.items()}
+        self._meta_static["decimated"] = {name: {"step": d.step} for name, d in self.decim.items()}
         self._last_meta = self._last_health = 0.0
         # stream -> (time, rows written) when its first block was seen: how far a stream is
         # behind the wall clock is measured from there (a rate measured over a few seconds of
@@ -224,12 +242,14 @@ class Publisher(Subscriber):
                     head = {"stream": name, "first": sample0, "n": count, "nch": rows.shape[1],
                             "dtype": rows.dtype.str}
                     self._send([b"data", json.dumps(head).encode(), rows])
+                    self._send_dec(name, sample0, rows)
                     self.sent[name] = sample0 + count
                 moved += n
         for ev, first, values, _ in self.calc.poll() if self.calc else ():
             name = calc_stream(ev.stream)
             head = {"stream": name, "first": first, "n": len(values), "nch": values.shape[1], "dtype": "<f8"}
             self._send([b"data", json.dumps(head).encode(), np.ascontiguousarray(values)])
+            self._send_dec(name, first, values)
             self.sent[name] = first + len(values)
             moved += len(values)
         self._count_viewers()
@@ -289,6 +309,13 @@ class Publisher(Subscriber):
             self.sock.send_multipart(frames, flags=zmq.NOBLOCK)
         except zmq.Again:
             self.dropped += 1
+
+    def _send_dec(self, name, first, rows):
+        dec = self.decim[name]
+        for k0, vals in dec.feed(first, rows):
+            head = {"stream": name, "first": k0, "n": len(vals), "nch": vals.shape[2], "dtype": vals.dtype.str,
+                    "step": dec.step}
+            self._send([b"dec", json.dumps(head).encode(), vals])
 
     def _send_meta(self):
         events = self.events

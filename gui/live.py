@@ -38,6 +38,10 @@ class LiveFeed:
     keys, key : path and str, optional
         A publisher with CurveZMQ: the key folder (``server/server.key`` and
         ``clients/KEY.key_secret``, :mod:`hotfire.core.keys`) and this viewer's name.
+    decimated : bool
+        Take the publisher's ``dec`` topic (min/max buckets, a slow link)
+        instead of the raw samples: each stream is held at ``2 * rate / step``
+        values per second, a bucket's minimum then its maximum.
 
     Raises
     ------
@@ -47,8 +51,10 @@ class LiveFeed:
 
     live = True
 
-    def __init__(self, address: str, budget_s: float = 0.025, keys=None, key: str | None = None):
+    def __init__(self, address: str, budget_s: float = 0.025, keys=None, key: str | None = None,
+                 decimated: bool = False):
         self.address, self.budget_s = address, budget_s
+        self.decimated = decimated
         self.key = key
         curve = None
         if keys is not None:
@@ -63,7 +69,9 @@ class LiveFeed:
         self.sock.setsockopt(zmq.LINGER, 0)
         if curve:
             self.sock.curve_serverkey, self.sock.curve_publickey, self.sock.curve_secretkey = curve
-        self.sock.setsockopt(zmq.SUBSCRIBE, b"")
+        # decimated: the raw ``data`` topic is never subscribed, so the publisher never sends it here
+        for topic in (b"meta", b"events", b"health", b"dec") if decimated else (b"",):
+            self.sock.setsockopt(zmq.SUBSCRIBE, topic)
         self._opened = time.monotonic()
         self.sock.connect(address)
         self.meta: RunMeta | None = None
@@ -107,13 +115,18 @@ class LiveFeed:
             self.events.add(d.get("events", []))
         elif self.meta is None:
             return  # nothing is decodable before the meta (at most one meta interval)
-        elif topic == b"data":
+        elif topic == (b"dec" if self.decimated else b"data"):
             head = json.loads(frames[1])
             store = self.stores.get(head["stream"])
             if store is None:
                 return
-            raw = np.frombuffer(frames[2], dtype=head["dtype"]).reshape(head["n"], head["nch"])
-            store.append(int(head["first"]), scale_block(raw, self._scalings[head["stream"]]))
+            if self.decimated:  # bucket k's min and max are rows 2k and 2k+1
+                raw = np.frombuffer(frames[2], dtype=head["dtype"]).reshape(2 * head["n"], head["nch"])
+                first = 2 * int(head["first"])
+            else:
+                raw = np.frombuffer(frames[2], dtype=head["dtype"]).reshape(head["n"], head["nch"])
+                first = int(head["first"])
+            store.append(first, scale_block(raw, self._scalings[head["stream"]]))
             self.version += 1
             t = store.last_time()
             self._data_time = t if self._data_time is None else max(self._data_time, t)
@@ -126,6 +139,10 @@ class LiveFeed:
 
     def _reset(self, d: dict):
         """A new acquisition (or the first one seen): start afresh."""
+        if self.decimated:  # two values (min, max) per bucket of ``step`` samples
+            dec = d.get("decimated", {})
+            d = {**d, "streams": {name: {**st, "rate_hz": 2 * st["rate_hz"] / dec.get(name, {}).get("step", 1)}
+                                  for name, st in d["streams"].items()}}
         self.meta = RunMeta.from_publisher(d)
         self.stores = {name: LiveStore(s) for name, s in self.meta.streams.items()}
         self._scalings = {name: [c.scaling for c in self.meta.stream_channels(name)] for name in self.meta.streams}

@@ -92,3 +92,25 @@ def test_one_drawing_viewer_and_seven_subscribers_two_frozen_cost_no_sample(tmp_
     for f in feeds:
         assert f.meta is not None and f.data_time() > seconds - 0.5
     assert png.stat().st_size > 10_000
+
+
+def test_a_decimated_viewer_draws_from_min_max_buckets_at_the_bounded_rate(tmp_path):
+    acq, pub, th, result, seconds = start_acquisition(tmp_path, "dec", pre=0.3, burn=1.2, post=0.3,
+                                                      decimate_points=100)
+    feed = LiveFeed(pub.address, decimated=True)
+    time.sleep(0.3)
+    th.start()
+    try:
+        end = time.monotonic() + seconds + 1.5
+        while time.monotonic() < end:
+            feed.pump()
+            time.sleep(0.02)
+        th.join(timeout=10)
+        assert feed.meta is not None
+        for name, st in feed.meta.streams.items():
+            assert st.rate_hz <= 100  # the stream as this viewer holds it: 2 values per bucket
+        # the acquisition time it reached is the run's, to within one bucket (<= 2 / 100 s)
+        assert abs(feed.data_time() - seconds) <= 0.02 + 1e-9
+    finally:
+        feed.close()
+    assert_complete_recording(result["summary"], seconds)
