@@ -84,6 +84,18 @@ KEEP = {
 #: survives edits elsewhere in the module; an entry that matches no mutant is reported as stale.
 #: A line whose text is not unique in the module is keyed by the line before it too ("prev\nline").
 EQUIVALENT: dict[tuple[str, str, int, str], str] = {
+    ('analysis/stability.py', 'NumberReplacer', 11,
+     'step = max(1, (1 << 20) // (4 * nperseg))  # ~1 MiB of segments per batch'):
+        'the batch of segments per FFT call (~1 MiB): each segment is transformed alone, so any batch >= 1 gives the same spectra (0 only above 3.3 MHz)',
+    ('analysis/stability.py', 'NumberReplacer', 15,
+     'step = max(1, (1 << 20) // (4 * nperseg))  # ~1 MiB of segments per batch'):
+        'the batch of segments per FFT call (~1 MiB): each segment is transformed alone, so any batch >= 1 gives the same spectra (0 only above 3.3 MHz)',
+    ('analysis/stability.py', 'NumberReplacer', 20,
+     'step = max(1, (1 << 20) // (4 * nperseg))  # ~1 MiB of segments per batch'):
+        'the batch of segments per FFT call (~1 MiB): each segment is transformed alone, so any batch >= 1 gives the same spectra (0 only above 3.3 MHz)',
+    ('analysis/stability.py', 'NumberReplacer', 28,
+     'step = max(1, (1 << 20) // (4 * nperseg))  # ~1 MiB of segments per batch'):
+        'the batch of segments per FFT call (~1 MiB): each segment is transformed alone, so any batch >= 1 gives the same spectra (0 only above 3.3 MHz)',
     ('core/scaling.py', 'NumberReplacer', 53,
      'grid = np.linspace(signal_range[0], signal_range[1], 20001)'):
         "20001 -> 20000/20002 points in the inverse's search grid: moves a curved inverse by < 1e-6 of the range",

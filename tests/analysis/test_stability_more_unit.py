@@ -145,6 +145,11 @@ def test_a_span_of_20_samples_gets_one_segment_of_16(tmp_path):
     # 20 samples: the largest power of two is 16, one segment (hop 14), 9 frequencies
     assert pr.nseg == 16 and pr.S.shape == (1, 9)
     assert pr.f[1] == pytest.approx(FS / 16)
+    with open_run(path) as run:
+        tiny = prepare(run.view("PCD1"), (0.5, 0.5 + 9 / FS))
+    # 10 samples: segments of 8 would be under 16, so none, but the frequencies of 8 for the shape
+    assert tiny.nseg == 8 and tiny.S.shape == (0, 5) and len(tiny.fluct) == 10
+    assert tiny.f == pytest.approx([0.0, 1250.0, 2500.0, 3750.0, 5000.0])
 
 
 def test_covers_is_the_span_from_the_first_segment_start_to_the_last_segment_end():
