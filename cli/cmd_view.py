@@ -1,6 +1,8 @@
 """``hotfire view``: live view of a running acquisition, or replay of a run file."""
 from __future__ import annotations
 
+import sys
+
 from hotfire.daq.publisher import DEFAULT_ADDRESS
 
 
@@ -64,6 +66,11 @@ def run(args) -> int:
     setup(app, theme, large=args.large)
     win = MainWindow(feed, theme, window_s=args.window, large=args.large, fps=args.fps)
     win.show()
+    if getattr(feed, "key", None):
+        def silent():  # a refused key gets no data at all: say so where the user started the viewer
+            if feed.meta is None:
+                print(f"hotfire view: {feed.silence()}", file=sys.stderr)
+        QtCore.QTimer.singleShot(5000, silent)
     if args.quit_after:
         def finish():
             if args.screenshot:

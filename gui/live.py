@@ -81,6 +81,7 @@ class LiveFeed:
         self.events: EventLog | None = None
         self.health: dict = {}
         self._scalings = {}
+        self._nominal, self._step = {}, {}
         self._last_msg = None
         self._data_time = None
         self._display = None
@@ -112,7 +113,7 @@ class LiveFeed:
             d = json.loads(frames[1])
             if self.meta is None or d["test_id"] != self.meta.test_id:
                 self._reset(d)
-            self.events.add(d.get("events", []))
+            self.events.add(self._events(d.get("events", [])))
         elif self.meta is None:
             return  # nothing is decodable before the meta (at most one meta interval)
         elif topic == (b"dec" if self.decimated else b"data"):
@@ -131,17 +132,26 @@ class LiveFeed:
             t = store.last_time()
             self._data_time = t if self._data_time is None else max(self._data_time, t)
         elif topic == b"events":
-            self.events.add(json.loads(frames[1]))
+            self.events.add(self._events(json.loads(frames[1])))
         elif topic == b"health":
             d = json.loads(frames[1])
             if d.get("test_id") == self.meta.test_id:
                 self.health = d
 
+    def _events(self, dicts: list) -> list:
+        """Events with their sample index in the stream as held here (decimated: bucket k is rows 2k, 2k+1)."""
+        if not self._step:
+            return dicts
+        return [{**e, "sample": 2 * int(e["sample"]) // self._step.get(e["stream"], 1)} for e in dicts]
+
     def _reset(self, d: dict):
         """A new acquisition (or the first one seen): start afresh."""
-        if self.decimated:  # two values (min, max) per bucket of ``step`` samples
-            dec = d.get("decimated", {})
-            d = {**d, "streams": {name: {**st, "rate_hz": 2 * st["rate_hz"] / dec.get(name, {}).get("step", 1)}
+        self._nominal = {name: float(st["rate_hz"]) for name, st in d["streams"].items()}
+        self._step = {}
+        if self.decimated:  # a stream is two values (min, max) per bucket of ``step`` samples: its rate
+            # and its events' sample indices are read in that index (see _events)
+            self._step = {name: v.get("step", 1) for name, v in d.get("decimated", {}).items()}
+            d = {**d, "streams": {name: {**st, "rate_hz": 2 * st["rate_hz"] / self._step.get(name, 1)}
                                   for name, st in d["streams"].items()}}
         self.meta = RunMeta.from_publisher(d)
         self.stores = {name: LiveStore(s) for name, s in self.meta.streams.items()}
@@ -186,7 +196,7 @@ class LiveFeed:
             if st.calculated:
                 continue  # not acquired: evaluated from the streams shown
             s = h.get("streams", {}).get(name, {})
-            streams.append({"name": name, "nominal_hz": st.rate_hz, "rate_hz": s.get("rate_hz"),
+            streams.append({"name": name, "nominal_hz": self._nominal.get(name, st.rate_hz), "rate_hz": s.get("rate_hz"),
                             "behind_s": s.get("behind_s"),
                             "gaps": s.get("gaps", 0), "lost": s.get("lost", 0), "fill": s.get("fill"),
                             "missed": self.stores[name].missed})

@@ -7,6 +7,8 @@ import sys
 import threading
 import time
 
+import pytest
+
 from hotfire.core import keys
 from hotfire.gui.live import LiveFeed
 from tests.daq.test_publisher_auth import curve_sub, local
@@ -109,8 +111,12 @@ def test_a_decimated_viewer_draws_from_min_max_buckets_at_the_bounded_rate(tmp_p
         assert feed.meta is not None
         for name, st in feed.meta.streams.items():
             assert st.rate_hz <= 100  # the stream as this viewer holds it: 2 values per bucket
+        # events dated in that index too: T0 at the end of the pretrigger, as on a full-rate viewer
+        assert feed.events.t0() == pytest.approx(0.3, abs=1e-6)  # it read 7.5 s when dated by the bucket rate
         # the acquisition time it reached is the run's, to within one bucket (<= 2 / 100 s)
         assert abs(feed.data_time() - seconds) <= 0.02 + 1e-9
+        assert {r["name"]: r["nominal_hz"] for r in feed.health_view()["streams"]} == {
+            name: st.rate_hz for name, st in acq.source.streams.items()}
     finally:
         feed.close()
     assert_complete_recording(result["summary"], seconds)
