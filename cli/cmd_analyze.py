@@ -18,6 +18,7 @@ def add_arguments(p):
     p.add_argument("--json", action="store_true", help="print results as JSON")
     p.add_argument("--series", action="store_true", help="with --json: include the time-resolved series")
     p.add_argument("--html", metavar="FILE", help="write a self-contained HTML report with plots")
+    p.add_argument("--pdf", metavar="FILE", help="write the same report as a PDF on A4 pages (for the archive)")
     p.add_argument("--conductor", metavar="NAME", help="the report's sign-off: the test conductor's name")
     p.add_argument("--reviewer", metavar="NAME", help="the report's sign-off: the reviewer's name")
     p.add_argument("--burn-threshold", type=float, default=None,
@@ -70,6 +71,10 @@ def run(args) -> int:
 
             write_html(r, res, args.html, truths=truths(r, res.performance) if not args.no_truth else None,
                        conductor=args.conductor, reviewer=args.reviewer)
+        if args.pdf:
+            from hotfire.analysis.pdf import write_pdf
+
+            write_pdf(r, res, args.pdf, conductor=args.conductor, reviewer=args.reviewer)
         if args.json:
             d = res.to_dict(series=args.series)
             if not args.no_truth and res.performance is not None:
@@ -86,6 +91,8 @@ def run(args) -> int:
                                  stability=res.stability, results=res))
             if args.html:
                 print(f"\nreport: {args.html}")
+            if args.pdf:
+                print(f"{'' if args.html else chr(10)}report (PDF): {args.pdf}")
     return exit_status(res, args.strict)
 
 

@@ -1,5 +1,7 @@
 """The report's run-derived parts (analysis/reportparts.py) as the HTML shows them: events, instruments,
 results in the rig's units, limit lines, sign-off. The HTML is parsed (html.parser), not searched."""
+import re
+import zlib
 from html.parser import HTMLParser
 
 import h5py
@@ -8,6 +10,7 @@ import pytest
 
 from hotfire.analysis import report
 from hotfire.analysis.results import analyze_run
+from hotfire.cli import main
 from hotfire.core.rig import load_rig, parse_rig
 from hotfire.core.runfile.reader import open_run
 from hotfire.daq.acquisition import Acquisition
@@ -172,3 +175,33 @@ def test_the_sign_off_block_has_the_names_given_and_blanks_to_sign(over):
     by = {r[0]: r for r in rows}
     assert by["Test conductor"][1] == "A. Conductor"
     assert set(by["Reviewer"][1]) == {"_"} and set(by["Test conductor"][2]) == {"_"}
+
+
+def pdf_pages_and_text(path):
+    """(page count, the text of the ``(...) Tj`` strings of every content stream, one line per string)."""
+    data = open(path, "rb").read()
+    pages = len(re.findall(rb"/Type\s*/Page\b", data))
+    out = []
+    for m in re.finditer(rb"stream\r?\n(.*?)\r?\nendstream", data, re.S):
+        raw = m.group(1)
+        try:
+            raw = zlib.decompress(raw)
+        except zlib.error:
+            continue
+        for s in re.findall(rb"\(((?:[^()\\]|\\.)*)\)\s*Tj", raw):
+            s = re.sub(rb"\\([()\\])", rb"\1", s)
+            out.append(re.sub(rb"\\(\d{3})", lambda g: bytes([int(g.group(1), 8)]), s).decode("latin-1"))
+    return pages, "\n".join(out)
+
+
+def test_the_pdf_holds_the_events_serials_and_rig_units(over, tmp_path):
+    path, _, _ = over
+    out = tmp_path / "r.pdf"
+    assert main(["analyze", str(path), "--pdf", str(out), "--conductor", "A. Conductor", "--no-truth"]) == 0
+    assert out.read_bytes().startswith(b"%PDF")
+    pages, text = pdf_pages_and_text(out)
+    assert pages >= 4  # text pages, then the five plots two a page
+    for s in ("LC-A-20931", "LC-B-20932", "PT-C-118", "EXPIRED", "redline", "+2.500 s", "cutoff", "lbf s", "psi",
+              "A. Conductor", "Test conductor", "k = 2"):
+        assert s in text, s
+    assert re.search(r"\+0\.\d{3} s\s+redline\s+PC_MAIN", text)
