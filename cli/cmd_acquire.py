@@ -2,6 +2,8 @@
 from __future__ import annotations
 
 import argparse
+import re
+import socket
 import sys
 import threading
 
@@ -131,8 +133,10 @@ def record(firing, console: AcquireConsole | None = None):
           f"(journal {tid}.journal/)", file=sys.stderr)
     if firing.publisher:
         keyed = " --keys DIR --key NAME" if firing.publisher.gate else ""
+        # bound to every interface: a viewer elsewhere connects to this computer's name
+        watch = re.sub(r"^tcp://(0\.0\.0\.0|\[::\]|\*):", f"tcp://{socket.gethostname()}:", firing.publisher.address)
         print(f"hotfire: live stream on {firing.publisher.address}{' (CurveZMQ)' if keyed else ''} (watch with: "
-              f"hotfire view --connect {firing.publisher.address}{keyed})", file=sys.stderr)
+              f"hotfire view --connect {watch}{keyed})", file=sys.stderr)
     try:
         return firing.run(progress=console)
     finally:

@@ -113,4 +113,7 @@ def test_acquire_publishes_on_the_network_with_keys(keydir, tmp_path, capsys):
     assert main(["acquire", "lox-ethanol-5kN", "--sim", "--fast", "--duration", "0.2", "--out", str(tmp_path / "r"),
                  "--publish", "tcp://0.0.0.0:0", "--keys", str(keydir), "--quiet"]) == 0
     err = capsys.readouterr().err
+    import socket
     assert "(CurveZMQ)" in err and "--keys DIR --key NAME" in err
+    # the hint names this computer, not 0.0.0.0 (no viewer can connect to that)
+    assert f"hotfire view --connect tcp://{socket.gethostname()}:" in err
