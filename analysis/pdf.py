@@ -20,8 +20,8 @@ LINES = 86  # text lines a page at 7 pt
 
 
 def _columns(headers, rows) -> list[str]:
-    """A text table with columns padded to their widest cell (long cells cut at 60 characters)."""
-    cells = [[str(c)[:60] for c in r] for r in [headers, *rows]]
+    """A text table with columns padded to their widest cell (long cells cut at 75 characters)."""
+    cells = [[str(c)[:75] for c in r] for r in [headers, *rows]]
     w = [max(len(r[i]) for r in cells) for i in range(len(headers))]
     out = ["  ".join(c.ljust(w[i]) for i, c in enumerate(r)).rstrip() for r in cells]
     return [out[0], "-" * len(max(out, key=len))] + out[1:]
@@ -46,7 +46,9 @@ def text_lines(run, res, conductor=None, reviewer=None) -> list[str]:
         if res.stability is not None:
             out += [f"Combustion stability: {res.stability.verdict.upper()}", ""]
     out += ["Events (times from T0)"] + _columns(P.EVENT_HEADERS, P.event_rows(run)) + [""]
-    out += ["Instruments"] + _columns(P.INSTRUMENT_HEADERS, P.instrument_rows(run)) + [""]
+    inst, h = P.instrument_rows(run), P.INSTRUMENT_HEADERS  # in two tables: one is wider than A4
+    out += ["Instruments"] + _columns(h[:5], [r[:5] for r in inst]) + [""]
+    out += _columns(h[:1] + h[5:], [r[:1] + r[5:] for r in inst]) + [""]
     notes = ([n for n in perf.notes if not n.startswith("sensor ")] if perf else []) + res.notes
     if notes:
         out += ["Notes"] + [f"- {n[:110]}" for n in dict.fromkeys(notes)] + [""]
