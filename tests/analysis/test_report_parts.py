@@ -205,3 +205,24 @@ def test_the_pdf_holds_the_events_serials_and_rig_units(over, tmp_path):
               "A. Conductor", "Test conductor", "k = 2"):
         assert s in text, s
     assert re.search(r"\+0\.\d{3} s\s+redline\s+PC_MAIN", text)
+
+
+def test_one_uncertainty_convention_in_the_terminal_the_json_and_the_report(over, capsys):
+    """Every ±U is the expanded one, k = 2: twice the standard uncertainty the GUM computation keeps."""
+    import json
+
+    path, res, page = over
+    u1 = res.performance.uncertainty["total_impulse_Ns"]  # standard, k = 1
+    assert main(["analyze", str(path), "--json", "--no-truth"]) == 0
+    d = json.loads(capsys.readouterr().out)
+    assert d["uncertainty_convention"]["k"] == 2.0
+    U_json = d["metrics"]["burn"]["total_impulse_Ns"]["U"]
+    assert U_json == pytest.approx(2 * u1, rel=1e-9)
+    assert main(["analyze", str(path), "--no-truth"]) == 0
+    term = capsys.readouterr().out
+    assert "expanded uncertainty, k = 2 (~95 %)" in term
+    line = [ln for ln in term.splitlines() if ln.strip().startswith("Total impulse")][0]
+    U_term = _num(re.search(r"±([\d,.]+)", line).group(1))
+    head, rows = Tables(page).table("Thrust")
+    U_html = _num([r for r in rows if r[0].startswith("Total impulse")][0][head.index("±U (k=2)")].lstrip("±"))
+    assert U_term == U_html == pytest.approx(2 * u1, abs=0.5)  # both shown to 1 N s
