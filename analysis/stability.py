@@ -36,9 +36,9 @@ from scipy.ndimage import median_filter
 from hotfire.core.runfile.reader import positions, samples_at
 from hotfire.core.runfile.view import ChannelView, TimeSpan
 from hotfire.core import units as U
+from hotfire.core.pcstability import SMOOTH_BOUND_PERCENT, percent_stats
 from hotfire.ext import _signal
 
-SMOOTH_BOUND_PERCENT = 5.0
 J11 = 1.8412  # first zero of J1': first tangential mode of a cylinder
 
 
@@ -277,9 +277,7 @@ def analyze_stability(run, burn: tuple[float, float], pc_bar: float | None = Non
     windows = []
     if len(first):
         T = run.times(pr.stream, samples_at(pr.segs, np.concatenate((first, last)))).reshape(2, -1)
-        pk = (fmax - fmin) / S * 100
-        rms = np.sqrt(np.maximum(fsq / n - (fsum / n) ** 2, 0.0)) / S * 100
-        exc = np.maximum(fmax, -fmin) / S * 100
+        pk, rms, exc = percent_stats(fmin, fmax, fsum, fsq, n, S)
         for i in range(len(first)):
             windows.append(StabilityWindow(float(T[0, i]), float(T[1, i]), float(S[i] / 1e5), float(pk[i]),
                                            float(rms[i]), float(exc[i]), bool(exc[i] <= SMOOTH_BOUND_PERCENT)))
