@@ -56,7 +56,8 @@ def window_figures(pc_pa: np.ndarray, rate_hz: float, detrend_s: float = DETREND
     dict
         ``mean_pa``, ``pk_percent``, ``rms_percent``, ``exc_percent``, ``dominant_hz``
         (the largest FFT bin of the Hann-windowed fluctuation above 20 Hz; None when the
-        window is too short) and ``smooth``.
+        window is too short), ``smooth``, and ``slow_span_percent`` (how far the slow part moves
+        across the window: large in the start and the shutdown).
     """
     x = np.asarray(pc_pa, dtype=np.float64)
     k = max(3, int(round(detrend_s * rate_hz)) | 1)
@@ -72,5 +73,59 @@ def window_figures(pc_pa: np.ndarray, rate_hz: float, detrend_s: float = DETREND
     f = np.fft.rfftfreq(len(fl), 1.0 / rate_hz)
     band = f > 20.0
     dom = float(f[band][np.argmax(spec[band])]) if band.any() else None
-    return {"mean_pa": mean, "pk_percent": float(pk), "rms_percent": float(rms), "exc_percent": float(exc),
+    return {"mean_pa": mean, "slow_span_percent": float(np.ptp(slow) / mean * 100), "pk_percent": float(pk), "rms_percent": float(rms), "exc_percent": float(exc),
             "dominant_hz": dom, "smooth": bool(exc <= SMOOTH_BOUND_PERCENT)}
+
+
+class LiveStability:
+    """Rolling stability figures and alarm over the last ``window_s`` of live chamber pressure.
+
+    Feed sample blocks as they arrive with :meth:`feed`. The alarm is armed once the window's
+    mean has stayed above ``arm_pa``, with its slow part moving less than ``steady_percent``
+    across the window, for ``settle_s`` (the start rise and the shutdown are not oscillations;
+    the analysis likewise covers the burn from 0.2 s after its start) and fires when a window's largest
+    excursion exceeds ``bound_percent``; ``alarm_t`` is the time of the first such window's end.
+
+    Parameters
+    ----------
+    rate_hz : float
+    window_s : float
+        Rolling window, s (default 0.1 s, the analysis' window).
+    bound_percent : float
+        Alarm threshold on the excursion, % of mean Pc (the rig's; default +-5 %).
+    arm_pa : float
+        Mean pressure above which the burn counts as started, Pa.
+    """
+
+    def __init__(self, rate_hz: float, window_s: float = 0.1, bound_percent: float = SMOOTH_BOUND_PERCENT,
+                 arm_pa: float = 5e5, settle_s: float = 0.2, steady_percent: float = 10.0):
+        self.steady_percent = steady_percent
+        self.rate_hz, self.bound, self.arm_pa, self.settle_s = rate_hz, bound_percent, arm_pa, settle_s
+        self.n = max(16, int(round(window_s * rate_hz)))
+        self.buf = np.empty(0)
+        self.t_end = None
+        self.armed_since = None
+        self.figures = None
+        self.alarm_t = None
+        self.alarm_figures = None
+
+    def feed(self, t_last: float, pc_pa: np.ndarray) -> dict | None:
+        """Add samples ending at time ``t_last`` (s); return the latest window's figures or None."""
+        self.buf = np.concatenate((self.buf, np.asarray(pc_pa, dtype=float)))[-self.n:]
+        self.t_end = t_last
+        if len(self.buf) < self.n:
+            return None
+        if self.buf.mean() < self.arm_pa:
+            self.armed_since, self.figures = None, None
+            return None
+        fig = window_figures(self.buf, self.rate_hz)
+        if fig["slow_span_percent"] > self.steady_percent:
+            self.armed_since = None
+        elif self.armed_since is None:
+            self.armed_since = t_last
+        fig["armed"] = self.armed_since is not None and t_last - self.armed_since >= self.settle_s
+        fig["alarm"] = fig["armed"] and fig["exc_percent"] > self.bound
+        if fig["alarm"] and self.alarm_t is None:
+            self.alarm_t, self.alarm_figures = t_last, fig
+        self.figures = fig
+        return fig
