@@ -137,6 +137,7 @@ class Rig:
     streams: dict[str, Stream]
     channels: tuple[Channel, ...]
     calculated: tuple[CalcChannel, ...] = ()  # [calculated.NAME]: evaluated live and afterwards
+    stability_alarm_percent: float = 5.0  # [rig]: live Pc excursion alarm, % of mean (the +-5 % smooth bound)
 
     @property
     def sha256(self) -> str:
@@ -252,6 +253,9 @@ def parse_rig(text: str, path="<rig>") -> Rig:
     rig_t = root.table("rig")
     name = rig_t.str("name")
     description = rig_t.str("description", required=False)
+    stab = rig_t.num("stability_alarm_percent", required=False, default=5.0, positive=True)
+    if stab > 50:
+        rig_t.fail("stability_alarm_percent", f"expected at most 50 (% of mean Pc), got {stab:g}")
     rig_t.check_unknown()
 
     a = root.table("article")
@@ -326,7 +330,7 @@ def parse_rig(text: str, path="<rig>") -> Rig:
         if not names:
             ld.fail(("streams", sname), "stream has no channels")
         streams[sname] = Stream(st.name, st.rate_hz, st.dtype, st.device, names)
-    return Rig(name, description, str(path), text, article, sequence, streams, tuple(channels), calculated)
+    return Rig(name, description, str(path), text, article, sequence, streams, tuple(channels), calculated, stab)
 
 
 def _calculated(t: "_Table | None", channels, streams, folded) -> tuple[CalcChannel, ...]:

@@ -121,3 +121,15 @@ def test_the_live_alarm_stays_quiet_on_the_nominal_run_and_on_white_noise():
     # nominal: largest armed excursion measured 0.004 %; 3 % peak-to-peak white noise
     # (sigma 0.5 % of Pc): 2.3 %
     assert run_live("nominal", noise=0.005)[1].alarm_t is None
+
+
+def test_the_rig_sets_the_alarm_bound_and_a_bad_one_names_file_line_and_key():
+    from hotfire.core.rig import RigError
+    assert parse_rig(RIG, "<r>").stability_alarm_percent == 5.0
+    text = RIG.replace('name = "live-stab"\n', 'name = "live-stab"\nstability_alarm_percent = 8\n')
+    assert parse_rig(text, "<r>").stability_alarm_percent == 8.0
+    for bad, why in (("-1", "positive"), ("80", "at most 50"), ('"5 %"', "expected a number")):
+        with pytest.raises(RigError) as e:
+            parse_rig(text.replace("= 8\n", f"= {bad}\n"), "stab.toml")
+        msg = str(e.value)
+        assert "stab.toml:4" in msg and "rig.stability_alarm_percent" in msg and why in msg, msg
