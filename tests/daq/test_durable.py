@@ -101,7 +101,7 @@ def test_clean_run_journal_and_sealed_file_agree_and_recover_is_byte_identical(t
             assert np.array_equal(fa[f"streams/{s}/segments"][()], fl[f"streams/{s}/segments"][()])
         assert np.array_equal(fa["events"][()], fl["events"][()])
     # a run file that recovery did not make is not replaced without --force
-    assert main(["recover", str(tmp_path / "T.journal")]) == 2
+    assert main(["recover", str(tmp_path / "T.journal")]) == 1
 
 
 def test_test_id_already_recorded_is_refused(tmp_path):

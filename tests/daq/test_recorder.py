@@ -104,7 +104,7 @@ def test_a_test_id_that_is_not_a_plain_name_is_refused_before_acquiring(tmp_path
         test_id = str(tmp_path / "elsewhere" / "x")
     out = tmp_path / "a" / "b" / "out"
     assert main(["acquire", "lox-ethanol-5kN", "--source", "pattern", "--fast", "--duration", "0.2",
-                 "--no-publish", "--out", str(out), "--test-id", test_id]) == 2
+                 "--no-publish", "--out", str(out), "--test-id", test_id]) == 1
     err = capsys.readouterr().err
     assert "is not allowed" in err and "ASCII letters, digits" in err and "acquiring" not in err
     assert [p for p in tmp_path.rglob("*")] == [], "nothing may be created anywhere"
@@ -155,7 +155,7 @@ def test_a_run_that_cannot_fit_on_the_disk_is_refused(tmp_path, capsys):
     # lox-ethanol-5kN: 9 ch x 5000 S/s x 4 B + 1 x 51200 x 2 + 4 x 100 x 8 = 285,600 B/s, written twice
     duration = 1.2 * free / (2 * 285_600)
     assert main(["acquire", "lox-ethanol-5kN", "--source", "pattern", "--fast", "--duration", f"{duration:.0f}",
-                 "--no-publish", "--out", str(tmp_path), "--test-id", "big"]) == 2
+                 "--no-publish", "--out", str(tmp_path), "--test-id", "big"]) == 1
     err = capsys.readouterr().err
     assert "not enough disk space" in err and "acquiring" not in err
     assert list(tmp_path.iterdir()) == []

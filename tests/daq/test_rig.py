@@ -116,5 +116,5 @@ def test_missing_rig_file_lists_bundled():
 
 def test_unknown_key_message_lists_allowed(rigs_dir):
     text = (rigs_dir / f"{DEFAULT}.toml").read_text().replace('[rig]\n', '[rig]\ncolour = "red"\n')
-    with pytest.raises(RigError, match=r"rig\.colour: unknown key \(expected one of: description, name\)"):
+    with pytest.raises(RigError, match=r"rig\.colour: unknown key \(expected one of: description, name, stability_alarm_percent\)"):
         parse_rig(text, "x.toml")
